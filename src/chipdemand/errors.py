@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["StudyError", "did_you_mean"]
+__all__ = ["StudyError", "StudyErrors", "Problems", "did_you_mean"]
 
 
 class StudyError(ValueError):
@@ -44,3 +44,79 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     if len(choices) <= 12:
         return f" (expected one of: {', '.join(choices)})"
     return ""
+
+
+class StudyErrors(StudyError):
+    """Several user errors in one study file, reported at once on one line.
+
+    ``str(err)`` reads ``FILE: 3 problems: inputs.a.unit: ...; outputs.b.formula: ...``;
+    ``err.problems`` holds each :class:`StudyError`.
+    """
+
+    def __init__(self, problems: list[StudyError], *, file: str | None = None):
+        self.problems = list(problems)
+        parts = "; ".join(f"{p.key}: {p.message}" if p.key else p.message for p in self.problems)
+        super().__init__(f"{len(self.problems)} problems: {parts}", file=file)
+
+    def located(self, file: str | None = None, key_prefix: str | None = None) -> StudyError:
+        problems = [p.located(key_prefix=key_prefix) for p in self.problems]
+        return StudyErrors(problems, file=self.file or file)
+
+
+class Problems:
+    """Collects the user errors of one file so that all are reported together.
+
+    >>> problems = Problems()
+    >>> with problems.at("inputs.a"):
+    ...     raise StudyError("missing 'unit'", key="unit")
+    >>> problems.keys()
+    ['inputs.a.unit']
+    """
+
+    def __init__(self):
+        self.errors: list[StudyError] = []
+
+    def add(self, error: StudyError, key_prefix: str | None = None) -> None:
+        if isinstance(error, StudyErrors):
+            for p in error.problems:
+                self.add(p, key_prefix)
+            return
+        self.errors.append(error.located(key_prefix=key_prefix))
+
+    def at(self, key_prefix: str | None = None) -> _Catch:
+        """A context that records a :class:`StudyError` raised inside it (under ``key_prefix``)."""
+        return _Catch(self, key_prefix)
+
+    def keys(self) -> list[str]:
+        return [e.key or "" for e in self.errors]
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def raise_if_any(self, file: str | None = None) -> None:
+        """Raise the one error, or a :class:`StudyErrors` of all of them (first seen first)."""
+        unique: list[StudyError] = []
+        seen = set()
+        for e in self.errors:
+            if (e.key, e.message) not in seen:
+                seen.add((e.key, e.message))
+                unique.append(e)
+        if len(unique) == 1:
+            raise unique[0].located(file=file)
+        if unique:
+            raise StudyErrors(unique, file=file)
+
+
+class _Catch:
+    def __init__(self, problems: Problems, key_prefix: str | None):
+        self.problems, self.key_prefix, self.failed = problems, key_prefix, False
+
+    def __enter__(self) -> _Catch:
+        return self
+
+    def __exit__(self, kind, error, tb) -> bool:
+        if isinstance(error, StudyError):
+            self.problems.add(error, self.key_prefix)
+            self.failed = True
+            return True
+        return False

@@ -1,9 +1,13 @@
 """Study files: find, read and validate them, once, into a :class:`Study`.
 
-A study file (TOML, data only) names a model, gives each of the model's inputs a distribution
-with a unit and a source, the outputs' reported values, scenarios that override inputs, and
-rank correlations. Units are converted here to the model's units; every mistake is reported as
-a :class:`StudyError` naming the file and the key.
+A study file (TOML, data only) either names a Python model (``model = "llm_inference"``) and
+gives each of its inputs a distribution with a unit and a source, or states its own formulas
+(``[inputs]``, ``[constants]``, ``[derived]`` and ``[outputs]`` with ``formula``; see
+:mod:`chipdemand.formula_study`), or both. It may extend another study (``extends``; see
+:mod:`chipdemand.extends`), declare years, give the outputs' reported values, scenarios that
+override inputs, and rank correlations. Units are converted here; each input's distribution is
+checked against its domain; every mistake in a file is reported at once, as one
+:class:`StudyError` naming the file and the keys.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from .distributions import FIELD_UNITS, Catalogued, Distribution, Point, Scaled, parse_distribution
-from .errors import StudyError, did_you_mean
-from .models import Model, get_model
+from .domains import DOMAINS, TOLERANCE, check_distribution, check_domain_name, check_value
+from .errors import Problems, StudyError, did_you_mean
+from .models import Input, Model, get_model
 from .units import conversion_factor
 
 __all__ = [
@@ -27,17 +32,28 @@ __all__ = [
     "OutputSpec",
     "Study",
     "load_study",
+    "parse_study",
     "list_studies",
     "priors_dir",
     "BASE",
+    "TODO",
 ]
 
 BASE = "base"  # the name of the scenario with no overrides
+TODO = "TODO"  # the source of an input still to be filled in (chipdemand new writes it)
 
 INPUT_KEYS = frozenset({"unit", "source", "point", "corrected", "audit", "note", "stream"})
+FORMULA_INPUT_KEYS = INPUT_KEYS | {"description", "domain"}
 OUTPUT_KEYS = frozenset({"reported", "unit", "source", "note"})
-STUDY_KEYS = frozenset({"name", "title", "model", "source", "description", "headline"})
-TOP_KEYS = frozenset({"study", "inputs", "outputs", "scenarios", "correlations"})
+FORMULA_OUTPUT_KEYS = OUTPUT_KEYS | {"formula", "description", "domain"}
+DERIVED_KEYS = frozenset({"formula", "unit", "description", "note"})
+CONSTANT_KEYS = frozenset({"value", "unit", "source", "chip", "field", "description", "note"})
+STUDY_KEYS = frozenset(
+    {"name", "title", "model", "source", "description", "headline", "years", "extends", "drop"}
+)
+TOP_KEYS = frozenset({"study", "inputs", "outputs", "scenarios", "correlations", "constants", "derived"})
+#: domains that compare a plain number (a share of 1, at least 1, a whole number)
+_PLAIN_DOMAINS = ("share", "at_least_one", "count")
 
 
 @dataclass(frozen=True)
@@ -68,11 +84,19 @@ class OutputSpec:
     source: str = ""
     note: str = ""
     dims: tuple[str, ...] = ()
+    formula: str | None = None  # the study's formula (None for a model's output)
+    domain: str = "nonnegative"
 
 
 @dataclass
 class Study:
-    """A validated study: model, inputs, outputs, scenarios and correlations."""
+    """A validated study: model, inputs, outputs, scenarios and correlations.
+
+    For a formula study ``model`` is compiled from the file's formulas; ``constants``,
+    ``derived`` and ``years`` keep what the file declared, ``document`` the resolved TOML
+    document (its parents merged in, see :func:`chipdemand.authoring.show`) and ``parents``
+    the files it extends.
+    """
 
     name: str
     title: str
@@ -87,6 +111,11 @@ class Study:
     text: str = ""
     description: str = ""
     headline: str = ""  # the output the study is about: audits and sensitivity default to it
+    years: tuple[int, ...] | None = None
+    constants: dict[str, Any] = field(default_factory=dict)
+    derived: dict[str, Any] = field(default_factory=dict)
+    document: dict = field(default_factory=dict)
+    parents: tuple[str, ...] = ()
 
     @property
     def sha256(self) -> str:
@@ -160,8 +189,16 @@ def _resolve(study: str | Path) -> Path:
 
 
 # ----------------------------------------------------------------------------- loading
-def load_study(study: str | Path) -> Study:
+def load_study(study: str | Path, *, drafts: bool = False) -> Study:
     """Read and validate a study: a name from the shipped priors/ or a path to a TOML file.
+
+    Parameters
+    ----------
+    study : str, Path or Study
+        A shipped study's name, a path, or an already loaded study (returned as is).
+    drafts : bool, optional
+        Accept inputs whose ``source`` is still ``"TODO"`` (for showing or describing a study
+        being written; a study that runs must say where every number comes from).
 
     Examples
     --------
@@ -176,90 +213,702 @@ def load_study(study: str | Path) -> Study:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise StudyError(f"cannot read ({exc})", file=str(path)) from None
-    return parse_study(text, str(path))
+    return parse_study(text, str(path), drafts=drafts)
 
 
-def parse_study(text: str, path: str = "<string>") -> Study:
-    """Validate the text of a study file; errors name ``path`` and the key."""
+def parse_study(text: str, path: str = "<string>", *, drafts: bool = False) -> Study:
+    """Validate the text of a study file; errors name ``path`` and the keys, all at once."""
     try:
-        return _parse_study(text, path)
+        return _parse_study(text, path, drafts)
     except StudyError as err:
         raise err.located(file=path) from None
 
 
-def _parse_study(text: str, path: str) -> Study:
+def _resolved_text(doc: dict, parents: list[str]) -> str:
+    from .extends import dump_document
+
+    chain = ", which extends ".join(Path(p).name for p in parents)
+    header = f"# {doc['study'].get('name', '')} resolved: it extends {chain}\n\n"
+    return header + dump_document(doc)
+
+
+def _parse_study(text: str, path: str, drafts: bool) -> Study:
+    from .extends import resolve_extends
+
     try:
-        doc = tomllib.loads(text)
+        doc = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         raise StudyError(f"not valid TOML: {exc}", file=path) from None
-    _known_keys(doc, TOP_KEYS, "")
-    head = _table(doc, "study", required=True)
-    _known_keys(head, STUDY_KEYS, "study")
-    for key in ("name", "title", "model", "source"):
-        if not isinstance(head.get(key), str) or not head[key].strip():
-            raise StudyError("missing (a text value)", key=f"study.{key}")
-    model = get_model(head["model"])
+    doc, parents = resolve_extends(doc, path)
+    if parents:
+        text = _resolved_text(doc, parents)
+    return _Loader(doc, path, text, drafts, tuple(parents)).study()
 
-    raw_inputs = _table(doc, "inputs", required=True)
-    declared = {i.name: i for i in model.inputs}
-    for name in raw_inputs:
-        if name not in declared:
-            raise StudyError(
-                f"model {model.name!r} has no input {name!r}" + did_you_mean(name, declared),
-                key=f"inputs.{name}",
-            )
-    for name in declared:
-        if name not in raw_inputs:
-            raise StudyError(
-                f"the model {model.name!r} needs this input ({declared[name].description}; "
-                f"unit {declared[name].unit!r})",
-                key=f"inputs.{name}",
-            )
-    inputs = {name: _input(name, raw_inputs[name], model, None) for name in declared}
 
-    outputs = _outputs(_table(doc, "outputs"), model)
+class _Loader:
+    """Builds one :class:`Study` from a resolved document, collecting every problem."""
 
-    scenarios, notes = {}, {}
-    for scen, table in _table(doc, "scenarios").items():
-        if not isinstance(table, dict):
-            raise StudyError("expected a table of input overrides", key=f"scenarios.{scen}")
-        if scen == "base":
-            raise StudyError("'base' is the study without overrides; pick another name", key="scenarios.base")
-        overrides = {}
-        for name, raw in table.items():
-            if name in ("description", "note"):
-                notes[scen] = str(raw)
-                continue
-            if name not in declared:
-                raise StudyError(
-                    f"no input {name!r}" + did_you_mean(name, declared), key=f"scenarios.{scen}.{name}"
+    def __init__(self, doc: dict, path: str, text: str, drafts: bool, parents: tuple[str, ...]):
+        self.doc, self.path, self.text, self.drafts, self.parents = doc, path, text, drafts, parents
+        self.problems = Problems()
+        self.broken: set[str] = set()  # inputs that failed (their dependents stay quiet)
+        self.sources: list[tuple[str, str, str]] = []  # (input, key, "missing" | "todo")
+        self.own_inputs: set[str] = set()  # inputs the file defines itself (formula inputs)
+
+    # ------------------------------------------------------------------------- the whole study
+    def study(self) -> Study:
+        from .expressions import parse_formula
+        from .formula_study import FormulaSpec
+
+        problems, doc = self.problems, self.doc
+        with problems.at():
+            _known_keys(doc, TOP_KEYS, "")
+        head = _table(doc, "study", required=True)
+        with problems.at():
+            _known_keys(head, STUDY_KEYS, "study")
+        for key in ("name", "title", "source"):
+            if not isinstance(head.get(key), str) or not head[key].strip():
+                problems.add(StudyError("missing (a text value)", key=f"study.{key}"))
+        base_model = None
+        if "model" in head:
+            if not isinstance(head["model"], str) or not head["model"].strip():
+                problems.add(StudyError("expected a model's name", key="study.model"))
+            else:
+                try:
+                    base_model = get_model(head["model"])
+                except StudyError as err:
+                    problems.add(err)
+                    problems.raise_if_any()
+        years = None
+        with problems.at("study.years"):
+            years = _years(head.get("years"))
+        raw_inputs = _table(doc, "inputs", required=True)
+        raw_outputs = _table(doc, "outputs")
+        raw_derived = _table(doc, "derived")
+        raw_constants = _table(doc, "constants")
+
+        # formulas first: which inputs they read decides what an extra input is
+        formulas: list[FormulaSpec] = []
+        for table, raw, keys in (
+            ("derived", raw_derived, DERIVED_KEYS),
+            ("outputs", raw_outputs, FORMULA_OUTPUT_KEYS),
+        ):
+            for name, entry in raw.items():
+                where = f"{table}.{name}"
+                if not isinstance(entry, dict):
+                    problems.add(StudyError(f"expected a table, got {entry!r}", key=where))
+                    continue
+                if table == "outputs" and "formula" not in entry:
+                    continue  # a model's output
+                with problems.at(where):
+                    _known_keys(entry, keys, "")
+                with problems.at(where):
+                    _identifier(name)
+                formula = None
+                with problems.at(f"{where}.formula"):
+                    formula = parse_formula(entry.get("formula"))
+                unit = entry.get("unit")
+                if not isinstance(unit, str) or not unit.strip():
+                    problems.add(StudyError("missing 'unit' (the unit of the result)", key=f"{where}.unit"))
+                    unit = "__missing__"
+                domain = entry.get("domain", "nonnegative")
+                with problems.at(f"{where}.domain"):
+                    check_domain_name(domain, where=where)
+                formulas.append(
+                    FormulaSpec(
+                        name=name,
+                        table=table,
+                        formula=formula,
+                        unit=unit,
+                        description=str(entry.get("description", "")),
+                        domain=domain if domain in DOMAINS else "nonnegative",
+                    )
                 )
-            overrides[name] = _input(name, raw, model, inputs[name], prefix=f"scenarios.{scen}")
-        scenarios[scen] = overrides
+        read_by_formulas = set().union(*(f.formula.names for f in formulas if f.formula is not None))
+        has_formulas = bool(formulas)
+        if base_model is None and not any(f.table == "outputs" for f in formulas):
+            problems.add(
+                StudyError(
+                    'no model and no formula outputs: name a model (model = "...") or give '
+                    '[outputs.NAME] with formula = "..." and unit = "..."',
+                    key="study.model",
+                )
+            )
 
-    correlations = _correlations(_table(doc, "correlations"), inputs, scenarios)
-    scalars = [name for name, o in outputs.items() if not o.dims]
-    headline = head.get("headline", scalars[0] if scalars else next(iter(outputs)))
-    if headline not in outputs:
-        raise StudyError(
-            f"expected one of the model's outputs, got {headline!r}" + did_you_mean(str(headline), outputs),
-            key="study.headline",
+        # the inputs each part declares
+        declared: dict[str, Input] = {}
+        if base_model is not None:
+            declared = {i.name: i for i in base_model.inputs}
+            for name in raw_inputs:
+                if name in declared:
+                    continue
+                if name not in read_by_formulas:
+                    problems.add(
+                        StudyError(
+                            f"model {base_model.name!r} has no input {name!r}"
+                            + did_you_mean(name, declared)
+                            + (" and no formula reads it" if has_formulas else ""),
+                            key=f"inputs.{name}",
+                        )
+                    )
+                    self.broken.add(name)
+                    continue
+                self._declare(declared, name, raw_inputs[name])
+            for name, d in declared.items():
+                if name not in raw_inputs and name in {i.name for i in base_model.inputs}:
+                    problems.add(
+                        StudyError(
+                            f"the model {base_model.name!r} needs this input "
+                            f"({d.description}; unit {d.unit!r})",
+                            key=f"inputs.{name}",
+                        )
+                    )
+                    self.broken.add(name)
+        else:
+            for name in raw_inputs:
+                self._declare(declared, name, raw_inputs[name])
+
+        inputs: dict[str, InputSpec] = {}
+        for name, d in declared.items():
+            if name not in raw_inputs or name in self.broken:
+                continue
+            with problems.at() as catch:
+                inputs[name] = self._input(name, raw_inputs[name], d, None)
+            if catch.failed:
+                self.broken.add(name)
+
+        scenarios, notes = self._scenarios(declared, inputs)
+        constants = self._constants(raw_constants)
+
+        model, used_when = base_model, {}
+        if has_formulas:
+            model, used_when = self._compile(
+                head, declared, base_model, constants, formulas, years, inputs, scenarios
+            )
+        elif raw_constants:
+            problems.add(StudyError("constants without formulas: no formula reads them", key="constants"))
+        if base_model is not None and years is not None and not has_formulas:
+            problems.add(StudyError("years are for formulas; the model has its own", key="study.years"))
+
+        if model is not None:
+            outputs = self._outputs(raw_outputs, model, {f.name: f for f in formulas})
+        else:
+            outputs = {}
+        correlations = {}
+        with problems.at():
+            correlations = _correlations(
+                _table(doc, "correlations"), inputs, scenarios, self.broken | (set(declared) - set(inputs))
+            )
+        self._check_sources(declared, inputs, scenarios, used_when, model)
+
+        headline = ""
+        if outputs:
+            scalars = [name for name, o in outputs.items() if not o.dims]
+            headline = head.get("headline", scalars[0] if scalars else next(iter(outputs)))
+            if headline not in outputs:
+                problems.add(
+                    StudyError(
+                        f"expected one of the outputs, got {headline!r}"
+                        + did_you_mean(str(headline), outputs),
+                        key="study.headline",
+                    )
+                )
+        problems.raise_if_any()
+        return Study(
+            name=head["name"],
+            title=head["title"],
+            source=head["source"],
+            description=str(head.get("description", "")),
+            headline=headline,
+            model=model,
+            inputs=inputs,
+            outputs=outputs,
+            scenarios=scenarios,
+            scenario_notes=notes,
+            correlations=correlations,
+            path=self.path,
+            text=self.text,
+            years=None if years is None else tuple(years),
+            constants=constants,
+            derived={f.name: f for f in formulas if f.table == "derived"},
+            document=self.doc,
+            parents=self.parents,
         )
-    return Study(
-        name=head["name"],
-        title=head["title"],
-        source=head["source"],
-        description=str(head.get("description", "")),
-        headline=headline,
-        model=model,
-        inputs=inputs,
-        outputs=outputs,
-        scenarios=scenarios,
-        scenario_notes=notes,
-        correlations=correlations,
-        path=path,
-        text=text,
+
+    # ------------------------------------------------------------------------- inputs
+    def _declare(self, declared: dict[str, Input], name: str, raw: Any) -> None:
+        """An input a formula study defines itself: its unit, labels, domain and description."""
+        where = f"inputs.{name}"
+        try:
+            _identifier(name)
+            if isinstance(raw, str):
+                raw = {"dist": "point", "value": raw}
+            if not isinstance(raw, dict):
+                raise StudyError(f"expected a table, got {raw!r}")
+            labels = _labels_of(raw)
+            unit = raw.get("unit")
+            if raw.get("dist") == "catalog" and unit is None and raw.get("field") in FIELD_UNITS:
+                unit = FIELD_UNITS[raw["field"]]
+            if labels is not None:
+                unit = "1"
+            elif not isinstance(unit, str) or not unit.strip():
+                raise StudyError("missing 'unit' (an input of a formula study says its own unit)", key="unit")
+            else:
+                from .expressions import parse_unit
+
+                parse_unit(unit)
+            domain = raw.get("domain", "any" if labels is not None else "positive")
+            check_domain_name(domain, where=where)
+            self.own_inputs.add(name)
+            declared[name] = Input(
+                name,
+                unit,
+                str(raw.get("description", "")),
+                choices=labels,
+                domain=domain,
+            )
+        except StudyError as err:
+            self.problems.add(err, where)
+            self.broken.add(name)
+
+    def _input(self, name: str, raw: Any, declared: Input, base: InputSpec | None, prefix: str = "inputs"):
+        """Parse one input (or a scenario override, which inherits unit and source from ``base``)."""
+        where = f"{prefix}.{name}"
+        if isinstance(raw, bool):
+            raise StudyError(f"expected a number, a label or a table, got {raw!r}", key=where)
+        if isinstance(raw, int | float | str):  # a bare value is a point value
+            raw = {"dist": "point", "value": raw}
+        if not isinstance(raw, dict):
+            raise StudyError(f"expected a table, got {raw!r}", key=where)
+        raw = dict(raw)
+        catalogued = raw.get("dist") == "catalog"
+        own_source = "source" in raw or base is None
+        if base is not None and not catalogued:
+            raw.setdefault("unit", base.written_unit)
+            raw.setdefault("source", base.source)
+        if raw.get("dist") == "point" and "value" not in raw and "point" in raw:
+            raw["value"] = raw["point"]
+        extra = FORMULA_INPUT_KEYS if base is None and name in self.own_inputs else INPUT_KEYS
+        try:
+            dist = parse_distribution(raw, extra_keys=extra)
+        except StudyError as err:
+            raise err.located(key_prefix=where) from None
+        if isinstance(dist, Catalogued):  # the catalogue knows its units and sources
+            unit = raw.setdefault("unit", FIELD_UNITS[dist.field])
+            if unit != FIELD_UNITS[dist.field]:
+                raise StudyError(
+                    f"the catalogue's {dist.field} is in {FIELD_UNITS[dist.field]!r}; leave 'unit' out",
+                    key=f"{where}.unit",
+                )
+            raw.setdefault("source", dist.source)
+
+        labels = dist.labels
+        if declared.choices is not None:
+            if labels is None:
+                raise StudyError(
+                    f"a structural choice: give labels among {list(declared.choices)}", key=f"{where}.values"
+                )
+            try:
+                dist = dist.with_label_order(declared.choices)
+            except StudyError as err:
+                raise err.located(key_prefix=where) from None
+            written_unit = str(raw.get("unit", "1"))
+            factor = 1.0
+        else:
+            if labels is not None:
+                raise StudyError(
+                    f"labels {list(labels)} given, but the model takes a number (unit {declared.unit!r})",
+                    key=f"{where}.values",
+                )
+            if "unit" not in raw:
+                raise StudyError(f"missing 'unit' (the model uses {declared.unit!r})", key=f"{where}.unit")
+            written_unit = raw["unit"]
+            if not isinstance(written_unit, str):
+                raise StudyError(f"expected a unit as text, got {written_unit!r}", key=f"{where}.unit")
+            factor = conversion_factor(written_unit, declared.unit, key=f"{where}.unit")
+        source = raw.get("source")
+        if source is None or (isinstance(source, str) and not source.strip()):
+            if own_source:
+                self.sources.append((name, f"{where}.source", "missing"))
+            source = ""
+        elif not isinstance(source, str):
+            raise StudyError(f"expected a text, got {source!r}", key=f"{where}.source")
+        elif source.strip().upper() == TODO and own_source:
+            self.sources.append((name, f"{where}.source", "todo"))
+
+        if factor != 1.0:
+            dist = Point(dist.value * factor) if isinstance(dist, Point) else Scaled(dist, factor)
+        point = _value(raw, "point", where, declared, factor)
+        corrected = _value(raw, "corrected", where, declared, factor)
+        if point is None and dist.is_point:
+            point = float(dist.ppf(0.5))
+        self._check_domain(declared, dist, point, corrected, where)
+        stream = raw.get("stream", name)
+        if not isinstance(stream, str):
+            raise StudyError(f"expected an input's name, got {stream!r}", key=f"{where}.stream")
+        return InputSpec(
+            name=name,
+            dist=dist,
+            unit=declared.unit,
+            written_unit=written_unit,
+            source=source.strip(),
+            point=point,
+            corrected=corrected,
+            audit=str(raw["audit"]) if "audit" in raw else None,
+            note=str(raw.get("note", "")),
+            stream=stream,
+            labels=declared.choices,
+        )
+
+    def _check_domain(self, declared: Input, dist, point, corrected, where: str) -> None:
+        domain = declared.effective_domain
+        if domain == "any":
+            return
+        scale = 1.0
+        if domain in _PLAIN_DOMAINS:
+            try:
+                scale = conversion_factor(declared.unit, "dimensionless")
+            except StudyError:
+                raise StudyError(
+                    f"the domain {domain!r} needs a plain number, not {declared.unit!r}", key=where
+                ) from None
+        what = f"input {declared.name!r}"
+        try:
+            check_distribution(dist if scale == 1.0 else Scaled(dist, scale), domain, what=what)
+        except StudyError as err:
+            raise err.located(key_prefix=where) from None
+        for key, value in (("point", point), ("corrected", corrected)):
+            if value is not None:
+                try:
+                    check_value(value * scale, domain, what=what)
+                except StudyError as err:
+                    raise err.located(key_prefix=f"{where}.{key}") from None
+
+    def _scenarios(self, declared: Mapping[str, Input], inputs: Mapping[str, InputSpec]):
+        scenarios, notes = {}, {}
+        for scen, table in _table(self.doc, "scenarios").items():
+            if not isinstance(table, dict):
+                self.problems.add(StudyError("expected a table of input overrides", key=f"scenarios.{scen}"))
+                continue
+            if scen == BASE:
+                self.problems.add(
+                    StudyError(
+                        "'base' is the study without overrides; pick another name", key="scenarios.base"
+                    )
+                )
+                continue
+            overrides = {}
+            for name, raw in table.items():
+                if name in ("description", "note"):
+                    notes[scen] = str(raw)
+                    continue
+                if name not in declared:
+                    if name not in self.broken:
+                        self.problems.add(
+                            StudyError(
+                                f"no input {name!r}" + did_you_mean(name, declared),
+                                key=f"scenarios.{scen}.{name}",
+                            )
+                        )
+                    continue
+                if name not in inputs:
+                    continue  # the input itself failed: reported there
+                with self.problems.at():
+                    overrides[name] = self._input(
+                        name, raw, declared[name], inputs[name], prefix=f"scenarios.{scen}"
+                    )
+            scenarios[scen] = overrides
+        return scenarios, notes
+
+    def _constants(self, raw: Mapping) -> dict:
+        from .formula_study import ConstantSpec
+
+        out = {}
+        for name, entry in raw.items():
+            where = f"constants.{name}"
+            try:
+                _identifier(name)
+                if not isinstance(entry, dict):
+                    raise StudyError(
+                        f"expected a table {{ value = ..., unit = ..., source = ... }}, got {entry!r}"
+                    )
+                _known_keys(entry, CONSTANT_KEYS, "")
+                if "chip" in entry or "field" in entry:
+                    out[name] = _catalogue_constant(name, entry)
+                else:
+                    for key in ("value", "unit", "source"):
+                        if key not in entry:
+                            raise StudyError(f"missing '{key}'", key=key)
+                    value = _optional_number(entry, "value", "")
+                    unit = entry["unit"]
+                    if not isinstance(unit, str):
+                        raise StudyError(f"expected a unit as text, got {unit!r}", key="unit")
+                    from .expressions import parse_unit
+
+                    with _keyed("unit"):
+                        parse_unit(unit)
+                    source = entry["source"]
+                    if not isinstance(source, str) or not source.strip():
+                        raise StudyError("missing 'source' (where this number comes from)", key="source")
+                    out[name] = ConstantSpec(
+                        name, value, unit, source.strip(), str(entry.get("description", "")), dict(entry)
+                    )
+                if out[name].source.upper() == TODO and not self.drafts:
+                    raise StudyError('still "TODO": say where this number comes from', key="source")
+            except StudyError as err:
+                self.problems.add(err, where)
+                self.broken.add(name)
+        return out
+
+    # ------------------------------------------------------------------------- formulas
+    def _compile(self, head, declared, base_model, constants, formulas, years, inputs, scenarios):
+        from .formula_study import build_model
+
+        name = head.get("name") if isinstance(head.get("name"), str) else "study"
+        if base_model is not None:
+            model_name = f"{base_model.name}+formulas"
+            description = f"{base_model.description}; then the formulas of study {name}"
+        else:
+            model_name = name
+            description = str(head.get("title", f"the formulas of study {name}"))
+        for f in formulas:
+            if (
+                f.table == "outputs"
+                and base_model is not None
+                and f.name in {o.name for o in base_model.outputs}
+            ):
+                self.problems.add(
+                    StudyError(
+                        f"the model {base_model.name!r} computes {f.name} already; leave 'formula' out or "
+                        "pick another name",
+                        key=f"outputs.{f.name}.formula",
+                    )
+                )
+                return None, {}
+        model, used_when = build_model(
+            name=model_name,
+            description=description,
+            inputs=list(declared.values()),
+            base=base_model,
+            constants=constants,
+            formulas=formulas,
+            years=years,
+            zero_check=lambda n: self._reaches_zero(n, inputs, scenarios),
+            broken=set(self.broken) - set(declared),
+            problems=self.problems,
+        )
+        if used_when is not None and base_model is None:
+            for n, when in used_when.items():
+                if when is None and n in inputs:
+                    self.problems.add(StudyError("no output's formula reads this input", key=f"inputs.{n}"))
+        if model is not None and base_model is None:
+            # the compiled model's inputs carry what the formulas showed about them
+            model = _with_used_when(model, used_when or {})
+        return model, used_when or {}
+
+    def _reaches_zero(self, name: str, inputs, scenarios) -> str | None:
+        from .domains import _below
+
+        if name not in inputs:
+            return None
+        specs = [(BASE, inputs[name])] + [(s, o[name]) for s, o in scenarios.items() if name in o]
+        for scen, spec in specs:
+            if spec.labels is not None:
+                continue
+            low = _below(spec.dist, 0.0, inclusive=True)
+            high = 1.0 - _below(spec.dist, 0.0, inclusive=False)
+            if low > TOLERANCE and high > TOLERANCE:
+                shown = f"{low:.2g}" if low >= 1e-3 else f"{low:.1e}"
+                where = "" if scen == BASE else f" in scenario {scen!r}"
+                return (
+                    f"whose distribution reaches zero{where} (P({name} <= 0) = {shown}); give it a "
+                    "distribution above zero (e.g. a lognormal, or lower = ... above 0)"
+                )
+        return None
+
+    def _outputs(self, raw: Mapping, model: Model, formulas: Mapping) -> dict[str, OutputSpec]:
+        declared = {o.name: o for o in model.outputs}
+        for name in raw:
+            if name not in declared and name not in formulas:
+                self.problems.add(
+                    StudyError(
+                        f"model {model.name!r} has no output {name!r}" + did_you_mean(name, declared),
+                        key=f"outputs.{name}",
+                    )
+                )
+        out = {}
+        for name, o in declared.items():
+            table = raw.get(name, {})
+            where = f"outputs.{name}"
+            if not isinstance(table, dict):
+                continue  # reported with the formulas
+            try:
+                formula = formulas.get(name)
+                if formula is None:
+                    _known_keys(table, OUTPUT_KEYS, where)
+                reported = _optional_number(table, "reported", where)
+                if reported is not None and "unit" in table and formula is None:
+                    reported *= conversion_factor(str(table["unit"]), o.unit, key=f"{where}.unit")
+            except StudyError as err:
+                self.problems.add(err)
+                continue
+            out[name] = OutputSpec(
+                name=name,
+                unit=o.unit,
+                description=o.description,
+                reported=reported,
+                source=str(table.get("source", "")),
+                note=str(table.get("note", "")),
+                dims=o.dims,
+                formula=formula.formula.text if formula is not None and formula.formula else None,
+                domain=o.domain,
+            )
+        return out
+
+    # ------------------------------------------------------------------------- sources
+    def _check_sources(self, declared, inputs, scenarios, used_when, model) -> None:
+        """Missing or ``TODO`` sources: an error unless no scenario uses the input.
+
+        Every input still saying ``TODO`` is listed in one problem (keyed ``inputs``).
+        """
+        todo = []
+        for name, key, kind in self.sources:
+            if name not in declared:
+                continue
+            when = declared[name].used_when or (used_when.get(name) or ())
+            if when and not any(
+                label in self._possible_labels(choice, inputs, scenarios)
+                for choice, labels in when
+                for label in labels
+            ):
+                continue  # the structural branch that reads it is never taken
+            if kind == "missing":
+                self.problems.add(StudyError("missing 'source' (where this number comes from)", key=key))
+            elif not self.drafts:
+                todo.append(key.removesuffix(".source").removeprefix("inputs."))
+        if todo:
+            self.problems.add(
+                StudyError(
+                    f'source still "TODO" for {len(todo)} input{"s" if len(todo) > 1 else ""}: '
+                    f"{', '.join(todo)} (say where each number comes from before the study runs)",
+                    key="inputs",
+                )
+            )
+
+    @staticmethod
+    def _possible_labels(choice: str, inputs, scenarios) -> set[str]:
+        """The labels a structural choice can take in some scenario (or in the replay)."""
+        if choice not in inputs:
+            return set()
+        specs = [inputs[choice], *(o[choice] for o in scenarios.values() if choice in o)]
+        out = set()
+        for spec in specs:
+            labels = spec.labels or ()
+            dist = spec.dist
+            values = getattr(dist, "values", None)
+            probs = getattr(dist, "probs", None)
+            if values is not None and probs is not None:
+                out |= {labels[int(v)] for v, p in zip(values, probs, strict=True) if p > 0}
+            for v in (spec.point, spec.corrected):
+                if v is not None and 0 <= int(v) < len(labels):
+                    out.add(labels[int(v)])
+        return out
+
+
+def _with_used_when(model: Model, used_when: Mapping[str, tuple | None]) -> Model:
+    from dataclasses import replace
+
+    inputs = tuple(
+        replace(i, used_when=used_when.get(i.name) or ()) if used_when.get(i.name) else i
+        for i in model.inputs
     )
+    return replace(model, inputs=inputs)
+
+
+def _labels_of(raw: Mapping) -> tuple[str, ...] | None:
+    """The labels of a structural choice, in the order written (None for a number)."""
+    if raw.get("dist") == "choice" and isinstance(raw.get("values"), list) and raw["values"]:
+        if all(isinstance(v, str) for v in raw["values"]):
+            return tuple(raw["values"])
+    if raw.get("dist") == "point" and isinstance(raw.get("value"), str):
+        return (raw["value"],)
+    return None
+
+
+def _catalogue_constant(name: str, entry: Mapping):
+    """``{ chip = "H100", field = "tdp_watts" }``: one chip's catalogue value as a constant."""
+    from .catalog import chip, load_catalog
+    from .formula_study import ConstantSpec
+
+    field_name = entry.get("field")
+    if field_name not in FIELD_UNITS:
+        raise StudyError(
+            f"unknown field {field_name!r}" + did_you_mean(str(field_name), FIELD_UNITS), key="field"
+        )
+    if not isinstance(entry.get("chip"), str):
+        raise StudyError(f"expected a chip's name, got {entry.get('chip')!r}", key="chip")
+    for key in ("value", "unit", "source"):
+        if key in entry:
+            raise StudyError(f"the catalogue gives the {key}; leave '{key}' out", key=key)
+    try:
+        row = chip(entry["chip"], load_catalog())
+    except KeyError as err:
+        raise StudyError(str(err.args[0]), key="chip") from None
+    value = row.get(field_name)
+    if value is None:
+        raise StudyError(f"the catalogue gives no {field_name!r} for {entry['chip']}", key="field")
+    if isinstance(value, list):
+        raise StudyError(
+            f"the catalogue gives {field_name} of {entry['chip']} as a range {value}; use an input "
+            '(dist = "catalog") for an uncertain value',
+            key="field",
+        )
+    return ConstantSpec(
+        name,
+        float(value),
+        FIELD_UNITS[field_name],
+        f"hardware catalogue (priors/hardware.toml): {entry['chip']}: {row.get('source', '')}",
+        str(entry.get("description", "")),
+        dict(entry),
+    )
+
+
+class _keyed:
+    """Put ``key`` on a :class:`StudyError` raised inside."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, tb):
+        if isinstance(error, StudyError) and not error.key:
+            raise StudyError(error.message, key=self.key) from None
+        return False
+
+
+def _identifier(name: str) -> None:
+    if not isinstance(name, str) or not name.isidentifier() or name.startswith("__"):
+        raise StudyError(f"{name!r} cannot be used in formulas: use letters, digits and _ (not a leading __)")
+    import keyword
+
+    if keyword.iskeyword(name):
+        raise StudyError(f"{name!r} is a Python keyword and cannot be a name in formulas")
+
+
+def _years(raw: Any) -> list[int] | None:
+    if raw is None:
+        return None
+    if (
+        not isinstance(raw, list)
+        or not raw
+        or not all(isinstance(y, int) and not isinstance(y, bool) for y in raw)
+    ):
+        raise StudyError(f"expected a list of whole years, e.g. [2024, 2025, 2026], got {raw!r}")
+    if any(b <= a for a, b in zip(raw, raw[1:], strict=False)):
+        raise StudyError(f"years must increase, got {raw}")
+    return list(raw)
 
 
 def _table(doc: Mapping, key: str, required: bool = False) -> dict:
@@ -274,12 +923,17 @@ def _table(doc: Mapping, key: str, required: bool = False) -> dict:
 
 
 def _known_keys(table: Mapping, allowed: frozenset[str], where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise StudyError(
-                f"unknown key '{key}'" + did_you_mean(key, allowed),
-                key=f"{where}.{key}" if where else key,
+    unknown = [key for key in table if key not in allowed]
+    if not unknown:
+        return
+    problems = Problems()
+    for key in unknown:
+        problems.add(
+            StudyError(
+                f"unknown key '{key}'" + did_you_mean(key, allowed), key=f"{where}.{key}" if where else key
             )
+        )
+    problems.raise_if_any()
 
 
 def _optional_number(raw: Mapping, key: str, where: str) -> float | None:
@@ -287,7 +941,7 @@ def _optional_number(raw: Mapping, key: str, where: str) -> float | None:
         return None
     value = raw[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise StudyError(f"expected a number, got {value!r}", key=f"{where}.{key}")
+        raise StudyError(f"expected a number, got {value!r}", key=f"{where}.{key}" if where else key)
     return float(value)
 
 
@@ -307,141 +961,41 @@ def _value(raw: Mapping, key: str, where: str, declared, factor: float) -> float
     return number * factor
 
 
-def _input(name: str, raw: Any, model: Model, base: InputSpec | None, prefix: str = "inputs") -> InputSpec:
-    """Parse one input (or a scenario override, which inherits unit and source from ``base``)."""
-    where = f"{prefix}.{name}"
-    declared = model.input(name)
-    if isinstance(raw, bool):
-        raise StudyError(f"expected a number, a label or a table, got {raw!r}", key=where)
-    if isinstance(raw, int | float | str):  # a bare value is a point value
-        raw = {"dist": "point", "value": raw}
-    if not isinstance(raw, dict):
-        raise StudyError(f"expected a table, got {raw!r}", key=where)
-    raw = dict(raw)
-    if base is not None:
-        raw.setdefault("unit", base.written_unit)
-        raw.setdefault("source", base.source)
-    if raw.get("dist") == "point" and "value" not in raw and "point" in raw:
-        raw["value"] = raw["point"]
-    try:
-        dist = parse_distribution(raw, extra_keys=INPUT_KEYS)
-    except StudyError as err:
-        raise err.located(key_prefix=where) from None
-    if isinstance(dist, Catalogued):  # the catalogue knows its units and sources
-        unit = raw.setdefault("unit", FIELD_UNITS[dist.field])
-        if unit != FIELD_UNITS[dist.field]:
-            raise StudyError(
-                f"the catalogue's {dist.field} is in {FIELD_UNITS[dist.field]!r}; leave 'unit' out",
-                key=f"{where}.unit",
-            )
-        raw.setdefault("source", dist.source)
-
-    labels = dist.labels
-    if declared.choices is not None:
-        if labels is None:
-            raise StudyError(
-                f"a structural choice: give labels among {list(declared.choices)}", key=f"{where}.values"
-            )
-        try:
-            dist = dist.with_label_order(declared.choices)
-        except StudyError as err:
-            raise err.located(key_prefix=where) from None
-        written_unit = str(raw.get("unit", "1"))
-        factor = 1.0
-    else:
-        if labels is not None:
-            raise StudyError(
-                f"labels {list(labels)} given, but the model takes a number (unit {declared.unit!r})",
-                key=f"{where}.values",
-            )
-        if "unit" not in raw:
-            raise StudyError(f"missing 'unit' (the model uses {declared.unit!r})", key=f"{where}.unit")
-        written_unit = raw["unit"]
-        if not isinstance(written_unit, str):
-            raise StudyError(f"expected a unit as text, got {written_unit!r}", key=f"{where}.unit")
-        factor = conversion_factor(written_unit, declared.unit, key=f"{where}.unit")
-    source = raw.get("source")
-    if not isinstance(source, str) or not source.strip():
-        raise StudyError("missing 'source' (where this number comes from)", key=f"{where}.source")
-
-    if factor != 1.0:
-        dist = Point(dist.value * factor) if isinstance(dist, Point) else Scaled(dist, factor)
-    point = _value(raw, "point", where, declared, factor)
-    corrected = _value(raw, "corrected", where, declared, factor)
-    if point is None and dist.is_point:
-        point = float(dist.ppf(0.5))
-    stream = raw.get("stream", name)
-    if not isinstance(stream, str):
-        raise StudyError(f"expected an input's name, got {stream!r}", key=f"{where}.stream")
-    return InputSpec(
-        name=name,
-        dist=dist,
-        unit=declared.unit,
-        written_unit=written_unit,
-        source=source.strip(),
-        point=point,
-        corrected=corrected,
-        audit=str(raw["audit"]) if "audit" in raw else None,
-        note=str(raw.get("note", "")),
-        stream=stream,
-        labels=declared.choices,
-    )
-
-
-def _outputs(raw: Mapping, model: Model) -> dict[str, OutputSpec]:
-    declared = {o.name: o for o in model.outputs}
-    for name in raw:
-        if name not in declared:
-            raise StudyError(
-                f"model {model.name!r} has no output {name!r}" + did_you_mean(name, declared),
-                key=f"outputs.{name}",
-            )
-    out = {}
-    for name, o in declared.items():
-        table = raw.get(name, {})
-        where = f"outputs.{name}"
-        if not isinstance(table, dict):
-            raise StudyError(f"expected a table, got {table!r}", key=where)
-        _known_keys(table, OUTPUT_KEYS, where)
-        reported = _optional_number(table, "reported", where)
-        if reported is not None and "unit" in table:
-            reported *= conversion_factor(str(table["unit"]), o.unit, key=f"{where}.unit")
-        out[name] = OutputSpec(
-            name=name,
-            unit=o.unit,
-            description=o.description,
-            reported=reported,
-            source=str(table.get("source", "")),
-            note=str(table.get("note", "")),
-            dims=o.dims,
-        )
-    return out
-
-
-def _correlations(raw: Mapping, inputs: Mapping[str, InputSpec], scenarios) -> dict[tuple[str, str], float]:
+def _correlations(
+    raw: Mapping, inputs: Mapping[str, InputSpec], scenarios, broken
+) -> dict[tuple[str, str], float]:
     from .sampling import check_correlations
 
+    problems = Problems()
     pairs: dict[tuple[str, str], float] = {}
     for a, row in raw.items():
+        if a in broken:
+            continue
         if a not in inputs:
-            raise StudyError(f"no input {a!r}" + did_you_mean(a, inputs), key=f"correlations.{a}")
+            problems.add(StudyError(f"no input {a!r}" + did_you_mean(a, inputs), key=f"correlations.{a}"))
+            continue
         if not isinstance(row, dict):
-            raise StudyError("expected `a.b = rho` entries", key=f"correlations.{a}")
+            problems.add(StudyError("expected `a.b = rho` entries", key=f"correlations.{a}"))
+            continue
         for b, rho in row.items():
             key = f"correlations.{a}.{b}"
-            if b not in inputs:
-                raise StudyError(f"no input {b!r}" + did_you_mean(b, inputs), key=key)
-            if a == b:
-                raise StudyError("an input's correlation with itself is 1", key=key)
-            if isinstance(rho, bool) or not isinstance(rho, int | float) or not -1 <= rho <= 1:
-                raise StudyError(f"expected a rank correlation in [-1, 1], got {rho!r}", key=key)
-            for name in (a, b):
-                specs = [inputs[name], *(s[name] for s in scenarios.values() if name in s)]
-                if all(s.dist.is_point for s in specs):
-                    raise StudyError(f"{name} is a point value and cannot be correlated", key=key)
-            pair = tuple(sorted((a, b)))
-            if pair in pairs and pairs[pair] != float(rho):
-                raise StudyError(f"given twice with different values ({pairs[pair]} and {rho})", key=key)
-            pairs[pair] = float(rho)
+            with problems.at():
+                if b in broken:
+                    continue
+                if b not in inputs:
+                    raise StudyError(f"no input {b!r}" + did_you_mean(b, inputs), key=key)
+                if a == b:
+                    raise StudyError("an input's correlation with itself is 1", key=key)
+                if isinstance(rho, bool) or not isinstance(rho, int | float) or not -1 <= rho <= 1:
+                    raise StudyError(f"expected a rank correlation in [-1, 1], got {rho!r}", key=key)
+                for name in (a, b):
+                    specs = [inputs[name], *(s[name] for s in scenarios.values() if name in s)]
+                    if all(s.dist.is_point for s in specs):
+                        raise StudyError(f"{name} is a point value and cannot be correlated", key=key)
+                pair = tuple(sorted((a, b)))
+                if pair in pairs and pairs[pair] != float(rho):
+                    raise StudyError(f"given twice with different values ({pairs[pair]} and {rho})", key=key)
+                pairs[pair] = float(rho)
+    problems.raise_if_any()
     check_correlations(pairs)
     return pairs

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._units import units
+
 __all__ = [
     "patches_per_frame",
     "patches_per_video",
@@ -27,6 +29,15 @@ def _ceil(ratio):
     return np.ceil(ratio * (1.0 - _INTEGER_RTOL))
 
 
+@units(
+    "patch/frame",
+    width_px="px",
+    height_px="px",
+    patch_w_px="px",
+    patch_h_px="px",
+    latent_downsample="1",
+    round_up="bool",
+)
 def patches_per_frame(width_px, height_px, patch_w_px, patch_h_px, latent_downsample=1, *, round_up=True):
     """Patches (tokens) in one frame: ⌈W ÷ (s·p_w)⌉ × ⌈H ÷ (s·p_h)⌉.
 
@@ -67,6 +78,18 @@ def patches_per_frame(width_px, height_px, patch_w_px, patch_h_px, latent_downsa
     return per_row * per_column
 
 
+@units(
+    "patch",
+    width_px="px",
+    height_px="px",
+    patch_w_px="px",
+    patch_h_px="px",
+    frame_rate="frame/s",
+    duration_s="s",
+    latent_downsample="1",
+    temporal_downsample="1",
+    round_up="bool",
+)
 def patches_per_video(
     width_px,
     height_px,
@@ -122,6 +145,7 @@ def patches_per_video(
     return per_frame * latent_frames
 
 
+@units("FLOP * {P} / patch", patches="{P}", params="parameter")
 def patch_inference_flops(patches, params):
     """Inference FLOPs as 2 × parameters per patch (Minsheng 2024-02-25).
 
@@ -144,6 +168,7 @@ def patch_inference_flops(patches, params):
     return 2.0 * patches * params
 
 
+@units("FLOP", tokens="patch", d_model="1", n_layers="1", macs="bool", adaln="bool")
 def dit_forward_flops(tokens, d_model, n_layers, *, macs=False, adaln=True):
     """Forward compute of the transformer blocks of a DiT, per sample.
 
@@ -184,6 +209,16 @@ def dit_forward_flops(tokens, d_model, n_layers, *, macs=False, adaln=True):
     return flops_per_mac * n_layers * per_block
 
 
+@units(
+    "FLOP",
+    tokens="patch",
+    d_model="1",
+    patch_size="px",
+    in_channels="1",
+    out_channels="1",
+    frequency_dim="1",
+    macs="bool",
+)
 def dit_head_flops(
     tokens, d_model, patch_size, in_channels=4, out_channels=8, frequency_dim=256, *, macs=False
 ):
@@ -226,6 +261,7 @@ def dit_head_flops(
     return flops_per_mac * head
 
 
+@units("{F}", forward_flops="{F}", denoising_steps="step", passes_per_step="1")
 def sampling_flops(forward_flops, denoising_steps, passes_per_step=1):
     """Compute to generate one sample: forward FLOPs × denoising steps × passes per step.
 
@@ -247,6 +283,7 @@ def sampling_flops(forward_flops, denoising_steps, passes_per_step=1):
     return 1.0 * forward_flops * denoising_steps * passes_per_step
 
 
+@units("{F}", forward_flops="{F}", passes="1")
 def training_flops_from_forward(forward_flops, passes=3):
     """Training compute per sample from the forward compute: forward × passes.
 

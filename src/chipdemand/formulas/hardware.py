@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._units import units
+
 __all__ = [
     "SECONDS_PER_DAY",
     "SECONDS_PER_HOUR",
@@ -33,6 +35,7 @@ SECONDS_PER_HOUR = 3_600.0
 _INTEGER_RTOL = 1e-9
 
 
+@units("chip", flops_per_period="FLOP", peak_flops="FLOPS", utilization="1", seconds_per_period="s")
 def chips_needed(flops_per_period, peak_flops, utilization=1.0, seconds_per_period=SECONDS_PER_DAY):
     """Chips to deliver a compute budget within a period: FLOPs ÷ (peak × utilization × seconds).
 
@@ -62,6 +65,7 @@ def chips_needed(flops_per_period, peak_flops, utilization=1.0, seconds_per_peri
     return 1.0 * flops_per_period / (peak_flops * utilization * seconds_per_period)
 
 
+@units("chip", gpu_seconds_per_day="s/day", seconds_per_day="s/day")
 def chips_busy(gpu_seconds_per_day, seconds_per_day=SECONDS_PER_DAY):
     """Chips busy around the clock: GPU-seconds per day ÷ 86,400 s.
 
@@ -80,6 +84,7 @@ def chips_busy(gpu_seconds_per_day, seconds_per_day=SECONDS_PER_DAY):
     return 1.0 * gpu_seconds_per_day / seconds_per_day
 
 
+@units("chip", average_chips="chip", peak_to_average="1", utilization="1")
 def provisioned_chips(average_chips, peak_to_average=1.0, utilization=1.0):
     """Chips to install for a load: average chips × peak-to-average ÷ utilization.
 
@@ -100,6 +105,7 @@ def provisioned_chips(average_chips, peak_to_average=1.0, utilization=1.0):
     return 1.0 * average_chips * peak_to_average / utilization
 
 
+@units("server", chips="chip", chips_per_server="chip/server", round_up="bool")
 def servers_needed(chips, chips_per_server, round_up=True):
     """Servers to hold the chips: ⌈chips ÷ chips per server⌉ (as the reports do: ⌈16,204/8⌉ = 2,026).
 
@@ -126,6 +132,7 @@ def servers_needed(chips, chips_per_server, round_up=True):
     return servers
 
 
+@units("USD", units="1", unit_price="USD")
 def capex(units, unit_price):
     """Capital expenditure: units × price per unit.
 
@@ -144,6 +151,7 @@ def capex(units, unit_price):
     return 1.0 * units * unit_price
 
 
+@units("hour", flops="FLOP", peak_flops="FLOPS", utilization="1")
 def gpu_hours(flops, peak_flops, utilization=1.0):
     """Chip-hours to perform a compute budget: FLOPs ÷ (peak × utilization) ÷ 3,600 s/h.
 
@@ -164,6 +172,7 @@ def gpu_hours(flops, peak_flops, utilization=1.0):
     return 1.0 * flops / (peak_flops * utilization) / SECONDS_PER_HOUR
 
 
+@units("s", flops="FLOP", chips="chip", peak_flops="FLOPS", utilization="1")
 def compute_seconds(flops, chips, peak_flops, utilization=1.0):
     """Wall-clock time for ``chips`` chips to perform a compute budget.
 
@@ -186,6 +195,7 @@ def compute_seconds(flops, chips, peak_flops, utilization=1.0):
     return 1.0 * flops / (chips * peak_flops * utilization)
 
 
+@units("1", tokens_per_second="token/s", flops_per_token="FLOP/token", chips="chip", peak_flops="FLOPS")
 def model_flops_utilization(tokens_per_second, flops_per_token, chips, peak_flops):
     """Model FLOPs utilization: achieved model FLOP/s ÷ peak FLOP/s of the fleet.
 
@@ -208,6 +218,7 @@ def model_flops_utilization(tokens_per_second, flops_per_token, chips, peak_flop
     return 1.0 * tokens_per_second * flops_per_token / (chips * peak_flops)
 
 
+@units("chip", chips="chip", peak_from="FLOPS", peak_to="FLOPS")
 def convert_chips_by_peak(chips, peak_from, peak_to):
     """Chips of another kind with the same peak throughput: chips × peak_from ÷ peak_to.
 
@@ -233,6 +244,7 @@ def convert_chips_by_peak(chips, peak_from, peak_to):
     return 1.0 * chips * peak_from / peak_to
 
 
+@units("W", chips="chip", tdp_watts="W", pue="1")
 def power_watts(chips, tdp_watts, pue=1.0):
     """Facility power: chips × watts per chip × power usage effectiveness.
 
@@ -253,6 +265,7 @@ def power_watts(chips, tdp_watts, pue=1.0):
     return 1.0 * chips * tdp_watts * pue
 
 
+@units("kWh", power_watts="W", hours="hour")
 def energy_kwh(power_watts, hours):
     """Energy: watts × hours ÷ 1,000.
 
@@ -271,6 +284,7 @@ def energy_kwh(power_watts, hours):
     return 1.0 * power_watts * hours / 1_000.0
 
 
+@units("USD", energy_kwh="kWh", price_per_kwh="USD/kWh")
 def energy_cost(energy_kwh, price_per_kwh):
     """Electricity bill: kWh × price per kWh.
 

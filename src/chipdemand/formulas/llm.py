@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._units import units
+
 __all__ = [
     "SECONDS_PER_DAY",
     "FLOP_PER_PF_DAY",
@@ -30,6 +32,7 @@ SECONDS_PER_DAY = 86_400.0
 FLOP_PER_PF_DAY = 1e15 * SECONDS_PER_DAY
 
 
+@units("FLOP", params="parameter", tokens="token")
 def training_flops(params, tokens):
     """FLOPs to train a dense transformer: C = 6·N·D (Kaplan et al. 2020, eq. 2.1).
 
@@ -58,6 +61,7 @@ def training_flops(params, tokens):
     return 6.0 * params * tokens
 
 
+@units("FLOP", params="parameter", tokens="token", n_layers="1", d_model="1", context="token", causal="bool")
 def training_flops_with_attention(params, tokens, n_layers, d_model, context, *, causal=False):
     """Training FLOPs with the attention over the context: 6·N·D + 12·L·d·ctx·D.
 
@@ -93,6 +97,7 @@ def training_flops_with_attention(params, tokens, n_layers, d_model, context, *,
     return 6.0 * params * tokens + per_token_layer * n_layers * d_model * context * tokens
 
 
+@units("FLOP/token", active_params="parameter", n_layers="1", d_model="1", context="token", causal="bool")
 def inference_flops_per_token(active_params, n_layers=0, d_model=0, context=0, *, causal=True):
     """Forward FLOPs per generated token: 2·N_active + 2·L·ctx·d (Kaplan et al. 2020, table 1).
 
@@ -125,6 +130,9 @@ def inference_flops_per_token(active_params, n_layers=0, d_model=0, context=0, *
     return 2.0 * active_params + per_layer * n_layers * context * d_model
 
 
+@units(
+    "parameter", shared_params="parameter", expert_params="parameter", n_experts="1", experts_per_token="1"
+)
 def moe_active_params(shared_params, expert_params, n_experts, experts_per_token):
     """Parameters used per token by a mixture-of-experts model.
 
@@ -150,6 +158,7 @@ def moe_active_params(shared_params, expert_params, n_experts, experts_per_token
     return shared_params + 1.0 * expert_params * experts_per_token / n_experts
 
 
+@units("byte", params="parameter", bytes_per_param="byte/parameter")
 def weight_bytes(params, bytes_per_param=2.0):
     """Bytes to hold the weights: params × bytes per parameter (2 for FP16/BF16, 1 for FP8).
 
@@ -168,6 +177,7 @@ def weight_bytes(params, bytes_per_param=2.0):
     return 1.0 * params * bytes_per_param
 
 
+@units("byte/token", n_layers="1", n_kv_heads="1", head_dim="1", bytes_per_value="byte")
 def kv_cache_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_value=2.0):
     """Key-value cache per token: 2·L·h_kv·d_head·bytes (a key and a value per layer and head).
 
@@ -190,6 +200,14 @@ def kv_cache_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_value=2.0
     return 2.0 * n_layers * n_kv_heads * head_dim * bytes_per_value
 
 
+@units(
+    "token/s",
+    mem_bandwidth="byte/s",
+    weight_bytes="byte",
+    kv_bytes_per_token="byte/token",
+    context="token",
+    batch="1",
+)
 def memory_bound_tokens_per_second(mem_bandwidth, weight_bytes, kv_bytes_per_token, context, batch):
     """Decoding rate of one accelerator limited by memory bandwidth (roofline).
 
@@ -220,6 +238,7 @@ def memory_bound_tokens_per_second(mem_bandwidth, weight_bytes, kv_bytes_per_tok
     return 1.0 * batch * mem_bandwidth / bytes_per_step
 
 
+@units("token/s", peak_flops="FLOPS", utilization="1", flops_per_token="FLOP/token")
 def compute_bound_tokens_per_second(peak_flops, utilization, flops_per_token):
     """Token rate limited by arithmetic: peak × utilization ÷ FLOPs per token.
 
@@ -240,6 +259,7 @@ def compute_bound_tokens_per_second(peak_flops, utilization, flops_per_token):
     return 1.0 * peak_flops * utilization / flops_per_token
 
 
+@units("s * {Q} / query", queries="{Q}", chars_per_answer="char/query", seconds_per_char="s/char")
 def latency_gpu_seconds(queries, chars_per_answer, seconds_per_char):
     """GPU time from response latency: queries × characters × seconds per character.
 
@@ -263,6 +283,7 @@ def latency_gpu_seconds(queries, chars_per_answer, seconds_per_char):
     return 1.0 * queries * chars_per_answer * seconds_per_char
 
 
+@units("PF_day", flops="FLOP")
 def pf_days(flops):
     """FLOPs as petaFLOP/s-days: flops ÷ 8.64e19.
 
@@ -279,6 +300,7 @@ def pf_days(flops):
     return flops / FLOP_PER_PF_DAY
 
 
+@units("FLOP", pf_days="PF_day")
 def flops_from_pf_days(pf_days):
     """PetaFLOP/s-days as FLOPs: PF-days × 8.64e19.
 
@@ -295,6 +317,7 @@ def flops_from_pf_days(pf_days):
     return pf_days * FLOP_PER_PF_DAY
 
 
+@units("GPU", weight_bytes="byte", kv_bytes="byte", gpu_memory="byte/GPU", by_memory="bool")
 def gpus_per_replica(weight_bytes, kv_bytes, gpu_memory, by_memory):
     """GPUs one model replica spans: ⌈(weights + KV cache) ÷ GPU memory⌉, or 1.
 

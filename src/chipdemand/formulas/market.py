@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._units import units
+
 __all__ = [
     "firms_building_own",
     "market_size",
@@ -23,6 +25,7 @@ __all__ = [
 ]
 
 
+@units("firm", firms_in_region="firm", region_share_of_total="1", share_building="1")
 def firms_building_own(firms_in_region, region_share_of_total, share_building):
     """Firms that build their own compute: regional firms ÷ region's share × share building.
 
@@ -48,6 +51,7 @@ def firms_building_own(firms_in_region, region_share_of_total, share_building):
     return 1.0 * firms_in_region / region_share_of_total * share_building
 
 
+@units("USD", firms="firm", spend_per_firm="USD/firm")
 def market_size(firms, spend_per_firm):
     """Market size: firms × spend per firm.
 
@@ -66,6 +70,7 @@ def market_size(firms, spend_per_firm):
     return 1.0 * firms * spend_per_firm
 
 
+@units("{X}", regional="{X}", share="1")
 def global_from_share(regional, share):
     """A global total from a regional one and the region's share: regional ÷ share.
 
@@ -84,6 +89,7 @@ def global_from_share(regional, share):
     return 1.0 * regional / share
 
 
+@units("1", start="{X}", end="{X}", years="year")
 def cagr(start, end, years):
     """Compound annual growth rate: (end ÷ start)^(1/years) − 1.
 
@@ -102,6 +108,7 @@ def cagr(start, end, years):
     return (end / start) ** (1.0 / years) - 1.0
 
 
+@units("{X}", elementwise=False, start="{X}", rate="1", years="1", base_year="1")
 def project(start, rate, years, *, base_year=0.0):
     """Values grown at a compound rate along a trailing year axis: start × (1 + rate)^(y − y₀).
 
@@ -130,6 +137,7 @@ def project(start, rate, years, *, base_year=0.0):
     return start[..., np.newaxis] * (1.0 + rate[..., np.newaxis]) ** elapsed
 
 
+@units("1", factor="1", period_years="year")
 def growth_per_period_to_rate(factor, period_years):
     """Annual growth rate from growth by ``factor`` every ``period_years``: factor^(1/period) − 1.
 
@@ -148,6 +156,7 @@ def growth_per_period_to_rate(factor, period_years):
     return annual_factor_from_growth(factor, period_years) - 1.0
 
 
+@units("1", factor="1", period_years="year")
 def annual_factor_from_growth(factor, period_years):
     """Annual growth factor from growth by ``factor`` every ``period_years``: factor^(1/period).
 
@@ -166,6 +175,7 @@ def annual_factor_from_growth(factor, period_years):
     return factor ** (1.0 / period_years)
 
 
+@units("1", doubling_months="month")
 def annual_factor_from_doubling_months(doubling_months):
     """Annual growth factor from a doubling time: 2^(12 / months).
 
@@ -182,6 +192,7 @@ def annual_factor_from_doubling_months(doubling_months):
     return 2.0 ** (12.0 / doubling_months)
 
 
+@units("month", annual_factor="1")
 def doubling_months_from_annual_factor(annual_factor):
     """Doubling time from an annual growth factor: 12 · ln 2 ÷ ln(factor).
 
@@ -198,6 +209,7 @@ def doubling_months_from_annual_factor(annual_factor):
     return 12.0 * np.log(2.0) / np.log(annual_factor)
 
 
+@units("1", elementwise=False, demand="{X}", supply="{X}", years="1", never="1")
 def first_crossing(demand, supply, years, *, never=np.inf):
     """The first year in which demand reaches supply (demand ≥ supply), per draw.
 
@@ -228,6 +240,15 @@ def first_crossing(demand, supply, years, *, never=np.inf):
     return np.where(np.any(crossed, axis=-1), years[first], never)
 
 
+@units(
+    "1",
+    demand_start="{X}",
+    demand_factor="1",
+    supply_start="{X}",
+    supply_factor="1",
+    start_year="1",
+    horizon="1",
+)
 def crossing_year(demand_start, demand_factor, supply_start, supply_factor, start_year, *, horizon=2100.0):
     """First whole year (from ``start_year``) in which an exponential demand reaches supply.
 

@@ -44,14 +44,21 @@ inference_latency = register(
         description="GPUs from response latency: users × queries × characters × s/char, "
         "÷ 86,400 s, × peak-to-average ÷ utilization; servers; capex",
         inputs=(
-            Input("daily_active_users", "user", "daily active users"),
-            Input("questions_per_user", "query/user/day", "questions each user asks per day"),
-            Input("chars_per_answer", "char/query", "characters generated per answer"),
-            Input("seconds_per_char", "s/char", "GPU time to generate one character"),
-            Input("peak_to_average", "1", "fleet sized for peak load: peak ÷ average demand"),
-            Input("utilization", "1", "share of provisioned GPU time spent serving"),
-            Input("gpus_per_server", "GPU/server", "accelerators per server"),
-            Input("server_price", "USD/server", "price of one server"),
+            Input("daily_active_users", "user", "daily active users", domain="positive"),
+            Input(
+                "questions_per_user", "query/user/day", "questions each user asks per day", domain="positive"
+            ),
+            Input("chars_per_answer", "char/query", "characters generated per answer", domain="positive"),
+            Input("seconds_per_char", "s/char", "GPU time to generate one character", domain="positive"),
+            Input(
+                "peak_to_average",
+                "1",
+                "fleet sized for peak load: peak ÷ average demand",
+                domain="at_least_one",
+            ),
+            Input("utilization", "1", "share of provisioned GPU time spent serving", domain="share"),
+            Input("gpus_per_server", "GPU/server", "accelerators per server", domain="count"),
+            Input("server_price", "USD/server", "price of one server", domain="positive"),
         ),
         outputs=(
             Output("queries_per_day", "query/day", "questions asked per day"),

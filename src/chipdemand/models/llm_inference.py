@@ -20,6 +20,12 @@ __all__ = ["llm_inference", "METHODS", "MEMORY_CHECKS"]
 METHODS = ("latency", "roofline")
 MEMORY_CHECKS = ("one_gpu", "by_memory")
 
+# which alternative of a structural choice uses an input (see Input.used_when)
+LATENCY = ("method", "latency")
+ROOFLINE = ("method", "roofline")
+BY_MEMORY = ("memory_check", "by_memory")
+SIZED = (ROOFLINE, BY_MEMORY)  # the model's size and cache matter to the roofline and to memory
+
 
 def _llm_inference(
     daily_active_users,
@@ -87,31 +93,97 @@ llm_inference = register(
         "roofline (tokens at min(bandwidth, compute) rate + compute-bound prefill), with batching "
         "and model size; × peak-to-average ÷ utilization; servers; capex",
         inputs=(
-            Input("daily_active_users", "user", "daily active users"),
-            Input("questions_per_user", "query/user/day", "questions each user asks per day"),
-            Input("chars_per_answer", "char/query", "characters generated per answer"),
+            Input("daily_active_users", "user", "daily active users", domain="positive"),
+            Input(
+                "questions_per_user", "query/user/day", "questions each user asks per day", domain="positive"
+            ),
+            Input("chars_per_answer", "char/query", "characters generated per answer", domain="positive"),
             Input("method", "1", "how GPU time is counted", choices=METHODS),
-            Input("seconds_per_char", "s/char", "latency method: single-stream time per character"),
-            Input("batch_size", "query", "answers a model replica generates at the same time"),
+            Input(
+                "seconds_per_char",
+                "s/char",
+                "latency method: single-stream time per character",
+                domain="positive",
+                used_when=LATENCY,
+            ),
+            Input(
+                "batch_size",
+                "query",
+                "answers a model replica generates at the same time",
+                domain="at_least_one",
+            ),
             Input(
                 "memory_check",
                 "1",
                 "one GPU per replica, or as many as the model's memory needs",
                 choices=MEMORY_CHECKS,
             ),
-            Input("model_parameters", "parameter", "parameters of the served model"),
-            Input("bytes_per_parameter", "byte/parameter", "bytes per stored weight (2 FP16, 1 INT8)"),
-            Input("gpu_memory", "byte/GPU", "memory of one GPU"),
-            Input("memory_bandwidth", "byte/s", "memory bandwidth of one GPU"),
-            Input("peak_flops", "FLOPS", "peak dense FP16 throughput of one GPU"),
-            Input("kernel_efficiency", "1", "roofline: share of peak bandwidth or FLOP/s achieved"),
-            Input("tokens_per_char", "token/char", "roofline: tokens per generated character"),
-            Input("prompt_tokens", "token/query", "roofline: tokens read before answering (prompt, history)"),
-            Input("kv_bytes_per_token", "byte/token", "roofline: KV cache per token of context"),
-            Input("peak_to_average", "1", "fleet sized for peak load: peak ÷ average demand"),
-            Input("utilization", "1", "share of provisioned GPU time spent serving"),
-            Input("gpus_per_server", "GPU/server", "accelerators per server"),
-            Input("server_price", "USD/server", "price of one server"),
+            Input(
+                "model_parameters",
+                "parameter",
+                "parameters of the served model",
+                domain="positive",
+                used_when=SIZED,
+            ),
+            Input(
+                "bytes_per_parameter",
+                "byte/parameter",
+                "bytes per stored weight (2 FP16, 1 INT8)",
+                domain="positive",
+                used_when=SIZED,
+            ),
+            Input("gpu_memory", "byte/GPU", "memory of one GPU", domain="positive", used_when=BY_MEMORY),
+            Input(
+                "memory_bandwidth",
+                "byte/s",
+                "memory bandwidth of one GPU",
+                domain="positive",
+                used_when=ROOFLINE,
+            ),
+            Input(
+                "peak_flops",
+                "FLOPS",
+                "peak dense FP16 throughput of one GPU",
+                domain="positive",
+                used_when=ROOFLINE,
+            ),
+            Input(
+                "kernel_efficiency",
+                "1",
+                "roofline: share of peak bandwidth or FLOP/s achieved",
+                domain="share",
+                used_when=ROOFLINE,
+            ),
+            Input(
+                "tokens_per_char",
+                "token/char",
+                "tokens per generated character (roofline, and the KV cache of a replica sized by memory)",
+                domain="positive",
+                used_when=SIZED,
+            ),
+            Input(
+                "prompt_tokens",
+                "token/query",
+                "tokens read before answering (prompt, history; roofline and KV cache)",
+                domain="positive",
+                used_when=SIZED,
+            ),
+            Input(
+                "kv_bytes_per_token",
+                "byte/token",
+                "KV cache per token of context (roofline and a replica sized by memory)",
+                domain="positive",
+                used_when=SIZED,
+            ),
+            Input(
+                "peak_to_average",
+                "1",
+                "fleet sized for peak load: peak ÷ average demand",
+                domain="at_least_one",
+            ),
+            Input("utilization", "1", "share of provisioned GPU time spent serving", domain="share"),
+            Input("gpus_per_server", "GPU/server", "accelerators per server", domain="count"),
+            Input("server_price", "USD/server", "price of one server", domain="positive"),
         ),
         outputs=(
             Output("queries_per_day", "query/day", "questions asked per day"),

@@ -49,19 +49,27 @@ llm_training_cluster = register(
         description="A training cluster rebuilt in A100 servers (V100s ÷ V100 per A100, servers, "
         "capex), and one model's training: 6·N·D FLOPs, days on that cluster at an MFU, cloud cost",
         inputs=(
-            Input("cluster_gpus", "GPU", "GPUs of the reference cluster (V100)"),
-            Input("v100_per_a100", "1", "V100s one A100 replaces"),
-            Input("gpus_per_server", "GPU/server", "A100s per server"),
-            Input("server_price", "USD/server", "price of one server"),
-            Input("model_parameters", "parameter", "parameters of the model trained"),
-            Input("training_tokens", "token", "tokens seen in training"),
+            Input("cluster_gpus", "GPU", "GPUs of the reference cluster (V100)", domain="positive"),
+            Input("v100_per_a100", "1", "V100s one A100 replaces", domain="positive"),
+            Input("gpus_per_server", "GPU/server", "A100s per server", domain="count"),
+            Input("server_price", "USD/server", "price of one server", domain="positive"),
+            Input("model_parameters", "parameter", "parameters of the model trained", domain="positive"),
+            Input("training_tokens", "token", "tokens seen in training", domain="positive"),
             Input(
-                "training_cost_factor", "1", "compute relative to a dense 6·N·D run (efficiency gains < 1)"
+                "training_cost_factor",
+                "1",
+                "compute relative to a dense 6·N·D run (efficiency gains < 1)",
+                domain="positive",
             ),
-            Input("peak_flops", "FLOPS", "peak dense FP16 throughput of one A100"),
-            Input("utilization", "1", "model FLOPs utilization of the training run"),
-            Input("cloud_sustained_flops", "FLOPS", "FLOP/s one rented GPU sustains (cloud estimate)"),
-            Input("cloud_price_per_gpu_hour", "USD/hour", "price of one rented GPU-hour"),
+            Input("peak_flops", "FLOPS", "peak dense FP16 throughput of one A100", domain="positive"),
+            Input("utilization", "1", "model FLOPs utilization of the training run", domain="share"),
+            Input(
+                "cloud_sustained_flops",
+                "FLOPS",
+                "FLOP/s one rented GPU sustains (cloud estimate)",
+                domain="positive",
+            ),
+            Input("cloud_price_per_gpu_hour", "USD/hour", "price of one rented GPU-hour", domain="positive"),
         ),
         outputs=(
             Output("capex", "USD", "capital expenditure on the A100 servers"),
@@ -116,15 +124,19 @@ training_compute_table = register(
         "parameter-token ÷ 6; T5 rows × the share of parameters each token passes through)",
         inputs=(
             Input(
-                "flops_per_param_token", "FLOP/parameter/token", "training FLOPs per parameter per token (6)"
+                "flops_per_param_token",
+                "FLOP/parameter/token",
+                "training FLOPs per parameter per token (6)",
+                domain="positive",
             ),
             Input(
                 "encoder_decoder_share",
                 "1",
                 "share of an encoder-decoder's parameters each token uses (T5 rows)",
+                domain="share",
             ),
             *(
-                Input(f"{kind}_{row}", unit, f"{what} of {row}")
+                Input(f"{kind}_{row}", unit, f"{what} of {row}", domain="positive")
                 for row in TABLE_ROWS
                 for kind, unit, what in (
                     ("params", "parameter", "parameters"),

@@ -84,26 +84,45 @@ long_context_inference = register(
         "memory-bound decoding with a KV cache ∝ context that limits the batch; × peak-to-average "
         "÷ utilization ÷ serving speed-up",
         inputs=(
-            Input("daily_active_users", "user", "daily active users"),
-            Input("queries_per_user", "query/user/day", "questions each user asks per day"),
+            Input("daily_active_users", "user", "daily active users", domain="positive"),
             Input(
-                "context_chars", "char/query", "characters of context (documents, history) read per question"
+                "queries_per_user", "query/user/day", "questions each user asks per day", domain="positive"
             ),
-            Input("answer_chars", "char/query", "characters generated per answer"),
-            Input("tokens_per_char", "token/char", "tokens per character"),
-            Input("model_parameters", "parameter", "parameters used per token"),
-            Input("n_layers", "1", "transformer layers (width follows from N ≈ 12·L·d²)"),
-            Input("bytes_per_parameter", "byte/parameter", "bytes per stored weight"),
-            Input("kv_bytes_per_token", "byte/token", "KV cache per token of context"),
-            Input("peak_flops", "FLOPS", "peak dense FP16 throughput of one GPU"),
-            Input("memory_bandwidth", "byte/s", "memory bandwidth of one GPU"),
-            Input("gpu_memory", "byte/GPU", "memory of one GPU"),
-            Input("gpus_per_replica", "GPU", "GPUs serving one copy of the model"),
-            Input("batch_size", "query", "answers a replica decodes together, at most"),
-            Input("kernel_efficiency", "1", "share of peak bandwidth or FLOP/s achieved"),
-            Input("serving_speedup", "1", "throughput gain of the serving system (cache reuse, scheduling)"),
-            Input("peak_to_average", "1", "fleet sized for peak load: peak ÷ average demand"),
-            Input("utilization", "1", "share of provisioned GPU time spent serving"),
+            Input(
+                "context_chars",
+                "char/query",
+                "characters of context (documents, history) read per question",
+                domain="positive",
+            ),
+            Input("answer_chars", "char/query", "characters generated per answer", domain="positive"),
+            Input("tokens_per_char", "token/char", "tokens per character", domain="positive"),
+            Input("model_parameters", "parameter", "parameters used per token", domain="positive"),
+            Input(
+                "n_layers", "1", "transformer layers (width follows from N ≈ 12·L·d²)", domain="at_least_one"
+            ),
+            Input("bytes_per_parameter", "byte/parameter", "bytes per stored weight", domain="positive"),
+            Input("kv_bytes_per_token", "byte/token", "KV cache per token of context", domain="positive"),
+            Input("peak_flops", "FLOPS", "peak dense FP16 throughput of one GPU", domain="positive"),
+            Input("memory_bandwidth", "byte/s", "memory bandwidth of one GPU", domain="positive"),
+            Input("gpu_memory", "byte/GPU", "memory of one GPU", domain="positive"),
+            Input("gpus_per_replica", "GPU", "GPUs serving one copy of the model", domain="at_least_one"),
+            Input(
+                "batch_size", "query", "answers a replica decodes together, at most", domain="at_least_one"
+            ),
+            Input("kernel_efficiency", "1", "share of peak bandwidth or FLOP/s achieved", domain="share"),
+            Input(
+                "serving_speedup",
+                "1",
+                "throughput gain of the serving system (cache reuse, scheduling)",
+                domain="positive",
+            ),
+            Input(
+                "peak_to_average",
+                "1",
+                "fleet sized for peak load: peak ÷ average demand",
+                domain="at_least_one",
+            ),
+            Input("utilization", "1", "share of provisioned GPU time spent serving", domain="share"),
         ),
         outputs=(
             Output("chips", "GPU", "GPUs provisioned"),

@@ -46,12 +46,19 @@ ai_server_market = register(
         "Beijing's firms ÷ its share × share building × (inference + training capex), ÷ China's "
         "share of the world",
         inputs=(
-            Input("beijing_ai_firms", "firm", "core AI firms in Beijing"),
-            Input("beijing_share_of_firms", "1", "Beijing's share of China's core AI firms"),
-            Input("self_build_share", "1", "share of firms building their own data centre for large models"),
-            Input("inference_capex_per_firm", "USD/firm", "inference servers per firm"),
-            Input("training_capex_per_firm", "USD/firm", "training servers per firm"),
-            Input("china_share_of_global", "1", "China's share of the global AI-server market"),
+            Input("beijing_ai_firms", "firm", "core AI firms in Beijing", domain="positive"),
+            Input("beijing_share_of_firms", "1", "Beijing's share of China's core AI firms", domain="share"),
+            Input(
+                "self_build_share",
+                "1",
+                "share of firms building their own data centre for large models",
+                domain="share",
+            ),
+            Input("inference_capex_per_firm", "USD/firm", "inference servers per firm", domain="positive"),
+            Input("training_capex_per_firm", "USD/firm", "training servers per firm", domain="positive"),
+            Input(
+                "china_share_of_global", "1", "China's share of the global AI-server market", domain="share"
+            ),
         ),
         outputs=(
             Output("china_market", "USD", "China's AI-server market from large models"),
@@ -110,14 +117,21 @@ compute_supply_race = register(
         "to train N frontier models a year whose compute grows by a chosen law; the first year "
         "demand passes the supply left for training",
         inputs=(
-            Input("supply_2022", "FLOPS", "China's server-side intelligent compute in 2022"),
-            Input("supply_cagr", "1", "compound annual growth of the supply"),
-            Input("training_share_of_supply", "1", "share of the supply that trains models"),
-            Input("anchor_training_flop", "FLOP", "compute to train a frontier model in the anchor year"),
-            Input("anchor_year", "1", "calendar year of that model"),
+            Input(
+                "supply_2022", "FLOPS", "China's server-side intelligent compute in 2022", domain="positive"
+            ),
+            Input("supply_cagr", "1", "compound annual growth of the supply", domain="any"),
+            Input("training_share_of_supply", "1", "share of the supply that trains models", domain="share"),
+            Input(
+                "anchor_training_flop",
+                "FLOP",
+                "compute to train a frontier model in the anchor year",
+                domain="positive",
+            ),
+            Input("anchor_year", "1", "calendar year of that model", domain="any"),
             Input("growth_law", "1", "how frontier training compute grows", choices=GROWTH_LAWS),
-            Input("models_per_year", "model", "frontier models trained in China per year"),
-            Input("utilization", "1", "model FLOPs utilization of training"),
+            Input("models_per_year", "model", "frontier models trained in China per year", domain="positive"),
+            Input("utilization", "1", "model FLOPs utilization of training", domain="share"),
         ),
         outputs=(
             Output("crossing_year", "year", "first year training demand passes the supply for training"),
