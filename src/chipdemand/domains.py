@@ -96,10 +96,11 @@ DOMAINS: dict[str, Domain] = {
 }
 
 
-def check_domain_name(name: object, *, where: str = "domain") -> str:
+def check_domain_name(name: object, *, where: str = "") -> str:
     """``name`` if it is one of :data:`DOMAINS`, else a :class:`StudyError`."""
     if not isinstance(name, str) or name not in DOMAINS:
-        raise StudyError(f"unknown domain {name!r} for {where}" + did_you_mean(str(name), DOMAINS))
+        what = f" for {where}" if where else ""
+        raise StudyError(f"unknown domain {name!r}{what}" + did_you_mean(str(name), DOMAINS))
     return name
 
 

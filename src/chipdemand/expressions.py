@@ -825,8 +825,9 @@ class Compiler:
         if branch is not None:
             choice, labels_true = branch
             labels_false = tuple(x for x in self.symbols[choice].labels if x not in labels_true)
-            yes_guard = _combine(guard, {(choice, x) for x in labels_true})
-            no_guard = _combine(guard, {(choice, x) for x in labels_false})
+            # (choice, None) marks a branch no label of the choice takes
+            yes_guard = _combine(guard, {(choice, x) for x in labels_true} or {(choice, None)})
+            no_guard = _combine(guard, {(choice, x) for x in labels_false} or {(choice, None)})
         a = self._number(node.args[1], yes_guard)
         b = self._number(node.args[2], no_guard)
         unit, fns = self._same_unit([a, b], node.args[1:], "choose between")
@@ -851,7 +852,7 @@ class Compiler:
         for kw in node.keywords:
             if kw.arg not in sig.params:
                 raise self._error(
-                    kw.value,
+                    kw,
                     f"unknown keyword '{kw.arg}' for {name}"
                     + (did_you_mean(kw.arg, sig.params) or f" (expected: {', '.join(sig.params)})"),
                 )

@@ -203,8 +203,10 @@ def build_model(
             used_when[i.name] = ()
         else:
             by_choice: dict[str, list[str]] = {}
-            for choice, label in sorted(usage[i.name]):
-                by_choice.setdefault(choice, []).append(label)
+            for choice, label in sorted(usage[i.name], key=lambda pair: (pair[0], pair[1] or "")):
+                by_choice.setdefault(choice, [])
+                if label is not None:
+                    by_choice[choice].append(label)
             every = any(set(labels) >= set(symbols[c].labels or ()) for c, labels in by_choice.items())
             used_when[i.name] = () if every else tuple((c, tuple(ls)) for c, ls in by_choice.items())
 

@@ -43,7 +43,7 @@ BASE = "base"  # the name of the scenario with no overrides
 TODO = "TODO"  # the source of an input still to be filled in (chipdemand new writes it)
 
 INPUT_KEYS = frozenset({"unit", "source", "point", "corrected", "audit", "note", "stream"})
-FORMULA_INPUT_KEYS = INPUT_KEYS | {"description", "domain"}
+FORMULA_INPUT_KEYS = INPUT_KEYS | {"description", "domain", "choices"}
 OUTPUT_KEYS = frozenset({"reported", "unit", "source", "note"})
 FORMULA_OUTPUT_KEYS = OUTPUT_KEYS | {"formula", "description", "domain"}
 DERIVED_KEYS = frozenset({"formula", "unit", "description", "note"})
@@ -313,7 +313,7 @@ class _Loader:
                     unit = "__missing__"
                 domain = entry.get("domain", "nonnegative")
                 with problems.at(f"{where}.domain"):
-                    check_domain_name(domain, where=where)
+                    check_domain_name(domain)
                 formulas.append(
                     FormulaSpec(
                         name=name,
@@ -446,6 +446,17 @@ class _Loader:
             if not isinstance(raw, dict):
                 raise StudyError(f"expected a table, got {raw!r}")
             labels = _labels_of(raw)
+            if "choices" in raw:  # every alternative, when the distribution names only some
+                choices = raw["choices"]
+                if (
+                    not isinstance(choices, list)
+                    or not choices
+                    or not all(isinstance(c, str) for c in choices)
+                ):
+                    raise StudyError(f"expected a list of labels, got {choices!r}", key="choices")
+                if len(set(choices)) != len(choices):
+                    raise StudyError(f"a label is given twice in {choices}", key="choices")
+                labels = tuple(choices)
             unit = raw.get("unit")
             if raw.get("dist") == "catalog" and unit is None and raw.get("field") in FIELD_UNITS:
                 unit = FIELD_UNITS[raw["field"]]
@@ -458,7 +469,8 @@ class _Loader:
 
                 parse_unit(unit)
             domain = raw.get("domain", "any" if labels is not None else "positive")
-            check_domain_name(domain, where=where)
+            with _keyed("domain"):
+                check_domain_name(domain)
             self.own_inputs.add(name)
             declared[name] = Input(
                 name,
