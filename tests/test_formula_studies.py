@@ -313,7 +313,7 @@ def test_every_mistake_of_a_file_is_reported_at_once(cli, write_study):
     # a formula that reads a broken one is not reported again (emissions reads energy)
     assert keys == [
         "outputs.energy.formula",
-        "inputs.pue",
+        "inputs.pue.domain",
         "inputs.gpu_power.sauce",
         "derived.it_energy.formula",
     ]
