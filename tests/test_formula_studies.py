@@ -411,7 +411,8 @@ def test_an_input_no_formula_reads_is_refused():
 
 
 def test_a_study_needs_a_model_or_formula_outputs():
-    text = "[study]\nname = 'x'\ntitle = 'x'\nsource = 'x'\n[inputs.a]\nunit = '1'\ndist = 'point'\nvalue = 1\nsource = 'x'\n"
+    text = "[study]\nname = 'x'\ntitle = 'x'\nsource = 'x'\n"
+    text += "[inputs.a]\nunit = '1'\ndist = 'point'\nvalue = 1\nsource = 'x'\n"
     with pytest.raises(cd.StudyError, match="study.model: no model and no formula outputs"):
         parse_study(text, "x.toml")
 
@@ -424,7 +425,8 @@ def test_outputs_out_of_their_domain_are_an_error_with_the_draws_inputs():
     study = parse_study(text, "energy.toml")
     with pytest.raises(
         cd.StudyError,
-        match=r"outputs\.emissions: -\d.* in a draw, expected a number >= 0 \(g/query\); that draw's inputs: gpu_seconds_per_query=",
+        match=r"outputs\.emissions: -\d.* in a draw, expected a number >= 0 \(g/query\); "
+        r"that draw's inputs: gpu_seconds_per_query=",
     ):
         cd.simulate(study, draws=100, seed=1)
     allowed = parse_study(text.replace('unit = "g/query"', 'unit = "g/query"\ndomain = "any"'), "energy.toml")

@@ -235,8 +235,7 @@ def _from_model(name: str, model: Model) -> str:
         out.append(f"[inputs.{i.name}]")
         if i.choices is not None:
             out.append('dist = "choice"')
-            out.append(f"values = {toml_value(list(i.choices))}")
-            out.append(f"probs = {toml_value([round(1 / len(i.choices), 6)] * len(i.choices))}")
+            out.append(f"values = {toml_value(list(i.choices))}  # equally likely unless `probs` says")
         else:
             out.append(f"unit = {toml_value(i.unit)}")
             out.append('dist = "point"')
