@@ -220,6 +220,13 @@ def build_model(
             Output(f.name, f.unit, text, dims=("year",) if f.compiled.yearly else (), domain=f.domain)
         )
     steps = [(f.name, f.compiled.fn) for fname in order for f in [by_name[fname]]]
+    # a derived value is dropped after the last formula that reads it (less memory held per block)
+    last_read: dict[str, int] = {}
+    for index, (step, _) in enumerate(steps):
+        for read in by_name[step].compiled.reads:
+            if read in by_name and by_name[read].table == "derived":
+                last_read[read] = index
+    frees = [tuple(n for n, last in last_read.items() if last == index) for index in range(len(steps))]
     constant_values = {c.name: c.value for c in constants.values()}
     returned = [o.name for o in outputs]
     years_array = None if year_values is None else np.asarray(year_values, dtype=float)
@@ -229,7 +236,7 @@ def build_model(
         all_inputs = [*base.inputs, *(i for i in inputs if i.name not in base_names)]
         returned = [*(o.name for o in base.outputs), *returned]
         outputs = [*base.outputs, *outputs]
-    function = _function(base, constant_values, years_array, steps, returned)
+    function = _function(base, constant_values, years_array, steps, frees, returned)
     coords = dict(base.coords) if base is not None else {}
     if year_values is not None and "year" not in coords:
         coords["year"] = [int(y) for y in year_values]
@@ -244,8 +251,9 @@ def build_model(
     return model, used_when
 
 
-def _function(base, constants, years, steps, returned):
+def _function(base, constants, years, steps, frees, returned):
     base_inputs = tuple(i.name for i in base.inputs) if base is not None else ()
+    program = tuple(zip(steps, frees, strict=True))
 
     def function(**values):
         env = dict(constants)
@@ -254,8 +262,10 @@ def _function(base, constants, years, steps, returned):
             env["year"] = years
         if base is not None:
             env.update(base.function(**{n: values[n] for n in base_inputs}))
-        for name, fn in steps:
+        for (name, fn), done in program:
             env[name] = fn(env)
+            for used in done:
+                del env[used]
         return {name: env[name] for name in returned}
 
     return function
