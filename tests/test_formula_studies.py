@@ -508,3 +508,42 @@ def test_a_scenario_may_switch_an_input_to_the_catalogue(study_doc, write_study)
     res = cd.simulate(study, draws=2_000, seed=1, scenarios=["base", "h100"])
     assert (res.peak_flops.sel(scenario="h100") == chip("H100")["peak_fp16_flops"]).all()
     assert hardware.SECONDS_PER_DAY == 86_400  # the study's numbers are the library's
+
+
+def test_a_hybrid_on_a_model_with_years_uses_its_years():
+    text = textwrap.dedent(
+        """
+        [study]
+        name = "supply_share"
+        extends = "china_compute_supply"
+        [outputs.supply_growth_since_2022]
+        formula = "supply / supply_2022"
+        unit = "1"
+        description = "supply relative to 2022"
+        [outputs.years_short]
+        formula = "sum_over_years(where(demand_to_supply > 1, 1, 0))"
+        unit = "1"
+        description = "years in which training demand exceeds the supply for training"
+        [outputs.first_short]
+        formula = "first_year(demand_to_supply > 1)"
+        unit = "year"
+        description = "first year demand exceeds supply"
+        """
+    )
+    study = parse_study(text, "supply_share.toml")
+    assert study.outputs["supply_growth_since_2022"].dims == ("year",)
+    res = cd.simulate(study, draws=2_000, seed=1).sel(scenario="base")
+    years = res.year.values
+    assert years[0] == 2022 and years[-1] == 2030
+    np.testing.assert_allclose(res.supply_growth_since_2022.values[:, 0], 1.0, rtol=1e-15)
+    short = res.demand_to_supply.values > 1
+    np.testing.assert_array_equal(res.years_short.values, short.sum(axis=1))
+    first = np.where(short.any(axis=1), years[np.argmax(short, axis=1)], 2031)
+    np.testing.assert_array_equal(res.first_short.values, first)
+    with pytest.raises(cd.StudyError, match="study.years: the model 'compute_supply_race' has its own years"):
+        parse_study(
+            text.replace(
+                'extends = "china_compute_supply"', 'extends = "china_compute_supply"\nyears = [2024, 2025]'
+            ),
+            "x.toml",
+        )

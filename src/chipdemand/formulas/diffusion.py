@@ -213,7 +213,7 @@ def dit_forward_flops(tokens, d_model, n_layers, *, macs=False, adaln=True):
     "FLOP",
     tokens="patch",
     d_model="1",
-    patch_size="px",
+    patch_size="1",
     in_channels="1",
     out_channels="1",
     frequency_dim="1",
