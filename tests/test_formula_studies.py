@@ -547,3 +547,14 @@ def test_a_hybrid_on_a_model_with_years_uses_its_years():
             ),
             "x.toml",
         )
+
+
+def test_a_formula_study_travels_to_a_worker_process():
+    """dask workers in other processes receive the study pickled: no pint object may be in it."""
+    cloudpickle = pytest.importorskip("cloudpickle")
+    import pickle
+
+    study = parse_study(POWER, "power.toml")
+    copy = pickle.loads(cloudpickle.dumps(study))
+    a, b = cd.simulate(study, draws=500, seed=1), cd.simulate(copy, draws=500, seed=1)
+    np.testing.assert_array_equal(a.energy_per_query.values, b.energy_per_query.values)

@@ -446,10 +446,13 @@ class Node:
 
 @dataclass
 class Compiled:
-    """A compiled formula: ``fn(env)`` gives its value in ``unit`` (already converted)."""
+    """A compiled formula: ``fn(env)`` gives its value in ``unit`` (already converted).
+
+    Nothing in it refers to pint (``unit`` is text), so a study pickles for dask workers.
+    """
 
     fn: Callable[[Mapping[str, Any]], Any]
-    unit: pint.Unit
+    unit: str
     yearly: bool
     uses_first_year: bool = False
     reads: frozenset[str] = frozenset()
@@ -536,7 +539,7 @@ class Compiler:
             fn = lambda env, value=value: value  # noqa: E731
         return Compiled(
             fn=fn,
-            unit=declared,
+            unit=str(declared),
             yearly=node.yearly,
             uses_first_year=self._uses_first_year,
             reads=dependencies(formula),
