@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chipdemand.errors import StudyError
-from chipdemand.expressions import Compiler, Symbol, parse_formula, parse_unit, unit_text
+from chipdemand.expressions import Compiler, Symbol, parse_formula, parse_unit
 
 UNITS = {
     "users": "user",
