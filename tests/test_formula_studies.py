@@ -558,3 +558,18 @@ def test_a_formula_study_travels_to_a_worker_process():
     copy = pickle.loads(cloudpickle.dumps(study))
     a, b = cd.simulate(study, draws=500, seed=1), cd.simulate(copy, draws=500, seed=1)
     np.testing.assert_array_equal(a.energy_per_query.values, b.energy_per_query.values)
+
+
+def test_all_unknown_keys_are_reported_at_once(study_doc, write_study):
+    study_doc["inputs"]["utilization"].update(pont=1, sauce="x")
+    study_doc["inputs"]["batch_size"]["lowr"] = 1
+    study_doc["study"]["titel"] = "x"
+    with pytest.raises(StudyErrors) as err:
+        cd.load_study(write_study(study_doc))
+    assert [p.key for p in err.value.problems] == [
+        "study.titel",
+        "inputs.batch_size.lowr",
+        "inputs.utilization.pont",
+        "inputs.utilization.sauce",
+    ]
+    assert "inputs.utilization.sauce: unknown key 'sauce' for beta (did you mean 'source'?)" in str(err.value)

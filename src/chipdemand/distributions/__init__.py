@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import StudyError, did_you_mean
+from ..errors import StudyError, StudyErrors, did_you_mean
 from .base import COMMON_KEYS, FAMILIES, Distribution, _number, family
 from .catalogued import FIELD_UNITS, Catalogued
 from .composite import Mixture, Scaled, Truncated
@@ -63,9 +63,15 @@ def parse_distribution(spec: Mapping[str, Any], extra_keys: frozenset[str] = fro
         allowed |= {"ci", "level"}
     if cls.continuous:
         allowed |= {"lower", "upper"}
-    for key in spec:
-        if key not in allowed:
-            raise StudyError(f"unknown key '{key}' for {name}" + did_you_mean(key, allowed), key=key)
+    unknown = [
+        StudyError(f"unknown key '{key}' for {name}" + did_you_mean(key, allowed), key=key)
+        for key in spec
+        if key not in allowed
+    ]
+    if len(unknown) == 1:
+        raise unknown[0]
+    if unknown:
+        raise StudyErrors(unknown)  # every unknown key at once
     if "ci" in spec:
         clash = sorted(k for k in cls.keys & set(spec) if k not in ("low", "high") or name != "beta")
         if clash:
