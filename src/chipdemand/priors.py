@@ -402,14 +402,14 @@ class _Loader:
         self._check_sources(declared, inputs, scenarios, used_when, model)
 
         headline = ""
-        if outputs:
-            scalars = [name for name, o in outputs.items() if not o.dims]
-            headline = head.get("headline", scalars[0] if scalars else next(iter(outputs)))
-            if headline not in outputs:
+        if model is not None and model.outputs:
+            names = [o.name for o in model.outputs]  # an output whose table failed still counts
+            scalars = [o.name for o in model.outputs if not o.dims]
+            headline = head.get("headline", scalars[0] if scalars else names[0])
+            if headline not in names:
                 problems.add(
                     StudyError(
-                        f"expected one of the outputs, got {headline!r}"
-                        + did_you_mean(str(headline), outputs),
+                        f"expected one of the outputs, got {headline!r}" + did_you_mean(str(headline), names),
                         key="study.headline",
                     )
                 )
