@@ -12,7 +12,7 @@ import pytest
 
 import chipdemand as cd
 from chipdemand.priors import priors_dir
-from chipdemand.replay import replay_study
+from chipdemand.audit import replay_study
 from chipdemand.units import conversion_factor
 
 SCALED_KEYS = ("value", "point", "corrected", "min", "mode", "max", "low", "high", "lower", "upper", "median")

@@ -8,7 +8,7 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chipdemand.cli import _draws
+from chipdemand.validate import draws as _draws
 from chipdemand.distributions import FAMILIES, parse_distribution
 from chipdemand.errors import StudyError
 from chipdemand.priors import parse_study
