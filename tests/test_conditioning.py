@@ -236,6 +236,25 @@ def test_observing_a_point_value_is_refused(run):
     assert err.value.key == "observations.c_obs.target"
 
 
+def test_a_log_normal_error_on_a_variable_never_positive_is_refused(product_study):
+    res = cd.simulate(product_study, draws=1000, seed=1, scenarios=["base"])
+    negated = res.assign(product=-res["product"])
+    obs = Observation("y", "product", 2.0, (1.0, 4.0), source="a test")
+    with pytest.raises(StudyError, match="no draw of product .* is positive") as err:
+        condition(negated, [obs])
+    assert err.value.key == "observations.y.error"
+
+
+def test_all_observations_together_where_several_apply(run):
+    both = condition(run, [_observe(LOG_OBS, SIGMA_OBS, scenarios=("base",)), _a_observation()])
+    assert set(both.moved["observation"]) == {"y", "a_obs", "(all)"}
+    apart = condition(
+        run, [_observe(LOG_OBS, SIGMA_OBS, scenarios=("wide_b",)), _a_observation()]
+    )  # one observation per scenario: "(all)" would repeat each
+    assert set(apart.moved["observation"]) == {"y", "a_obs"}
+    assert apart.observed("wide_b") == ["y"] and apart.observed("base") == ["a_obs"]
+
+
 # ----------------------------------------------------------------------------- kernels
 def test_weighted_quantiles_by_hand():
     x = np.array([3.0, 1.0, 4.0, 1.0, 5.0])

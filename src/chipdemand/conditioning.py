@@ -54,6 +54,8 @@ MAX_PARETO_K = 0.7
 TAIL_DRAWS = 5
 #: the interquartile range of a normal distribution, in standard deviations (2 Φ⁻¹(0.75))
 IQR_PER_SD = float(2 * special.ndtri(0.75))
+#: the label of all observations together in :attr:`Conditioned.moved`
+ALL = "(all)"
 #: columns of :attr:`Conditioned.moved`
 MOVED_COLUMNS = [
     "observation",
@@ -198,7 +200,7 @@ def psis_log_weights(log_ratios: ArrayLike, r_eff: float = 1.0) -> tuple[NDArray
         except ValueError:  # "All tail values are the same": bounded weights, nothing to smooth
             lw, k = row - special.logsumexp(row), np.nan
         k = float(k)
-        if np.isnan(lw).any() or k == np.inf or (not np.isnan(k) and not np.isfinite(k)):
+        if np.isnan(lw).any() or np.isinf(k):
             out[i], khat[i] = row - special.logsumexp(row), np.inf
         else:
             out[i], khat[i] = lw, k
@@ -281,15 +283,29 @@ def _log_likelihoods(res: xr.Dataset, observations: Mapping[str, Observation]) -
     for name, o in observations.items():
         x = _observed_draws(res, o)
         applies = np.array([o.applies_to(s) for s in scenarios])
+        key = f"observations.{name}.target"
         for i in np.flatnonzero(applies):
+            if not np.all(np.isfinite(x[i])):
+                raise StudyError(
+                    f"{o.target} has non-finite draws in scenario {scenarios[i]!r} (a division by "
+                    "zero or an overflow in the model; check the inputs' ranges)",
+                    key=key,
+                )
             if np.ptp(x[i]) == 0:
                 raise StudyError(
                     f"{o.target} is a point value ({x[i, 0]:g}) in scenario {scenarios[i]!r}: "
                     "an observation cannot move it",
-                    key=f"observations.{name}.target",
+                    key=key,
                 )
         ll = np.zeros_like(x)
         ll[applies] = o.log_likelihood(x[applies])
+        for i in np.flatnonzero(applies):
+            if not np.any(np.isfinite(ll[i])):
+                raise StudyError(
+                    f"no draw of {o.target} in scenario {scenarios[i]!r} is positive: a log-normal "
+                    'error needs positive values (use error = "normal")',
+                    key=f"observations.{name}.error",
+                )
         out[name] = ll
     if not any(o.applies_to(s) for o in observations.values() for s in scenarios):
         raise StudyError(f"no observation applies to the run's scenarios {scenarios}", key="observations")
@@ -505,21 +521,21 @@ class Conditioned:
     def moved(self) -> pd.DataFrame:
         """What each observation moved most: inputs ranked by the shift of their median.
 
-        For each observation alone (and, with several, for ``"(all)"`` of them together), each
-        scenario it applies to and each input that is drawn there: ``shift`` is the posterior
-        median minus the prior median, in prior standard units: divided by the prior's
-        interquartile range / 1.349 (the standard deviation of a normal with that IQR, robust to
-        the heavy tails of the priors here), computed on the log scale for an input whose draws
-        are all positive (so a log-normal prior's shift is in units of its log-sd, and a halving
-        and a doubling count alike). A discrete input (a structural choice, at most 32 distinct
-        values) moves by its mean in units of its prior sd instead, since its median jumps
-        between values. Columns: ``observation, scenario, input, unit, prior_median,
-        posterior_median, shift, pareto_k``; largest ``|shift|`` first within each observation
-        and scenario.
+        For each observation alone (and, where several apply to a scenario, for ``"(all)"`` of
+        them together), each scenario it applies to and each input drawn there: ``shift`` is the
+        posterior median minus the prior median in prior standard units, that is divided by the
+        prior's interquartile range / 1.349 (the standard deviation of a normal with that IQR;
+        robust to the heavy tails of the priors here). It is measured on the log scale for an
+        input whose draws are all positive, so that a log-normal prior's shift is in units of its
+        log-sd and a halving counts as much as a doubling. A discrete input (a structural choice:
+        at most 32 distinct values) moves by its mean in units of its prior sd instead, since its
+        median jumps between values. Columns: ``observation, scenario, input, unit,
+        prior_median, posterior_median, shift, pareto_k``; largest ``|shift|`` first within each
+        observation and scenario.
         """
         sets: dict[str, dict[str, Observation]] = {n: {n: o} for n, o in self.observations.items()}
         if len(self.observations) > 1:
-            sets["(all)"] = dict(self.observations)
+            sets[ALL] = dict(self.observations)
         inputs = [v for v in self.run.data_vars if self.run[v].attrs.get("role") == "input"]
         priors: dict[tuple[int, str], _InputPrior] = {}  # sorted once, reused by every set
         rows = []
@@ -529,8 +545,9 @@ class Conditioned:
             else:
                 lw, k = psis_log_weights(sum(_log_likelihoods(self.run, subset).values()))
             for i, s in enumerate(self.scenarios):
-                if not any(o.applies_to(s) for o in subset.values()):
-                    continue
+                applying = sum(o.applies_to(s) for o in subset.values())
+                if applying == 0 or (label == ALL and applying == len(self.observed(s)) == 1):
+                    continue  # nothing observed, or "(all)" is the one observation already listed
                 w = np.exp(lw[i])
                 block = []
                 for name in inputs:
