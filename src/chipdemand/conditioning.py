@@ -208,6 +208,12 @@ def psis_log_weights(log_ratios: ArrayLike, r_eff: float = 1.0) -> tuple[NDArray
 
 
 # ----------------------------------------------------------------------------- observations
+#: observations by name, a list of them, a study file's ``[observations]`` tables, or None
+ObservationsLike = (
+    Mapping[str, Observation] | Sequence[Observation] | Observation | Mapping[str, Mapping[str, Any]] | None
+)
+
+
 def variables_of(res: xr.Dataset) -> dict[str, str]:
     """The inputs and outputs of a run and their units (what observations may target)."""
     return {
@@ -217,7 +223,7 @@ def variables_of(res: xr.Dataset) -> dict[str, str]:
     }
 
 
-def _as_observations(res: xr.Dataset, observations) -> dict[str, Observation]:
+def _as_observations(res: xr.Dataset, observations: ObservationsLike) -> dict[str, Observation]:
     """Observations given as a mapping, a list, study-file tables, or None (stored with ``res``)."""
     if observations is None:
         observations = stored_observations(res)
@@ -312,7 +318,7 @@ def _log_likelihoods(res: xr.Dataset, observations: Mapping[str, Observation]) -
     return out
 
 
-def log_likelihood(res: xr.Dataset, observations) -> xr.DataArray:
+def log_likelihood(res: xr.Dataset, observations: ObservationsLike) -> xr.DataArray:
     """Log-likelihood of every draw given all ``observations`` (their sum), dims ``(scenario, draw)``.
 
     A scenario an observation does not apply to gets nothing from it (0).
@@ -330,7 +336,7 @@ def _check_ci(ci: float) -> None:
         raise StudyError(f"must be between 0 and 1, got {ci!r}", key="ci")
 
 
-def condition(res: xr.Dataset, observations=None, *, ci: float = 0.9) -> Conditioned:
+def condition(res: xr.Dataset, observations: ObservationsLike = None, *, ci: float = 0.9) -> Conditioned:
     """Weight the draws of a run by the likelihood of ``observations`` (importance sampling).
 
     Parameters
