@@ -313,7 +313,7 @@ def test_psis_weights_of_equal_ratios_are_uniform_with_no_k_hat():
 def test_weights_stored_with_the_run_round_trip(conditioned, run, tmp_path):
     ds = attach_weights(run, conditioned)
     assert ds[WEIGHT].dims == ("scenario", "draw") and ds[WEIGHT].attrs["role"] == "weight"
-    assert WEIGHT not in cd.analysis.outputs_of(ds)
+    assert WEIGHT not in ds.chipdemand.outputs
     back = cd.load_results(cd.save_results(ds, tmp_path / "conditioned.nc"))
     np.testing.assert_array_equal(back[WEIGHT].values, conditioned.log_weight.values)
     assert stored_observations(back) == conditioned.observations

@@ -483,7 +483,7 @@ class Conditioned:
         """The run table of every output and input, with ``posterior_mean``, ``posterior_median``,
         ``posterior_low``, ``posterior_high`` beside the prior's ``mean``, ``median``, ``low``,
         ``high`` (a scenario no observation applies to keeps its prior)."""
-        from .analysis import summarize
+        from .summaries import summarize
 
         roles = {v: self.run[v].attrs.get("role") for v in self.run.data_vars}
         variables = [v for v in roles if roles[v] == "output"] + [v for v in roles if roles[v] == "input"]
