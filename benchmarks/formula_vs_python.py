@@ -15,8 +15,8 @@ drawn once (from the Python study, base scenario) and both models evaluate the s
 * ``simulate``: ``cd.simulate`` of each whole study (drawing included), one thread, for scale.
 
 Each round times both (the least CPU time of three calls each), in an order that alternates round
-by round; the figure is the median of the per-round ratios (formula ÷ Python) with their range. The outputs are checked to be equal,
-draw for draw, before any timing.
+by round; the figure is the median of the per-round ratios (formula ÷ Python) with their range.
+The outputs are checked to be equal, draw for draw, before any timing.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import tomllib
 import numpy as np
 
 import chipdemand as cd
+from chipdemand.engine import make_plan
 from chipdemand.extends import dump_document
 from chipdemand.priors import parse_study, priors_dir
 from chipdemand.units import conversion_factor
@@ -152,7 +153,7 @@ def main(argv=None) -> None:
     n = int(args.draws)
 
     formulas, python = formula_study()
-    plan = cd.engine.make_plan(python, draws=n, seed=0, scenarios=["base"])
+    plan = make_plan(python, draws=n, seed=0, scenarios=["base"])
     inputs = {k: v for k, v in plan.evaluate(0, n)["base"].items() if k in python.inputs}
     inputs = {k: np.ascontiguousarray(np.broadcast_to(v, (n,))) for k, v in inputs.items()}
     a, b = formulas.model.evaluate(inputs), python.model.evaluate(inputs)

@@ -7,12 +7,13 @@ import pytest
 
 import chipdemand as cd
 from chipdemand.authoring import describe, new_study, show
-from chipdemand.priors import load_study, parse_study
+from chipdemand.models import get_model
+from chipdemand.priors import load_study, parse_study, priors_dir
 
 
 def test_show_prints_a_study_without_parents_as_its_own_file():
     text = show("chatgpt_inference")
-    assert text == (cd.priors.priors_dir() / "chatgpt_inference.toml").read_text(encoding="utf-8")
+    assert text == (priors_dir() / "chatgpt_inference.toml").read_text(encoding="utf-8")
 
 
 def test_describe_a_model_lists_units_domains_and_the_choice_that_uses_each_input():
@@ -64,7 +65,7 @@ def test_a_new_study_on_a_model_has_every_input_and_is_refused_until_sourced(tmp
     text = new_study("my_study", model=model)
     doc = tomllib.loads(text)
     assert doc["study"]["model"] == model and doc["study"]["name"] == "my_study"
-    assert set(doc["inputs"]) == {i.name for i in cd.models.get_model(model).inputs}
+    assert set(doc["inputs"]) == {i.name for i in get_model(model).inputs}
     assert all(spec["source"] == "TODO" for spec in doc["inputs"].values())
     path = tmp_path / "my_study.toml"
     path.write_text(text, encoding="utf-8")

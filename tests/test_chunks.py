@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import chipdemand as cd
-from chipdemand import cli as cli_module
 from chipdemand.sampling import BLOCK
 
 dask = pytest.importorskip("dask")
@@ -62,8 +61,8 @@ def test_dask_worker_processes_unpickle_the_plan(chatgpt):
 def test_streamed_summary_equals_in_memory(chatgpt, threads):
     n = 1_000_000  # 16 fixed blocks, each generated, summarized and dropped, twice
     table = cd.summarize(cd.simulate(chatgpt, draws=n, seed=8))
-    streamed = cd.summarize_stream(chatgpt, draws=n, seed=8, threads=threads)
-    assert streamed.equals(table)
+    run = cd.run(chatgpt, n, seed=8, threads=threads, memory_budget=1)  # too big to hold: streamed
+    assert run.dataset is None and run.table.equals(table)
 
 
 def test_streamed_quantiles_survive_ties():
@@ -71,7 +70,7 @@ def test_streamed_quantiles_survive_ties():
     study = cd.load_study("chatgpt_inference")
     n = 3 * BLOCK + 11
     table = cd.summarize(cd.simulate(study, draws=n, seed=1, scenarios=["base"]), variables=["servers"])
-    streamed = cd.summarize_stream(study, draws=n, seed=1, scenarios=["base"])
+    streamed = cd.run(study, n, seed=1, scenarios=["base"], keep=False, memory_budget=1).table
     row = streamed[streamed["variable"] == "servers"].reset_index(drop=True)
     assert row.equals(table)
 
@@ -79,6 +78,6 @@ def test_streamed_quantiles_survive_ties():
 def test_cli_streams_large_runs_with_the_same_answer(cli, monkeypatch):
     args = ["run", "chatgpt_inference", "--draws", "200000", "--seed", "4", "--json"]
     in_memory = json.loads(cli(*args).out)
-    monkeypatch.setattr(cli_module, "MEMORY_BUDGET", 1)  # every run is now too big to hold
+    monkeypatch.setenv("CHIPDEMAND_MEMORY_MB", "1")  # every run is now too big to hold
     streamed = json.loads(cli(*args).out)
     assert streamed == in_memory

@@ -213,13 +213,17 @@ def test_save_refuses_to_overwrite_without_force(cli, tmp_path):
 
 
 def test_progress_only_for_long_runs_and_on_stderr(capsys):
-    from chipdemand.cli import _progress
+    from chipdemand.cli import _Progress
 
-    assert _progress(100_000, 4, "drawing") is None
-    update = _progress(40_000_000, 4, "drawing")
-    update(1_000_000)
+    quick = _Progress()  # a bar appears only once a stage has lasted two seconds
+    quick(1_000, 40_000, "drawing")
+    quick.close()
+    assert capsys.readouterr().err == ""
+    slow = _Progress(delay=0)
+    slow(1_000_000, 40_000_000, "drawing")
+    slow.close()
     captured = capsys.readouterr()
-    assert captured.out == "" and "drawing" in captured.err
+    assert captured.out == "" and "drawing" in captured.err and "40.0M" in captured.err
 
 
 def test_json_runs_print_nothing_on_stderr(cli):

@@ -8,7 +8,7 @@ import xarray as xr
 from arviz_stats.base import array_stats
 
 import chipdemand as cd
-from chipdemand.analysis import auto_draws, worst_relative_mcse
+from chipdemand.summaries import worst_relative_mcse
 
 QUANTILES = {"low": 0.05, "median": 0.5, "high": 0.95}
 
@@ -61,16 +61,17 @@ def test_run_json_reports_mcse_beside_each_interval(cli):
 
 # ----------------------------------------------------------------------------- --draws auto
 def test_auto_draws_stops_under_the_tolerance(chatgpt):
-    res, table, converged = auto_draws(chatgpt, seed=4, rel_tol=0.01, scenarios=["base"])
-    assert converged and worst_relative_mcse(table) <= 0.01
+    run = cd.run(chatgpt, "auto", seed=4, rel_tol=0.01, scenarios=["base"])
+    assert run.converged and worst_relative_mcse(run.table) <= 0.01
     start = cd.summarize(cd.simulate(chatgpt, draws=1 << 14, seed=4, scenarios=["base"]))
-    assert worst_relative_mcse(start) > 0.01 and res.sizes["draw"] > 1 << 14  # it had to grow
-    assert table.equals(cd.summarize(res))
+    assert worst_relative_mcse(start) > 0.01 and run.draws > 1 << 14  # it had to grow
+    assert run.draws == run.dataset.sizes["draw"]
+    assert run.table.equals(cd.summarize(run.dataset))
 
 
 def test_auto_draws_says_when_it_stops_short(chatgpt):
-    res, table, converged = auto_draws(chatgpt, seed=4, rel_tol=1e-4, scenarios=["base"], max_draws=40_000)
-    assert not converged and res.sizes["draw"] == 40_000 and worst_relative_mcse(table) > 1e-4
+    run = cd.run(chatgpt, "auto", seed=4, rel_tol=1e-4, scenarios=["base"], max_draws=40_000)
+    assert not run.converged and run.draws == 40_000 and worst_relative_mcse(run.summary) > 1e-4
 
 
 def test_cli_draws_auto(cli):
@@ -120,5 +121,5 @@ def test_exceedance_over_years():
 
 
 def test_exceedance_of_an_unknown_variable(chips_run):
-    with pytest.raises(cd.StudyError, match="no variable"):
+    with pytest.raises(cd.StudyError, match="no variable 'chipz' .did you mean 'chips'"):
         cd.exceedance(chips_run, "chipz", [1])

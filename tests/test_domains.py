@@ -25,7 +25,7 @@ from chipdemand.distributions import (
 )
 from chipdemand.domains import DOMAINS, TOLERANCE, outside_values, probability_outside
 from chipdemand.models import MODELS, Input, Model, Output
-from chipdemand.priors import parse_study
+from chipdemand.priors import parse_study, priors_dir
 
 
 # ----------------------------------------------------------------------------- probability outside
@@ -190,7 +190,7 @@ def test_a_count_must_be_whole(study_doc, write_study):
 
 def test_a_negative_upload_rate_is_refused():
     # issue 10: "a negative upload rate"
-    with open(cd.priors.priors_dir() / "sora_training.toml", encoding="utf-8") as f:
+    with open(priors_dir() / "sora_training.toml", encoding="utf-8") as f:
         text = f.read()
     head = "[inputs.upload_hours_per_minute]"
     start = text.index(head)

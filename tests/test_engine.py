@@ -49,7 +49,7 @@ def test_doubling_users_doubles_gpus_draw_by_draw(study_doc, write_study):
     study_doc["scenarios"] = {"doubled": {"daily_active_users": {"dist": "lognormal", "ci": spec["ci"]}}}
     study = cd.load_study(write_study(study_doc))
     res = cd.simulate(study, draws=20_000, seed=1)
-    table = cd.compare(res, "base", "doubled").set_index("variable")
+    table = cd.compare(res, "base", "doubled").table.set_index("variable")
     for var in ("gpu_hours_per_day", "chips", "queries_per_day"):
         assert table.loc[var, "ratio_low"] == pytest.approx(2, rel=1e-12)
         assert table.loc[var, "ratio_high"] == pytest.approx(2, rel=1e-12)

@@ -20,6 +20,7 @@ UNITS = {
     "gpus": "GPU",
     "peak": "FLOPS/GPU",
     "flops": "FLOP",
+    "daily_energy": "kWh/day",
     "share": "1",
     "growth": "1",
     "x": "1",
@@ -50,6 +51,7 @@ ENV = {
     "gpus": np.array([8.0, 16.0, 3.0]),
     "peak": np.array([3.12e14, 3.12e14, 9.89e14]),
     "flops": np.array([1e20, 2e20, 3e20]),
+    "daily_energy": np.array([2.4, 10.0, 1e3]),
     "share": np.array([0.5, 0.25, 1.0]),
     "growth": np.array([0.1, 0.5, -0.2]),
     "x": np.array([1.5, -2.0, 0.25]),
@@ -325,6 +327,18 @@ def test_placeholders_follow_the_argument_and_flags_take_conditions():
     )
     with pytest.raises(StudyError, match="where a condition is expected"):
         compile_("gpus_per_replica(weight_bytes=1, kv_bytes=0, gpu_memory=1, by_memory=x)", "GPU")
+
+
+def test_a_placeholder_times_a_unit_takes_what_the_argument_has_beyond_it():
+    # a day's energy over a day's queries (energy="J * {P}", queries="query * {P}": P is 1/day)
+    out = value("energy_per_query(energy=daily_energy, queries=users * queries)", "Wh/query")
+    np.testing.assert_allclose(out, ENV["daily_energy"] * 1000 / (ENV["users"] * ENV["queries"]), rtol=1e-14)
+    with pytest.raises(
+        StudyError,
+        match=r"energy_per_query\(queries=...\) takes kilowatt_hour·query/day/joule \(1 / \[time\]\), "
+        r"got user",
+    ):
+        compile_("energy_per_query(energy=daily_energy, queries=users)", "J/query")
 
 
 def test_functions_that_add_an_axis_are_not_callable():

@@ -8,7 +8,7 @@ import pytest
 
 import chipdemand as cd
 from chipdemand.authoring import show
-from chipdemand.priors import parse_study
+from chipdemand.priors import parse_study, priors_dir
 
 
 def write(path, text):
@@ -65,7 +65,7 @@ def test_a_child_and_its_parent_share_the_draws_of_the_inputs_they_share(child):
 
 
 def test_the_resolved_study_is_shown_and_saved_and_reruns_without_its_parent(tmp_path):
-    parent = write(tmp_path / "parent.toml", (cd.priors.priors_dir() / "chatgpt_inference.toml").read_text())
+    parent = write(tmp_path / "parent.toml", (priors_dir() / "chatgpt_inference.toml").read_text())
     (tmp_path / "sub").mkdir()
     path = write(tmp_path / "sub" / "child.toml", CHILD.replace('"chatgpt_inference"', '"../parent.toml"'))
     study = cd.load_study(path)
@@ -76,8 +76,7 @@ def test_the_resolved_study_is_shown_and_saved_and_reruns_without_its_parent(tmp
     assert res.attrs["study_toml"] == text
     saved = cd.save_results(res, tmp_path / "run.nc")
     parent.unlink()
-    identical, _ = cd.rerun(saved)
-    assert identical
+    assert cd.rerun(saved).identical
     again = parse_study(text, "again.toml")
     assert again.scenario_names == study.scenario_names
 
@@ -175,7 +174,7 @@ def test_a_childs_own_mistakes_are_reported_at_once_with_its_file(tmp_path):
 def test_correlations_merge_pair_by_pair(tmp_path):
     parent = write(
         tmp_path / "parent.toml",
-        (cd.priors.priors_dir() / "chatgpt_inference.toml").read_text()
+        (priors_dir() / "chatgpt_inference.toml").read_text()
         + "\n[correlations]\ndaily_active_users.questions_per_user = -0.3\n"
         + "model_parameters.prompt_tokens = 0.4\n",
     )

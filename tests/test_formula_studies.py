@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 import chipdemand as cd
+from chipdemand.audit import replay_study
 from chipdemand.catalog import chip
 from chipdemand.errors import StudyErrors
 from chipdemand.formulas import hardware
 from chipdemand.models import MODELS
-from chipdemand.priors import parse_study
-from chipdemand.replay import replay_study
+from chipdemand.priors import load_study, parse_study
 
 DATA = Path(__file__).parent / "data"
 
@@ -122,8 +122,7 @@ def test_a_formula_study_reruns_from_its_saved_text(tmp_path):
     study = parse_study(ENERGY, str(tmp_path / "energy.toml"))
     res = cd.simulate(study, draws=3_000, seed=4)
     path = cd.save_results(res, tmp_path / "run.nc")
-    identical, _ = cd.rerun(path)
-    assert identical
+    assert cd.rerun(path).identical
 
 
 def test_threads_and_chunks_change_no_number_of_a_formula_study():
@@ -443,7 +442,7 @@ def test_sources_still_todo_are_listed_at_once_and_refused(write_study):
         f'{path}: inputs: source still "TODO" for 3 inputs: gpu_seconds_per_query, gpu_power, pue (say where '
         "each number comes from before the study runs)"
     )
-    assert cd.priors.load_study(path, drafts=True).name == "energy_per_query"
+    assert load_study(path, drafts=True).name == "energy_per_query"
 
 
 def test_an_input_of_a_branch_never_taken_may_omit_its_source(study_doc, write_study):

@@ -19,6 +19,9 @@ from chipdemand.units import registry
 HIDDEN_CONSTANTS = {
     "gpu_hours": "÷ 3,600 s/hour",
     "energy_kwh": "÷ 1,000 W/kW",
+    "training_energy": "× 3,600 s/hour",
+    "emissions": "÷ 3.6e6 J/kWh and 1,000 g/kg",
+    "electricity_cost": "÷ 3.6e6 J/kWh",
     "pf_days": "÷ 8.64e19 FLOP/PF-day",
     "flops_from_pf_days": "× 8.64e19 FLOP/PF-day",
     "annual_factor_from_doubling_months": "12 months/year in the exponent",

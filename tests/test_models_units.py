@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import chipdemand as cd
+from chipdemand.audit import replay_study
 from chipdemand.models import MODELS
 from chipdemand.priors import priors_dir
-from chipdemand.replay import replay_study
 from chipdemand.units import conversion_factor
 
 SCALED_KEYS = ("value", "point", "corrected", "min", "mode", "max", "low", "high", "lower", "upper", "median")

@@ -13,8 +13,8 @@ from matplotlib.figure import Figure
 import chipdemand as cd
 from chipdemand import plots
 from chipdemand.errors import StudyError
-from chipdemand.report import report
-from chipdemand.sensitivity import sensitivity
+from chipdemand import format as fmt
+from chipdemand.api import report
 from conftest import GROWTH_YEARS
 
 
@@ -42,7 +42,7 @@ def test_figures_are_headless_and_leave_no_pyplot_state(run, growth_run):
         plots.density(run, "chips"),
         plots.forest(run),
         plots.exceedance_curve(run, "chips"),
-        plots.tornado_chart(sensitivity(run, "chips", "tornado")),
+        plots.tornado_chart(cd.sensitivity(run, "chips", "tornado").table),
         plots.fan_chart(growth_run, "market"),
     ]
     assert all(isinstance(f, Figure) for f in figs)
@@ -54,7 +54,7 @@ def test_figures_are_headless_and_leave_no_pyplot_state(run, growth_run):
 
 def test_plotting_does_not_import_pyplot():
     code = (
-        "import sys, chipdemand.plots, chipdemand.report; "
+        "import sys, chipdemand.plots, chipdemand.report_page; "
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -90,7 +90,7 @@ def test_linear_axis_for_a_narrow_output():
 
 def test_forest_has_a_panel_per_output_with_the_summary_numbers(run):
     fig = plots.forest(run)
-    outputs = cd.analysis.outputs_of(run)
+    outputs = run.chipdemand.outputs
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == len(outputs)
     table = cd.summarize(run)
@@ -100,7 +100,7 @@ def test_forest_has_a_panel_per_output_with_the_summary_numbers(run):
 
 
 def test_tornado_chart_bars_span_low_to_high(run):
-    table = sensitivity(run, "chips", "tornado")
+    table = cd.sensitivity(run, "chips", "tornado").table
     fig = plots.tornado_chart(table)
     ax = fig.axes[0]
     moving = table[table["swing"] > 0]
@@ -120,7 +120,7 @@ def test_tornado_chart_bars_span_low_to_high(run):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[-1].startswith(moving["input"].iloc[0])
     with pytest.raises(StudyError, match="tornado table"):
-        plots.tornado_chart(sensitivity(run, "chips", "rank"))
+        plots.tornado_chart(cd.sensitivity(run, "chips", "rank").table)
 
 
 def test_exceedance_curve_is_the_api_exceedance(run):
@@ -210,8 +210,8 @@ def test_report_numbers_are_the_api_numbers(chatgpt_page, chatgpt):
     _, text = chatgpt_page
     res = cd.simulate(chatgpt, draws=20_000, seed=3)
     chips = cd.summarize(res).query("scenario == 'base' and variable == 'chips'").iloc[0]
-    assert f"{plots.number(chips['low'])} – {plots.number(chips['high'])}" in text
-    ranking = sensitivity(res, "chips", "rank")
+    assert f"{fmt.number(chips['low'])} – {fmt.number(chips['high'])}" in text
+    ranking = cd.sensitivity(res, "chips", "rank").table
     top = ranking.iloc[0]
     assert f"{round(top['rho'], 2):+.2f}" in text
 
@@ -222,25 +222,22 @@ def test_report_of_a_run_over_years(growth_run, tmp_path):
     alts = [img["alt"] for img in page.images]
     assert "fan chart of market over years" in alts and "tornado chart of market" in alts
     header = [t for tag, t in page.cells if tag == "th"]
-    assert "year" in header and "5,000,000,000" in [t for _, t in page.cells]
+    assert "year" in header and fmt.number(5e9) in [t for _, t in page.cells]
 
 
 def test_report_is_written_atomically(growth_run, tmp_path, monkeypatch):
     out = tmp_path / "rep"
-    out.mkdir()
-    (out / "index.html").write_text("the previous report", encoding="utf-8")
-    import importlib
-
-    module = importlib.import_module("chipdemand.report")  # cd.report is the function
+    before = report(growth_run, out).read_text(encoding="utf-8")
+    import chipdemand.io
 
     def fail(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(module.os, "replace", fail)
-    with pytest.raises(OSError):
-        report(growth_run, out)
+    monkeypatch.setattr(chipdemand.io.os, "replace", fail)
+    with pytest.raises(StudyError, match="disk full"):
+        report(growth_run, out, force=True)
     assert [p.name for p in out.iterdir()] == ["index.html"]  # no temporary file left behind
-    assert (out / "index.html").read_text(encoding="utf-8") == "the previous report"
+    assert (out / "index.html").read_text(encoding="utf-8") == before
 
 
 def test_report_into_a_file_is_a_user_error(growth_run, tmp_path, cli):
@@ -266,4 +263,4 @@ def test_report_into_a_file_is_a_user_error(growth_run, tmp_path, cli):
     ],
 )
 def test_numbers_are_written_for_people(value, text):
-    assert plots.number(value) == text
+    assert fmt.number(value) == text

@@ -9,7 +9,8 @@ import pytest
 
 import chipdemand as cd
 from chipdemand.priors import priors_dir
-from chipdemand.replay import evaluate_point, headline_output, point_values, replay, replay_study
+from chipdemand.api import replay
+from chipdemand.audit import evaluate_point, headline_output, point_values, replay_study
 
 # (study, output, reported value, largest |relative error| allowed)
 REPRODUCED = [
@@ -72,12 +73,12 @@ def everything():
 
 @pytest.fixture(scope="module")
 def rows(everything):
-    return everything[0].set_index(["study", "variable"])
+    return everything.rows.set_index(["study", "variable"])
 
 
 @pytest.fixture(scope="module")
 def audit(everything):
-    return everything[1].set_index(["study", "input"])
+    return everything.audit.set_index(["study", "input"])
 
 
 @pytest.mark.parametrize(("study", "output", "reported", "tol"), REPRODUCED)
@@ -161,7 +162,7 @@ def test_each_audit_factor_matches_the_hand_computation(audit, study, name, fact
     [("sora_training", SORA_TRAINING), ("sora_inference", SORA_INFERENCE)],
 )
 def test_all_corrections_together_multiply(everything, study, factors):
-    table = everything[1]
+    table = everything.audit
     row = table[(table["study"] == study) & (table["issue"] == "all of the above together")]
     assert len(row) == 1
     # each slip is a separate factor of the chain, so together they multiply
@@ -181,7 +182,7 @@ def test_sora_training_with_the_hours_day_backward_and_1024_fixes_is_about_8500(
 
 
 def test_audit_rows_name_the_headline_output(everything):
-    audit = everything[1]
+    audit = everything.audit
     assert set(audit["study"]) == {"sora_training", "sora_inference", "chatgpt_inference", "chatgpt_training"}
     assert set(audit.loc[audit["study"] == "chatgpt_training", "output"]) == {"capex"}
     assert set(audit.loc[audit["study"] != "chatgpt_training", "output"]) == {"chips"}
@@ -189,7 +190,7 @@ def test_audit_rows_name_the_headline_output(everything):
 
 
 def test_every_study_with_a_reported_value_replays(everything):
-    rows = everything[0]
+    rows = everything.rows
     assert set(rows["study"]) == {s["name"] for s in cd.list_studies()} - {"kimi_long_context"}
     assert np.all(np.isfinite(rows[["computed", "reported", "rel_error"]].to_numpy(dtype=float)))
 

@@ -11,7 +11,19 @@ import chipdemand as cd
 from chipdemand.distributions import parse_distribution
 from chipdemand.errors import StudyError
 from chipdemand.models import MODELS, Input, Model, Output, register
-from chipdemand.sensitivity import evaluate_at, sensitivity, sensitivity_of_study, sobol_of_function
+from chipdemand.drivers import evaluate_at, sobol_of_function
+
+
+def sensitivity(res, output=None, method="rank", *, study=None, **kwargs):
+    """The table of :func:`chipdemand.sensitivity` of a run (or, with ``res=None``, of ``study``)."""
+    source = study if res is None else res
+    return cd.sensitivity(source, output, method, study=None if res is None else study, **kwargs).table
+
+
+def sensitivity_of_study(study, output=None, method="rank", **kwargs):
+    result = cd.sensitivity(study, output, method, **kwargs)
+    return result.output, result.table
+
 
 WIDENED = "daily_active_users"
 
@@ -333,6 +345,8 @@ def test_cli_tables_and_errors(cli):
     r = cli("sensitivity", "chatgpt_inference", "--output", "chips", "--method", "rank", "--draws", "5000")
     assert r.code == 0 and "Spearman" in r.out and "daily_active_users" in r.out
     r = cli("sensitivity", "chatgpt_inference", "--draws", "auto")
-    assert r.code == 2 and r.err.startswith("error: --draws: auto is for `run`")
+    assert r.code == 2 and r.err.startswith(
+        "error: argument --draws: expected a positive whole number, got 'auto'"
+    )
     r = cli("sensitivity", "chatgpt_inference", "--output", "chipz")
     assert r.code == 2 and "did you mean 'chips'" in r.err

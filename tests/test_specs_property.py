@@ -8,10 +8,10 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chipdemand.cli import _draws
 from chipdemand.distributions import FAMILIES, parse_distribution
 from chipdemand.errors import StudyError
 from chipdemand.priors import parse_study
+from chipdemand.validate import draws as _draws
 
 positive = st.floats(min_value=1e-6, max_value=1e12, allow_nan=False, allow_infinity=False)
 levels = st.floats(min_value=0.5, max_value=0.99)

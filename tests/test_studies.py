@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chipdemand as cd
-from chipdemand.replay import headline_output
+from chipdemand.audit import headline_output
 
 STUDIES = [s["name"] for s in cd.list_studies()]
 EXPECTED = {

@@ -4,37 +4,119 @@ Every assumption of a compute-demand estimate is a distribution with a written s
 propagates them all through the compute formulas and answers with credible intervals.
 
 >>> import chipdemand as cd
->>> study = cd.load_study("chatgpt_inference")
->>> res = cd.simulate(study, draws=100_000, seed=0)
->>> table = cd.summarize(res)
+>>> run = cd.run("chatgpt_inference", draws=100_000, seed=0)   # doctest: +SKIP
+>>> run.table                                                  # doctest: +SKIP
+
+The namespace holds the API and nothing else. Names are imported when first used (module
+``__getattr__``), so ``import chipdemand`` and the command line start at once.
 """
 
-from .analysis import auto_draws, compare, exceedance, summarize, summarize_stream
-from .engine import simulate, version
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import StudyError
-from .io import load_results, rerun, save_results
-from .priors import Study, list_studies, load_study
-from .replay import replay
-from .report import report
-from .sensitivity import sensitivity
+
+#: public name → the module that defines it
+_WHERE = {
+    # runs and their results
+    "run": "api",
+    "compare": "api",
+    "sensitivity": "api",
+    "replay": "api",
+    "report": "api",
+    "rerun": "api",
+    "fit": "api",
+    "Run": "results",
+    "Comparison": "results",
+    "Sensitivity": "results",
+    "Replay": "results",
+    "Rerun": "results",
+    "Fits": "results",
+    # the lower level
+    "simulate": "engine",
+    "summary": "summaries",
+    "summarize": "summaries",
+    "exceedance": "summaries",
+    "save_results": "io",
+    "load_results": "io",
+    # studies and models
+    "Study": "priors",
+    "load_study": "priors",
+    "parse_study": "priors",
+    "list_studies": "shipped",
+    "Model": "models",
+    "Input": "models",
+    "Output": "models",
+    "register": "models",
+}
 
 __all__ = [
     "StudyError",
-    "Study",
-    "load_study",
-    "list_studies",
-    "simulate",
-    "summarize",
-    "summarize_stream",
+    "version",
+    "__version__",
+    "run",
     "compare",
-    "exceedance",
-    "auto_draws",
     "sensitivity",
     "replay",
     "report",
+    "rerun",
+    "fit",
+    "Run",
+    "Comparison",
+    "Sensitivity",
+    "Replay",
+    "Rerun",
+    "Fits",
+    "simulate",
+    "summary",
+    "summarize",
+    "exceedance",
     "save_results",
     "load_results",
-    "rerun",
-    "version",
+    "Study",
+    "load_study",
+    "parse_study",
+    "list_studies",
+    "Model",
+    "Input",
+    "Output",
+    "register",
 ]
-__version__ = version()
+
+
+def version() -> str:
+    """The installed chipdemand version."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("chipdemand")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value: Any = version()
+    elif name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    else:
+        raise AttributeError(f"module 'chipdemand' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
+    from .api import compare, fit, replay, report, rerun, run, sensitivity
+    from .engine import simulate
+    from .io import load_results, save_results
+    from .models import Input, Model, Output, register
+    from .priors import Study, load_study, parse_study
+    from .results import Comparison, Fits, Replay, Rerun, Run, Sensitivity
+    from .shipped import list_studies
+    from .summaries import exceedance, summarize, summary

@@ -17,7 +17,8 @@ from typing import Any
 from .errors import StudyError, did_you_mean
 from .extends import dump_document, toml_value
 from .models import Input, Model, get_model, model_names
-from .priors import TODO, Study, _study_paths, load_study
+from .priors import TODO, Study, load_study
+from .shipped import study_paths
 
 __all__ = ["show", "describe", "new_study"]
 
@@ -100,7 +101,7 @@ def describe(name: str | Path | Study, *, kind: str | None = None) -> dict[str, 
     if isinstance(name, Study):
         return _describe_study(name)
     text = str(name)
-    is_study_name = text in _study_paths() or text.endswith(".toml") or Path(text).is_file()
+    is_study_name = text in study_paths() or text.endswith(".toml") or Path(text).is_file()
     if kind == "study" or (kind is None and is_study_name):
         return _describe_study(load_study(name, drafts=True))
     if kind == "model" or text in model_names():
@@ -115,7 +116,7 @@ def describe(name: str | Path | Study, *, kind: str | None = None) -> dict[str, 
             "years": list(model.coords.get("year", [])) or None,
         }
     raise StudyError(
-        f"no study or model called {text!r}" + did_you_mean(text, [*_study_paths(), *model_names()])
+        f"no study or model called {text!r}" + did_you_mean(text, [*study_paths(), *model_names()])
     )
 
 

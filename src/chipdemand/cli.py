@@ -1,508 +1,590 @@
 """The ``chipdemand`` command: a thin shell over the Python API.
 
-Each subcommand parses its flags, calls the API and prints a table, or one JSON document with
-``--json``. A user error exits 2 with one ``error:`` line on stderr; there are no numerics here.
+Each subcommand parses its flags, calls the API function of the same name and prints the
+result as a table, or its ``to_dict()`` as one JSON document with ``--json`` (``--csv FILE``
+writes the same rows for spreadsheets). A user error exits 2 with one ``error:`` line on stderr.
+What a command needs is imported when it runs, so ``--help`` and ``list`` answer at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
 import sys
-from collections.abc import Sequence
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
-import numpy as np
-import pandas as pd
-
+from . import format as fmt
+from . import validate
 from .errors import StudyError
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
 
-DEFAULT_DRAWS = 100_000
-#: runs estimated to need more memory than this are summarized block by block (bounded memory)
-MEMORY_BUDGET = int(os.environ.get("CHIPDEMAND_MEMORY_MB", "256")) * 2**20
+DEFAULT_DRAWS = 100_000  # the API's default (chipdemand.api.DEFAULT_DRAWS), without importing it
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2, like every other user error
+    def error(self, message: str) -> None:  # type: ignore[override] # one line, exit 2
         raise StudyError(message)
 
 
-def _draws(text: str) -> int | str:
-    """``100000``, ``1e5`` or ``auto``."""
-    if text == "auto":
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--draws: expected a whole number or 'auto', got {text!r}"
-        ) from None
-    if not math.isfinite(value) or value != int(value) or value < 1:
-        raise argparse.ArgumentTypeError(f"--draws: expected a positive whole number, got {text!r}")
-    return int(value)
+def _typed(check: Callable[..., Any], flag: str, **kw: Any) -> Callable[[str], Any]:
+    """An argparse ``type`` running a check of :mod:`chipdemand.validate` on the flag's text."""
 
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed: expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"--seed: expected a non-negative number, got {text!r}")
-    return value
-
-
-def _probability(name: str):
-    def parse(text: str) -> float:
+    def parse(text: str) -> Any:
         try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name}: expected a number, got {text!r}") from None
-        if not 0 < value < 1:
-            raise argparse.ArgumentTypeError(f"{name}: expected a number between 0 and 1, got {text!r}")
-        return value
+            return check(text, key=flag, **kw)
+        except StudyError as err:  # argparse puts "argument --flag: " before it
+            raise argparse.ArgumentTypeError(err.message) from None
 
+    parse.__name__ = flag  # argparse names the type in its messages
     return parse
 
 
-def _common_run(p: argparse.ArgumentParser, draws_default=DEFAULT_DRAWS, auto=True) -> None:
-    p.add_argument(
-        "--draws",
-        type=_draws,
-        default=draws_default,
-        help="draws per scenario: 100000, 1e5" + (" or auto" if auto else ""),
+def _draws_flag(p: argparse.ArgumentParser, *, auto: bool, default: Any, help: str) -> None:
+    p.add_argument("--draws", type=_typed(validate.draws, "--draws", auto=auto), default=default, help=help)
+
+
+def _seed_flag(p: argparse.ArgumentParser, help: str = "seed of the random streams (default 0)") -> None:
+    p.add_argument("--seed", type=_typed(validate.seed, "--seed"), default=None, help=help)
+
+
+def _ci_flag(p: argparse.ArgumentParser, help: str = "mass of the credible intervals (default 0.9)") -> None:
+    p.add_argument("--ci", type=_typed(validate.ci, "--ci"), default=0.9, help=help)
+
+
+def _common_run(p: argparse.ArgumentParser, *, auto: bool) -> None:
+    _draws_flag(
+        p,
+        auto=auto,
+        default=DEFAULT_DRAWS,
+        help="draws per scenario: 100000, 1e5"
+        + (", or auto (until every quantile's MCSE is under --rel-tol)" if auto else "")
+        + " (default 1e5)",
     )
-    p.add_argument("--seed", type=_seed, default=0)
-    p.add_argument("--method", choices=["mc", "lhs", "sobol"], default="mc")
-    p.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
+    _seed_flag(p)
+    p.add_argument(
+        "--method",
+        choices=validate.METHODS,
+        default="mc",
+        help="sampling: mc, lhs (Latin hypercube) or sobol (default mc)",
+    )
+    p.add_argument(
+        "--threads",
+        type=_typed(validate.positive_int, "--threads"),
+        default=None,
+        help="worker threads (default: every core); the numbers do not change",
+    )
+
+
+def _out_flags(p: argparse.ArgumentParser, force: str = "overwrite the --csv file if it exists") -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of a table")
+    p.add_argument("--csv", metavar="FILE", help="also write the rows of --json to this CSV file")
+    p.add_argument("--force", action="store_true", help=force)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="chipdemand", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"chipdemand {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = _Parser(
+        prog="chipdemand",
+        description="Monte Carlo uncertainty studies of AI compute demand: chips, servers, FLOPs, "
+        "energy and money, with credible intervals and the inputs that drive them.",
+        epilog="`chipdemand COMMAND --help` describes each command and its flags.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"chipdemand {_version()}", help="print the version and exit"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
-    p = sub.add_parser("list", help="list the shipped studies")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("list", help="list the shipped studies", description="List the shipped studies.")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of a table")
 
-    p = sub.add_parser("run", help="simulate a study and summarize its outputs")
+    p = sub.add_parser(
+        "run",
+        help="simulate a study and summarize its outputs",
+        description="Simulate a study and summarize every output per scenario.",
+    )
     p.add_argument("study", help="a study name (see `chipdemand list`) or a path to a TOML file")
-    _common_run(p)
+    _common_run(p, auto=True)
     p.add_argument(
         "--rel-tol",
-        type=_probability("--rel-tol"),
+        type=_typed(validate.probability, "--rel-tol"),
         default=0.005,
-        help="with --draws auto: largest relative MCSE of any reported quantile",
+        help="with --draws auto: the largest relative MCSE of any reported quantile (default 0.005)",
     )
-    p.add_argument("--scenario", action="append", help="scenario to run (repeatable; default all)")
-    p.add_argument("--ci", type=_probability("--ci"), default=0.9)
-    p.add_argument("--interval", choices=["eti", "hdi"], default="eti")
-    p.add_argument("--save", help="write the draws to this netCDF file")
-    p.add_argument("--force", action="store_true", help="overwrite the --save file")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--scenario", action="append", help="a scenario to run (repeatable; default: all)")
+    _ci_flag(p)
+    p.add_argument(
+        "--interval",
+        choices=validate.INTERVALS,
+        default="eti",
+        help="eti (equal-tailed, default) or hdi (highest density)",
+    )
+    p.add_argument(
+        "--save", metavar="FILE.nc", help="keep the draws in this netCDF file (for report and rerun)"
+    )
+    p.add_argument(
+        "--save-draws",
+        metavar="FILE",
+        help="export the draws of the outputs to FILE.csv (or FILE.parquet, with chipdemand[parquet])",
+    )
+    p.add_argument(
+        "--output",
+        action="append",
+        help="with --save-draws: an output to export (repeatable; default: every output without years)",
+    )
+    _out_flags(p, force="overwrite the --save, --save-draws and --csv files if they exist")
 
-    p = sub.add_parser("compare", help="compare two scenarios draw by draw")
-    p.add_argument("study")
-    p.add_argument("--scenario", action="append", required=True, help="give twice: A then B")
+    p = sub.add_parser(
+        "compare",
+        help="compare two scenarios draw by draw, or two studies",
+        description="Compare two scenarios of a study draw by draw "
+        "(`compare STUDY --scenario A --scenario B`), or the outputs two studies share "
+        "(`compare STUDY_A STUDY_B`: names, .toml paths or saved .nc runs).",
+    )
+    p.add_argument("study", help="a study (name, .toml path or saved .nc run)")
+    p.add_argument("other", nargs="?", help="a second study to compare with the first")
+    p.add_argument(
+        "--scenario",
+        action="append",
+        help="twice: scenarios A then B of one study; once with two studies: the scenario of each "
+        "(default base)",
+    )
     _common_run(p, auto=False)
-    p.add_argument("--ci", type=_probability("--ci"), default=0.9)
-    p.add_argument("--json", action="store_true")
+    _ci_flag(p, "mass of the ratio intervals (default 0.9)")
+    _out_flags(p)
 
-    p = sub.add_parser("replay", help="reproduce the reports' own numbers and audit their arithmetic")
-    p.add_argument("study", nargs="?")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser(
+        "replay",
+        help="reproduce the reports' own numbers and audit their arithmetic",
+        description="Evaluate each study at its report's point values, compare with the numbers the "
+        "report printed, and price each slip.",
+    )
+    p.add_argument("study", nargs="?", help="a study name or path (default: every shipped study)")
+    _out_flags(p)
 
-    p = sub.add_parser("sensitivity", help="rank the inputs that drive an output")
-    p.add_argument("study")
-    p.add_argument("--output", help="output variable (default: the study's headline output, else its first)")
-    p.add_argument("--method", choices=["rank", "tornado", "sobol"], default="rank")
-    p.add_argument("--scenario", default=None, help="scenario whose distributions are used (default: base)")
+    p = sub.add_parser(
+        "sensitivity",
+        help="rank the inputs that drive an output",
+        description="Rank the inputs that drive an output: rank correlation, tornado swings or "
+        "Sobol indices.",
+    )
+    p.add_argument("study", help="a study name or path, or a saved FILE.nc run (rank reads its draws)")
+    p.add_argument("--output", help="the output to explain (default: the study's headline output)")
+    p.add_argument(
+        "--method",
+        choices=["rank", "tornado", "sobol"],
+        default="rank",
+        help="rank (Spearman, from a run), tornado (one input at a time) or sobol (variance shares); "
+        "default rank",
+    )
+    p.add_argument(
+        "--scenario", default=None, help="the scenario whose distributions are used (default base)"
+    )
     p.add_argument("--year", default=None, help="for an output over years: the year (default: the last)")
-    p.add_argument(
-        "--draws",
-        type=_draws,
+    _draws_flag(
+        p,
+        auto=False,
         default=None,
-        help="rank: draws of the run (default 100000); sobol: base samples, a power of two (default 8192)",
+        help="rank: draws of the run (default 1e5); sobol: base samples, a power of two (default 8192)",
     )
-    p.add_argument("--seed", type=_seed, default=0)
-    p.add_argument(
-        "--ci",
-        type=_probability("--ci"),
-        default=0.9,
-        help="tornado: inputs at the (1-ci)/2 and (1+ci)/2 quantiles; sobol: interval level",
-    )
+    _seed_flag(p)
+    _ci_flag(p, "tornado: inputs at the (1-ci)/2 and (1+ci)/2 quantiles; sobol: interval level (default 0.9)")
     p.add_argument(
         "--scale",
         choices=["auto", "linear", "log"],
         default="auto",
-        help="sobol: indices of the output or of its log (auto: log when it spans > 2 decades)",
+        help="sobol: indices of the output or of its log (auto: log when it spans over two decades)",
     )
-    p.add_argument("--json", action="store_true")
+    _out_flags(p)
 
-    p = sub.add_parser("report", help="write an HTML report of a study or a saved run")
-    p.add_argument("source", help="a study name or path, or a saved FILE.nc")
-    p.add_argument("--out", required=True, help="folder to write index.html and figures into")
-    p.add_argument("--draws", type=_draws, default=DEFAULT_DRAWS)
-    p.add_argument("--seed", type=_seed, default=0)
-    p.add_argument("--ci", type=_probability("--ci"), default=0.9)
+    p = sub.add_parser(
+        "report",
+        help="write an HTML report of a study or a saved run",
+        description="Write DIR/index.html, a self-contained report of a study (simulated here) or of "
+        "a saved run (not re-simulated).",
+    )
+    p.add_argument("source", help="a study name or path, or a saved FILE.nc run")
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help="a new or empty folder, or one holding an earlier report"
+    )
+    _draws_flag(p, auto=False, default=None, help="for a study: draws per scenario (default 1e5)")
+    _seed_flag(p, "for a study: the seed (default 0)")
+    _ci_flag(p)
+    p.add_argument("--force", action="store_true", help="replace an earlier report in DIR")
 
-    p = sub.add_parser("fit", help="fit a distribution to an expert's 5th, 50th and 95th percentiles")
-    p.add_argument("--p5", type=float, required=True)
-    p.add_argument("--p50", type=float, required=True)
-    p.add_argument("--p95", type=float, required=True)
-    p.add_argument("--family", default="auto", help="auto, or a family: lognormal, normal, gamma, beta, ...")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser(
+        "fit",
+        help="fit a distribution to an expert's 5th, 50th and 95th percentiles",
+        description="Fit distribution families to three percentiles and print the best as a study-file spec.",
+    )
+    p.add_argument("--p5", type=float, required=True, help="the 5th percentile")
+    p.add_argument("--p50", type=float, required=True, help="the median")
+    p.add_argument("--p95", type=float, required=True, help="the 95th percentile")
+    p.add_argument(
+        "--family",
+        default="auto",
+        help="auto (the best), or one family: lognormal, normal, gamma, beta, pert, uniform, loguniform",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of a table")
 
-    p = sub.add_parser("rerun", help="re-run a saved run from its own provenance and check it")
-    p.add_argument("file")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser(
+        "rerun",
+        help="re-run a saved run from its own provenance and check it",
+        description="Simulate a saved run again from the study text, seed and draws saved with it, "
+        "and check every draw is reproduced.",
+    )
+    p.add_argument("file", help="a FILE.nc saved by `run --save`")
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON document on stdout instead of a message"
+    )
     return parser
 
 
 def _version() -> str:
-    from .engine import version
+    from . import version
 
     return version()
 
 
-# ----------------------------------------------------------------------------- output helpers
-def _clean(value):
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if value is pd.NA or value is None:
-        return None
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    rows = []
-    for row in frame.to_dict(orient="records"):
-        rows.append({k: _clean(v) for k, v in row.items() if not (k == "year" and _missing(v))})
-    return rows
-
-
-def _missing(v) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
-
-
-def _emit(doc: dict) -> None:
-    json.dump(doc, sys.stdout, indent=1, allow_nan=False)
+# ----------------------------------------------------------------------------- output
+def _emit(doc: dict[str, Any]) -> None:
+    json.dump(doc, sys.stdout, indent=1, allow_nan=False, ensure_ascii=False)
     sys.stdout.write("\n")
 
 
-def fmt(x) -> str:
-    """A number for people: 0.35 / 16,204 / 403M / 3.43B / 8.29e+16."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    x = float(x)
-    if x == 0:
-        return "0"
-    size = abs(x)
-    if size < 1e-2 or size >= 1e15:
-        return f"{x:.4g}"
-    if size < 1e3:
-        return f"{x:.4g}"
-    if float(f"{size:.6g}") < 1e6:
-        return f"{x:,.0f}"
-    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
-        if float(f"{size:.4g}") >= scale:  # round first: 999,999,999.99 is 1B, not 1000M
-            return f"{x / scale:.4g}{suffix}"
-    return f"{x:,.0f}"
+def _finish(result: Any, args: argparse.Namespace, show: Callable[[Any], None]) -> None:
+    """Write ``--csv``, then print the JSON document or the table."""
+    if getattr(args, "csv", None):
+        path = result.to_csv(args.csv, force=args.force)
+        if not args.json:
+            print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        _emit(result.to_dict())
+    else:
+        show(result)
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    for r in rows:
-        lines.append(
-            "  ".join(
-                c.rjust(w) if i >= 2 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+class _Progress:
+    """Progress bars on stderr (tqdm): shown only when a stage lasts more than two seconds and
+    stderr is a terminal, cleared when done."""
+
+    def __init__(self, delay: float = 2.0) -> None:
+        self.bars: dict[str, Any] = {}
+        self.delay = delay
+
+    def __call__(self, done: int, total: int, stage: str) -> None:
+        bar = self.bars.get(stage)
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = self.bars[stage] = tqdm(
+                total=total,
+                unit="draw",
+                unit_scale=True,
+                file=sys.stderr,
+                desc=stage,
+                leave=False,
+                delay=self.delay,
             )
-        )
-    return "\n".join(lines)
+        bar.update(done)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+@contextmanager
+def _slow(what: str, after: float = 2.0) -> Iterator[None]:
+    """Say on stderr what is happening when it takes more than ``after`` seconds."""
+    timer = threading.Timer(after, lambda: print(f"{what} ...", file=sys.stderr, flush=True))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 # ----------------------------------------------------------------------------- commands
-def cmd_list(args) -> None:
-    from .priors import list_studies
+def cmd_list(args: argparse.Namespace) -> None:
+    from .shipped import list_studies
 
     studies = list_studies()
     if args.json:
-        _emit({"studies": [{k: s[k] for k in ("name", "title", "path", "model")} for s in studies]})
-        return
-    print(_table(["study", "model", "title"], [[s["name"], s["model"], s["title"]] for s in studies]))
-
-
-def _estimated_bytes(study, draws: int, scenarios) -> int:
-    from .engine import make_plan
-
-    plan = make_plan(study, 1, 0, "mc", scenarios)
-    per_draw = len(plan.shared) + len(plan.scenarios) * (
-        len(study.inputs)
-        - len(plan.shared)
-        + sum(max(1, int(np.prod(plan.extra_shape(o)))) for o in study.outputs)
-    )
-    return 8 * draws * per_draw * 2  # the draws, and room for summary temporaries
-
-
-def cmd_run(args) -> None:
-    from . import analysis
-    from .engine import simulate
-    from .io import save_results
-    from .priors import load_study
-
-    study = load_study(args.study)
-    scenarios = study.check_scenarios(args.scenario)
-    if args.save and os.path.exists(args.save) and not args.force:
-        raise StudyError("already exists (use --force to overwrite)", file=args.save)
-    res = None
-    converged = True
-    if args.draws == "auto":
-        res, table, converged = analysis.auto_draws(
-            study, args.seed, args.method, scenarios, ci=args.ci, rel_tol=args.rel_tol, interval=args.interval
-        )
-        draws = res.sizes["draw"]
-    elif args.save or _estimated_bytes(study, args.draws, scenarios) <= MEMORY_BUDGET:
-        draws = args.draws
-        res = simulate(
-            study,
-            draws,
-            args.seed,
-            args.method,
-            scenarios,
-            threads=args.threads,
-            progress=None if args.json else _progress(draws * len(scenarios), len(scenarios), "drawing"),
-        )
-        table = analysis.summarize(res, ci=args.ci, interval=args.interval)
-    else:
-        if args.interval == "hdi":
-            raise StudyError(
-                "--interval hdi needs the draws in memory; use eti or fewer --draws", key="interval"
-            )
-        draws = args.draws
-        table = analysis.summarize_stream(
-            study,
-            draws,
-            args.seed,
-            args.method,
-            scenarios,
-            ci=args.ci,
-            threads=args.threads,
-            progress=None
-            if args.json
-            else _progress(2 * draws * len(scenarios), len(scenarios), "two passes"),
-        )
-    if args.save:
-        save_results(res, args.save, force=args.force)
-    if not converged:
-        print(
-            f"warning: --draws auto stopped at {draws} draws before reaching --rel-tol {args.rel_tol}",
-            file=sys.stderr,
-        )
-    if args.json:
-        _emit(
-            {
-                "study": study.name,
-                "draws": int(draws),
-                "seed": args.seed,
-                "method": args.method,
-                "ci": args.ci,
-                "interval": args.interval,
-                "results": _records(table),
-            }
-        )
+        _emit({"studies": studies})
         return
     print(
-        f"{study.title}\n{study.source}\n{draws:,} draws, seed {args.seed}, {args.method}, "
-        f"{args.ci:.0%} {args.interval.upper()} intervals\n"
+        fmt.table(["study", "model", "title"], [[s["name"], s["model"], s["title"]] for s in studies], left=3)
+    )
+
+
+def _refuse(args: argparse.Namespace, flags: Sequence[str], why: str) -> None:
+    for flag in flags:
+        if getattr(args, flag.lstrip("-").replace("-", "_"), None) not in (None, False):
+            raise StudyError(f"does not apply {why}", key=flag)
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from .api import run
+
+    if args.output and not args.save_draws:
+        raise StudyError("--output chooses what --save-draws exports; give --save-draws FILE", key="--output")
+    if args.draws != "auto" and args.rel_tol != 0.005:
+        raise StudyError("applies to --draws auto only", key="--rel-tol")
+    draws_target = None
+    if args.save_draws:
+        from .io import check_target
+
+        draws_target = check_target(args.save_draws, force=args.force)
+    if args.csv:
+        from .io import check_target
+
+        check_target(args.csv, force=args.force)
+    progress = _Progress()
+    try:
+        result = run(
+            args.study,
+            args.draws,
+            0 if args.seed is None else args.seed,
+            args.method,
+            args.scenario,
+            ci=args.ci,
+            interval=args.interval,
+            rel_tol=args.rel_tol,
+            save=args.save,
+            force=args.force,
+            keep=True if args.save_draws else None,
+            threads=args.threads,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    if draws_target is not None:
+        from .io import save_draws
+
+        outputs = args.output or [o for o, spec in result.study.outputs.items() if not spec.dims]
+        for o in outputs:
+            validate.output(result.study.outputs, o, key="--output")
+        save_draws(result.dataset, draws_target, outputs, force=args.force)
+    if not result.converged:
+        print(
+            f"warning: --draws auto stopped at {result.draws:,} draws before reaching "
+            f"--rel-tol {args.rel_tol}",
+            file=sys.stderr,
+        )
+    _finish(result, args, _show_run)
+    if not args.json:
+        for path in (result.saved, draws_target):
+            if path is not None:
+                print(f"\nsaved {path}")
+
+
+def _show_run(result: Any) -> None:
+    study = result.study
+    print(
+        f"{study.title}\n{study.source}\n{result.draws:,} draws, seed {result.seed}, {result.method}, "
+        f"{result.ci:.0%} {result.interval.upper()} intervals\n"
     )
     rows, previous = [], None
-    for r in _records(table):
-        name = r["variable"] + (f"[{r['year']}]" if "year" in r else "")
+    for r in result.table.to_dict(orient="records"):
+        year = r.get("year")
+        name = r["variable"] + (
+            f"[{fmt.year(year)}]" if year is not None and year == year and str(year) != "<NA>" else ""
+        )
         scenario = r["scenario"] if r["scenario"] != previous else ""
         previous = r["scenario"]
-        show = _calendar if r["unit"] == "year" and 1000 <= abs(r["median"]) < 10000 else fmt
+        unit = r["unit"]
         rows.append(
             [
                 scenario,
                 name,
-                show(r["median"]),
-                f"{show(r['low'])} – {show(r['high'])}",
-                _relative_mcse(r),
-                show(r["reported"]),
-                r["unit"],
+                fmt.value(r["median"], unit),
+                fmt.interval(r["low"], r["high"], unit),
+                fmt.mcse_text(r),
+                fmt.value(r["reported"], unit),
+                unit,
             ]
         )
     print(
-        _table(["scenario", "output", "median", f"{args.ci:.0%} interval", "mcse", "reported", "unit"], rows)
+        fmt.table(
+            ["scenario", "output", "median", f"{result.ci:.0%} interval", "mcse", "reported", "unit"], rows
+        )
     )
     print("\nmcse: the largest Monte Carlo standard error of low, median and high, relative to its value")
-    if args.save:
-        print(f"\nsaved {args.save}")
 
 
-def _calendar(x) -> str:
-    """A calendar year (an output such as the year demand passes supply): 2029, not 2,029."""
-    return "—" if x is None else f"{float(x):.0f}"
+def cmd_compare(args: argparse.Namespace) -> None:
+    from .api import compare
 
-
-def _relative_mcse(row: dict) -> str:
-    worst = 0.0
-    for q in ("low", "median", "high"):
-        if row[q]:
-            worst = max(worst, abs(row[f"mcse_{q}"] / row[q]))
-    return f"±{worst:.1%}" if worst >= 0.001 else f"±{worst:.2%}"
-
-
-def _progress(total: int, scenarios: int, what: str):
-    """A progress bar on stderr for runs of a few seconds or more (never with --json)."""
-    if total < 1e7:
-        return None
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, unit="draw", unit_scale=True, file=sys.stderr, desc=what, leave=False)
-    return lambda n: bar.update(n * scenarios)
-
-
-def cmd_compare(args) -> None:
-    from . import analysis
-    from .engine import simulate
-    from .priors import load_study
-
-    if len(args.scenario) != 2:
-        raise StudyError(
-            f"give exactly two --scenario (A then B), got {len(args.scenario)}", key="--scenario"
+    seed = 0 if args.seed is None else args.seed
+    scenarios = args.scenario or []
+    if args.other is None:
+        if len(scenarios) != 2:
+            raise StudyError(
+                f"give exactly two --scenario (A then B), got {len(scenarios)}", key="--scenario"
+            )
+        result = compare(
+            args.study,
+            scenarios[0],
+            scenarios[1],
+            draws=args.draws,
+            seed=seed,
+            method=args.method,
+            ci=args.ci,
+            threads=args.threads,
         )
-    a, b = args.scenario
-    study = load_study(args.study)
-    study.check_scenarios([a, b])
-    res = simulate(study, args.draws, args.seed, args.method, [a, b], threads=args.threads)
-    table = analysis.compare(res, a, b, ci=args.ci)
-    if args.json:
-        _emit(
-            {
-                "study": study.name,
-                "a": a,
-                "b": b,
-                "draws": args.draws,
-                "seed": args.seed,
-                "results": _records(table),
-            }
+    else:
+        if len(scenarios) > 1:
+            raise StudyError(
+                "with two studies give at most one --scenario (the scenario of each)", key="--scenario"
+            )
+        result = compare(
+            args.study,
+            args.other,
+            scenario=scenarios[0] if scenarios else None,
+            draws=args.draws,
+            seed=seed,
+            method=args.method,
+            ci=args.ci,
+            threads=args.threads,
         )
-        return
-    print(f"{study.title}: {b} ÷ {a}, draw by draw ({args.draws:,} draws, common random numbers)\n")
-    rows = [
-        [
-            r["variable"] + (f"[{r['year']}]" if "year" in r else ""),
-            "",
-            fmt(r["ratio_median"]),
-            f"{fmt(r['ratio_low'])} – {fmt(r['ratio_high'])}",
+    if args.csv:
+        from .io import check_target
+
+        check_target(args.csv, force=args.force)
+    _finish(result, args, lambda r: _show_compare(r, args.ci))
+
+
+def _show_compare(result: Any, ci: float) -> None:
+    a, b = result.a, result.b
+    if result.kind == "scenarios":
+        print(f"{result.study}: {b} ÷ {a}, draw by draw ({result.draws:,} draws, common random numbers)\n")
+    else:
+        how = (
+            "draw by draw (same seed and random streams)"
+            if result.paired
+            else "as independent distributions (no shared random streams)"
+        )
+        print(f"{b} ÷ {a}: the outputs they share, {how}; {result.draws:,} draws\n")
+    rows = []
+    for r in result.table.to_dict(orient="records"):
+        year = r.get("year")
+        name = r["variable"] + (f"[{fmt.year(year)}]" if year is not None and year == year else "")
+        cells = [name, ""]
+        if result.kind != "scenarios":
+            cells += [fmt.number(r["median_a"]), fmt.number(r["median_b"])]
+        cells += [
+            fmt.number(r["ratio_median"]),
+            fmt.interval(r["ratio_low"], r["ratio_high"]),
             f"{r['p_b_greater']:.3f}",
         ]
-        for r in _records(table)
-    ]
-    print(_table(["output", "", "ratio median", f"{args.ci:.0%} interval", f"P({b} > {a})"], rows))
+        rows.append(cells)
+    head = ["output", ""]
+    if result.kind != "scenarios":
+        head += [f"median {a}", f"median {b}"]
+    print(fmt.table([*head, "ratio median", f"{ci:.0%} interval", f"P({b} > {a})"], rows))
 
 
-def cmd_replay(args) -> None:
-    from .replay import replay
+def cmd_replay(args: argparse.Namespace) -> None:
+    from .api import replay
 
-    rows, audit = replay(args.study)
-    if args.json:
-        _emit({"rows": _records(rows), "audit": _records(audit)})
-        return
+    if args.csv:
+        from .io import check_target
+
+        check_target(args.csv, force=args.force)
+    _finish(replay(args.study), args, _show_replay)
+
+
+def _show_replay(result: Any) -> None:
+    rows = result.rows.to_dict(orient="records")
     print(
-        _table(
+        fmt.table(
             ["study", "variable", "computed", "reported", "rel. error", "unit"],
             [
                 [
                     r["study"],
                     r["variable"],
-                    fmt(r["computed"]),
-                    fmt(r["reported"]),
-                    "—" if r["rel_error"] is None else f"{r['rel_error']:+.2%}",
+                    fmt.number(r["computed"]),
+                    fmt.number(r["reported"]),
+                    fmt.DASH if r["rel_error"] != r["rel_error"] else f"{r['rel_error']:+.2%}",
                     r["unit"],
                 ]
-                for r in _records(rows)
+                for r in rows
             ],
         )
     )
-    if len(audit):
+    audit = result.audit.to_dict(orient="records")
+    if audit:
         print("\nAudit: each factor is the output with one slip corrected ÷ the output as printed\n")
         print(
-            _table(
+            fmt.table(
                 ["study", "issue", "factor", "note"],
-                [[r["study"], r["issue"], f"×{fmt(r['factor'])}", r["note"]] for r in _records(audit)],
+                [[r["study"], r["issue"], fmt.ratio(r["factor"]), r["note"]] for r in audit],
+                left=4,
             )
         )
 
 
-def cmd_sensitivity(args) -> None:
-    from .sensitivity import sensitivity_of_study
+def cmd_sensitivity(args: argparse.Namespace) -> None:
+    from .api import sensitivity
 
-    if args.draws == "auto":
-        raise StudyError("auto is for `run`; give a number of draws", key="--draws")
     at = None
     if args.year is not None:
         at = {"year": int(args.year) if args.year.lstrip("-").isdigit() else args.year}
-    output, table = sensitivity_of_study(
-        args.study,
-        output=args.output,
-        method=args.method,
-        scenario=args.scenario,
-        draws=args.draws,
-        seed=args.seed,
-        ci=args.ci,
-        at=at,
-        scale=args.scale,
-    )
-    if args.json:
-        doc = {
-            "output": output,
-            "method": args.method,
-            "scenario": table.attrs["scenario"],
-            "unit": table.attrs["unit"],
-            "ranking": _records(table),
-        }
-        if args.method == "sobol":
-            doc.update(scale=table.attrs["scale"], n=table.attrs["n"])
-        _emit(doc)
-        return
-    unit = table.attrs["unit"]
-    rows = _records(table)
-    lo, hi = (1 - args.ci) / 2, (1 + args.ci) / 2
-    if args.method == "rank":
+    if args.csv:
+        from .io import check_target
+
+        check_target(args.csv, force=args.force)
+    with _slow(
+        "computing Sobol' indices (the model is evaluated many times)"
+        if args.method == "sobol"
+        else "ranking the inputs"
+    ):
+        result = sensitivity(
+            args.study,
+            args.output,
+            args.method,
+            scenario=args.scenario,
+            draws=args.draws,
+            seed=0 if args.seed is None else args.seed,
+            ci=args.ci,
+            at=at,
+            scale=args.scale,
+        )
+    _finish(result, args, lambda r: _show_sensitivity(r, args.ci))
+
+
+def _show_sensitivity(result: Any, ci: float) -> None:
+    rows = result.table.to_dict(orient="records")
+    output, unit = result.output, result.unit
+    lo, hi = (1 - ci) / 2, (1 + ci) / 2
+    if result.method == "rank":
         title = "Spearman rank correlation of each input with the output, from the run's draws"
         head = ["input", "rho"]
         cells = [[r["input"], f"{r['rho']:+.3f}"] for r in rows]
-    elif args.method == "tornado":
+    elif result.method == "tornado":
         title = (
             f"the output with one input at its {lo:.0%} and {hi:.0%} quantiles, the others at their "
-            f"medians (all at medians: {fmt(rows[0]['centre']) if rows else '—'} {unit})"
+            f"medians (all at medians: {fmt.number(rows[0]['centre']) if rows else fmt.DASH} {unit})"
         )
         head = ["input", "input range", f"{output} at low", f"{output} at high", "swing"]
         cells = [
             [
                 r["input"],
-                f"{fmt(r['input_low'])} – {fmt(r['input_high'])}",
-                fmt(r["low"]),
-                fmt(r["high"]),
-                fmt(r["swing"]),
+                fmt.interval(r["input_low"], r["input_high"]),
+                fmt.number(r["low"]),
+                fmt.number(r["high"]),
+                fmt.number(r["swing"]),
             ]
             for r in rows
         ]
     else:
-        of = f"log({output})" if table.attrs["scale"] == "log" else output
-        title = (
-            f"Sobol' indices of {of} over independent inputs ({table.attrs['n']} base samples), "
-            f"{args.ci:.0%} bootstrap intervals"
-        )
+        of = f"log({output})" if result.extra.get("scale") == "log" else output
+        n = result.extra.get("n")
+        title = f"Sobol' indices of {of} over independent inputs ({n} base samples), {ci:.0%} intervals"
         head = ["input", "total", "interval", "first-order", "interval"]
         cells = [
             [
@@ -514,57 +596,79 @@ def cmd_sensitivity(args) -> None:
             ]
             for r in rows
         ]
-    print(f"What drives {output} ({unit}), scenario {table.attrs['scenario']}: {args.method}\n{title}\n")
+    print(f"What drives {output} ({unit}), scenario {result.scenario}: {result.method}\n{title}\n")
     if not rows:
         print("every input is a point value in this scenario: nothing varies, nothing to rank")
         return
-    print(_table(head, cells))
+    print(fmt.table(head, cells, left=1))
 
 
-def cmd_report(args) -> None:
-    from .report import report
+def cmd_report(args: argparse.Namespace) -> None:
+    from .api import report
 
-    path = report(args.source, args.out, draws=args.draws, seed=args.seed, ci=args.ci)
+    saved = args.source.lower().endswith((".nc", ".nc4", ".h5"))
+    if saved:
+        _refuse(args, ["--draws", "--seed"], "to a saved run (it is reported as it was run)")
+    with _slow("simulating and drawing the figures" if not saved else "drawing the figures"):
+        path = report(
+            args.source,
+            args.out,
+            draws=DEFAULT_DRAWS if args.draws is None else args.draws,
+            seed=0 if args.seed is None else args.seed,
+            ci=args.ci,
+            force=args.force,
+        )
     print(f"wrote {path}")
 
 
-def cmd_rerun(args) -> None:
-    from .io import rerun
+def cmd_rerun(args: argparse.Namespace) -> None:
+    from .api import rerun
 
-    same, table = rerun(args.file)
-    differs = table.attrs.get("differs", [])
+    with _slow(f"re-running {args.file}"):
+        result = rerun(args.file)
     if args.json:
-        _emit({"file": args.file, "identical": same, "differs": differs, "results": _records(table)})
-    elif same:
+        _emit(result.to_dict())
+    elif result.identical:
         print(f"{args.file}: the re-run reproduces the saved draws exactly")
-    if not same:
+    if not result.identical:
         raise StudyError(
-            f"the re-run does not reproduce the saved draws of {', '.join(differs)}", file=args.file
+            f"the re-run does not reproduce the saved draws of {', '.join(result.differs)}", file=args.file
         )
 
 
-def cmd_fit(args) -> None:
-    from .distributions.fit import fit_quantiles
+def cmd_fit(args: argparse.Namespace) -> None:
+    from .api import fit
 
-    fits = fit_quantiles(args.p5, args.p50, args.p95, family=args.family)
-    doc = [
-        {"family": f.family, "spec": f.spec, "quantiles": list(f.quantiles), "max_rel_error": f.max_rel_error}
-        for f in fits
-    ]
+    result = fit(args.p5, args.p50, args.p95, family=args.family)
     if args.json:
-        _emit({"best": doc[0], "candidates": doc})
+        _emit(result.to_dict())
         return
-    print(f"5th, 50th, 95th percentiles wanted: {fmt(args.p5)}, {fmt(args.p50)}, {fmt(args.p95)}\n")
     print(
-        _table(
+        "5th, 50th, 95th percentiles wanted: "
+        f"{fmt.number(args.p5)}, {fmt.number(args.p50)}, {fmt.number(args.p95)}\n"
+    )
+    print(
+        fmt.table(
             ["family", "5th", "50th", "95th", "worst error"],
-            [[f.family, *(fmt(q) for q in f.quantiles), f"{f.max_rel_error:.2%}"] for f in fits],
+            [
+                [f.family, *(fmt.number(q) for q in f.quantiles), f"{f.max_rel_error:.2%}"]
+                for f in result.candidates
+            ],
+            left=1,
         )
     )
-    print(f"\nbest: {fits[0].toml()}")
+    if result.best is not None:
+        print(f"\nbest: {result.best.toml()}")
+    else:
+        closest = result.candidates[0]
+        print(
+            f"\nno family fits these quantiles within {result.tolerance:.0%}: the closest, "
+            f"{closest.family}, is {closest.max_rel_error:.0%} off. Try a mixture of two families, "
+            "or check the percentiles"
+        )
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "list": cmd_list,
     "run": cmd_run,
     "compare": cmd_compare,
@@ -577,18 +681,30 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``chipdemand`` command; returns the exit status."""
-    try:
-        args = build_parser().parse_args(argv)
-        COMMANDS[args.command](args)
-    except StudyError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    """Entry point of the ``chipdemand`` command; returns the exit status.
+
+    Warnings raised while a command runs are held back: printed as ``warning:`` lines when it
+    succeeds, dropped when it fails (the one ``error:`` line says what went wrong).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            args = build_parser().parse_args(argv)
+            COMMANDS[args.command](args)
+        except StudyError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("error: interrupted", file=sys.stderr)
+            return 130
+        except MemoryError:
+            print("error: out of memory: give fewer --draws (or none of --save)", file=sys.stderr)
+            return 2
+        except BrokenPipeError:
+            return 0
+    for w in caught:
+        if not issubclass(w.category, (FutureWarning, DeprecationWarning)):
+            print(f"warning: {w.message}", file=sys.stderr)
     return 0
 
 

@@ -1,35 +1,80 @@
 """Simulate a study: draw every input, evaluate the model, return one labelled Dataset.
 
-Work is split on the fixed blocks of :mod:`chipdemand.sampling`: blocks run in a thread pool
-(NumPy releases the GIL; each block has its own generators, so threads change no number), in
-chunks for bounded memory, or as dask tasks; all give the same draws for the same seed.
+A :class:`Plan` is a validated run (study, scenarios, draws, seed, method). Work is split on the
+fixed blocks of :mod:`chipdemand.sampling` and run through :func:`chipdemand.execution.map_ordered`
+(threads by default; NumPy releases the GIL and each block has its own generators, so the
+executor changes no number), or handed to dask as one task per chunk (:func:`simulate` with
+``chunks=``). Every block's outputs are checked as they are made: a negative, NaN or infinite
+output is an error naming the output and one offending draw's inputs, never a table of them.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import metadata
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
+from . import (
+    summaries,  # noqa: F401 - registers the Dataset.chipdemand accessor
+    validate,
+    version,
+)
 from .errors import StudyError
+from .execution import Executor, executor_for, map_ordered
 from .priors import InputSpec, Study, load_study
-from .sampling import BLOCK, METHODS, block_generator, block_uniforms, iman_conover
+from .sampling import BLOCK, block_generator, block_uniforms, iman_conover
 
-__all__ = ["simulate", "Plan", "make_plan", "version"]
+__all__ = [
+    "Plan",
+    "make_plan",
+    "simulate",
+    "to_dataset",
+    "memory_available",
+    "SIMULATE_HEADROOM",
+]
+
+#: an in-memory run is refused when its Dataset would take more than this share of the memory
+#: the system has available
+SIMULATE_HEADROOM = 0.8
+
+Arrays = dict[str, np.ndarray]
 
 
-def version() -> str:
-    """The installed chipdemand version."""
+def _unit(unit: str) -> str:
+    return "" if unit in ("", "1") else f" {unit}"
+
+
+def memory_available() -> int | None:
+    """Bytes of memory the system can give without swapping (``MemAvailable``), if known."""
     try:
-        return metadata.version("chipdemand")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+#: where an output leaves its domain (NaN and infinite values always do)
+_OUTSIDE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "any": lambda x: np.zeros(x.shape, dtype=bool),
+    "nonnegative": lambda x: x < 0,
+    "positive": lambda x: x <= 0,
+    "share": lambda x: (x <= 0) | (x > 1),
+    "at_least_one": lambda x: x < 1,
+    "count": lambda x: (x < 1) | (x != np.round(x)),
+}
+
+
+def _outside(domain: str, x: np.ndarray) -> np.ndarray:
+    """Mask of the values of ``x`` outside ``domain`` or not finite."""
+    with np.errstate(invalid="ignore"):
+        return ~np.isfinite(x) | _OUTSIDE.get(domain, _OUTSIDE["any"])(x)
 
 
 @dataclass(frozen=True)
@@ -42,6 +87,7 @@ class Plan:
     seed: int
     method: str
 
+    # ------------------------------------------------------------------------- inputs
     @cached_property
     def specs(self) -> dict[str, dict[str, InputSpec]]:
         """scenario → input → spec."""
@@ -80,16 +126,49 @@ class Plan:
             if inputs[a].stream in self.streams and inputs[b].stream in self.streams
         }
 
+    # ------------------------------------------------------------------------- blocks
     @property
     def n_blocks(self) -> int:
         return -(-self.draws // BLOCK)
 
+    @property
+    def blocks(self) -> range:
+        """The run's fixed blocks (a ``range``: no list of every block is ever made)."""
+        return range(self.n_blocks)
+
     def block_size(self, block: int) -> int:
         return min(BLOCK, self.draws - block * BLOCK)
 
+    def block_range(self, block: int) -> tuple[int, int]:
+        """``(start, stop)`` draws of a block."""
+        return block * BLOCK, block * BLOCK + self.block_size(block)
+
+    def chunks(self, chunk: int) -> Iterator[tuple[int, int]]:
+        """``(start, stop)`` of consecutive chunks of ``chunk`` draws, lazily."""
+        for start in range(0, self.draws, chunk):
+            yield start, min(start + chunk, self.draws)
+
     def extra_shape(self, output: str) -> tuple[int, ...]:
-        model = self.study.model
-        return tuple(len(model.coords[d]) for d in self.study.outputs[output].dims)
+        """The shape of an output's dims beyond the draws (``(len(years),)`` or ``()``)."""
+        coords = self.study.model.coords
+        return tuple(len(coords[d]) for d in self.study.outputs[output].dims)
+
+    def nbytes(self) -> int:
+        """Bytes of the run's Dataset in memory (shared inputs stored once, constants never)."""
+        S, n = len(self.scenarios), self.draws
+        per_draw = sum(
+            0 if name in self.constants else 1 if name in self.shared else S for name in self.study.inputs
+        )
+        per_draw += sum(S * int(np.prod(self.extra_shape(o), dtype=np.int64)) for o in self.study.outputs)
+        return 8 * n * per_draw
+
+    def saved_nbytes(self) -> int:
+        """Bytes of the run written to netCDF (every variable in full, as it is stored)."""
+        S, n = len(self.scenarios), self.draws
+        per_draw = len(self.study.inputs) + sum(
+            int(np.prod(self.extra_shape(o), dtype=np.int64)) for o in self.study.outputs
+        )
+        return 8 * n * S * per_draw
 
     # ------------------------------------------------------------------------- evaluation
     def uniforms(self, block: int, start: int, stop: int) -> dict[str, np.ndarray]:
@@ -101,10 +180,11 @@ class Plan:
             u = iman_conover(u, self.correlations, block_generator(self.seed, "", block, self.method))
         return {k: v[start:stop] for k, v in u.items()}
 
-    def evaluate(self, start: int, stop: int) -> dict[str, dict[str, np.ndarray]]:
+    def evaluate(self, start: int, stop: int) -> dict[str, Arrays]:
         """Inputs and outputs of draws ``start:stop``: ``{scenario: {variable: array}}``.
 
-        Shared inputs are the same array object in every scenario.
+        Shared inputs are the same array object in every scenario. Raises
+        :class:`~chipdemand.errors.StudyError` when an output leaves its domain.
         """
         pieces = []
         for block in range(start // BLOCK, -(-stop // BLOCK)):
@@ -112,17 +192,22 @@ class Plan:
             pieces.append(self._evaluate_block(block, lo, hi))
         if len(pieces) == 1:
             return pieces[0]
-        joined = {}
+        joined: dict[str, Arrays] = {}
+        first = self.scenarios[0]
         for s in self.scenarios:
             joined[s] = {}
             for var in pieces[0][s]:
-                if var in self.shared and s != self.scenarios[0]:
-                    joined[s][var] = joined[self.scenarios[0]][var]
+                if var in self.shared and s != first:
+                    joined[s][var] = joined[first][var]
                 else:
                     joined[s][var] = np.concatenate([p[s][var] for p in pieces])
         return joined
 
-    def _evaluate_block(self, block: int, start: int, stop: int) -> dict[str, dict[str, np.ndarray]]:
+    def evaluate_block(self, block: int) -> dict[str, Arrays]:
+        """Inputs and outputs of one whole fixed block."""
+        return self._evaluate_block(block, 0, self.block_size(block))
+
+    def _evaluate_block(self, block: int, start: int, stop: int) -> dict[str, Arrays]:
         u = self.uniforms(block, start, stop)
         n = stop - start
         cache: dict[int, np.ndarray] = {}
@@ -136,62 +221,121 @@ class Plan:
                     else:
                         cache[id(spec)] = spec.dist.ppf(u[spec.stream])
                 values[name] = cache[id(spec)]
-            out[s] = {**values, **self.study.model.evaluate(values)}
+            with np.errstate(all="ignore"):  # what goes wrong is found below, by value
+                outputs = self.study.model.evaluate(values)
+            self._check(s, values, outputs, block * BLOCK + start)
+            out[s] = {**values, **outputs}
         return out
 
-    def ranges(self, chunk: int | None = None) -> list[tuple[int, int]]:
-        """``(start, stop)`` of the run's chunks (fixed blocks unless ``chunk`` is given)."""
-        step = chunk or BLOCK
-        return [(a, min(a + step, self.draws)) for a in range(0, self.draws, step)]
+    def _check(self, scenario: str, inputs: Arrays, outputs: Arrays, offset: int) -> None:
+        """Refuse an output that is NaN, infinite or outside its domain in any draw."""
+        for o in self.study.model.outputs:
+            domain = getattr(o, "domain", "nonnegative")
+            x = np.asarray(outputs[o.name])
+            bad = _outside(domain, x)
+            if not bad.any():
+                continue
+            i = int(np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))[0])
+            value = float(x[i][bad[i]].flat[0]) if x.ndim > 1 else float(x[i])
+            drawn = ", ".join(
+                f"{name}={float(np.asarray(v)[i]):.4g}" + _unit(self.study.inputs[name].unit)
+                for name, v in inputs.items()
+                if not self.specs[scenario][name].dist.is_point
+            )
+            raise StudyError(
+                f"{o.name} is {value:.4g} in draw {offset + i:,} of scenario {scenario!r}, outside its "
+                f"domain ({domain}); that draw's inputs: {drawn or 'every input at its point value'}. "
+                "Check the inputs' ranges (a division by zero, a share above 1, a negative value?)",
+                file=self.study.path or self.study.name,
+                key=f"outputs.{o.name}",
+            )
 
-    def iter_chunks(self, chunk: int | None = None, threads: int | None = None, then=None) -> Iterator:
-        """Yield ``((start, stop), result)`` in order for every chunk, computed by threads.
+    # ------------------------------------------------------------------------- labels
+    def coords(self) -> dict[str, Any]:
+        """The run's coordinates but ``draw``: scenario and the outputs' extra dims (years as
+        integers)."""
+        coords: dict[str, Any] = {"scenario": list(self.scenarios)}
+        model = self.study.model
+        for out in self.study.outputs.values():
+            for dim in out.dims:
+                values = np.asarray(model.coords[dim])
+                integral = values.dtype.kind == "f" and np.all(values == np.round(values))
+                coords[dim] = values.astype(np.int64) if integral else values  # years print as 2026
+        return coords
 
-        ``result`` is ``{scenario: {variable: array}}``, or ``then((start, stop), that)`` when
-        ``then`` is given (so reductions run in the worker threads too). At most two chunks per
-        thread are in flight, so memory stays bounded.
-        """
-        ranges = self.ranges(chunk)
+    def variable_attrs(self) -> dict[str, tuple[tuple[str, ...], dict[str, Any]]]:
+        """``name → (dims, attrs)`` of every input and output variable."""
+        study, model = self.study, self.study.model
+        out: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {}
+        for name, spec in study.inputs.items():
+            attrs: dict[str, Any] = {
+                "role": "input",
+                "unit": spec.unit,
+                "source": spec.source,
+                "dist": spec.dist.describe(),
+                "written_unit": spec.written_unit,
+            }
+            if spec.point is not None:
+                attrs["point"] = spec.point
+            if spec.labels:
+                attrs["choices"] = "|".join(spec.labels)
+            if model.input(name).description:
+                attrs["description"] = model.input(name).description
+            out[name] = (("scenario", "draw"), attrs)
+        for name, o in study.outputs.items():
+            attrs = {"role": "output", "unit": o.unit, "description": o.description}
+            if o.reported is not None:
+                attrs["reported"] = o.reported
+            if o.source:
+                attrs["source"] = o.source
+            out[name] = (("scenario", "draw", *o.dims), attrs)
+        return out
 
-        def work(r):
-            result = self.evaluate(*r)
-            return result if then is None else then(r, result)
-
-        workers = _threads(threads)
-        if workers == 1 or len(ranges) == 1:
-            for r in ranges:
-                yield r, work(r)
-            return
-        with ThreadPoolExecutor(workers) as pool:
-            window = 2 * workers
-            futures = [pool.submit(work, r) for r in ranges[:window]]
-            for i, r in enumerate(ranges):
-                if i + window < len(ranges):
-                    futures.append(pool.submit(work, ranges[i + window]))
-                yield r, futures[i].result()
-                futures[i] = None
-
-
-def _threads(threads: int | None) -> int:
-    if threads is None:
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, int(threads))
+    def attrs(self) -> dict[str, Any]:
+        """The run's provenance: study, its hash and text, seed, draws, method, version."""
+        study = self.study
+        return {
+            "study": study.name,
+            "title": study.title,
+            "study_source": study.source,
+            "study_path": study.path,
+            "study_sha256": study.sha256,
+            "study_toml": study.text,
+            "model": study.model.name,
+            "seed": self.seed,
+            "draws": self.draws,
+            "method": self.method,
+            "chipdemand_version": version(),
+        }
 
 
-def make_plan(study, draws: int, seed: int = 0, method: str = "mc", scenarios=None) -> Plan:
+def make_plan(
+    study: Study | str,
+    draws: int,
+    seed: int = 0,
+    method: str = "mc",
+    scenarios: Sequence[str] | str | None = None,
+) -> Plan:
     """Validate the arguments of a run."""
     study = load_study(study)
-    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
-        raise StudyError(f"must be a positive whole number, got {draws!r}", key="draws")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise StudyError(f"must be a non-negative whole number, got {seed!r}", key="seed")
-    if method not in METHODS:
-        raise StudyError(f"unknown method {method!r} (expected one of: {', '.join(METHODS)})", key="method")
-    return Plan(study, tuple(study.check_scenarios(scenarios)), int(draws), int(seed), method)
+    draws = validate.draws(draws)
+    seed = validate.seed(seed)
+    method = validate.method(method)
+    names = validate.scenarios(
+        study.scenario_names, scenarios, key="scenarios", file=study.path or study.name
+    )
+    return Plan(study, tuple(names), int(draws), int(seed), method)
+
+
+def to_dataset(plan: Plan, arrays: Mapping[str, Any]) -> xr.Dataset:
+    """The labelled Dataset of a run from its arrays (numpy or dask), shapes ``(S, n[, year])``."""
+    data_vars = {name: (dims, arrays[name], attrs) for name, (dims, attrs) in plan.variable_attrs().items()}
+    coords = {**plan.coords(), "draw": np.arange(plan.draws)}
+    return xr.Dataset(data_vars, coords=coords, attrs=plan.attrs())
 
 
 def simulate(
-    study,
+    study: Study | str,
     draws: int = 100_000,
     seed: int = 0,
     method: str = "mc",
@@ -199,9 +343,14 @@ def simulate(
     *,
     chunks: int | None = None,
     threads: int | None = None,
+    executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> xr.Dataset:
     """Draw every input of ``study`` and evaluate its model, for each scenario.
+
+    The low-level entry point: it always holds the draws in memory (or, with ``chunks``,
+    returns a lazy dask-backed Dataset). :func:`chipdemand.run` decides between this and a
+    streamed run, and sizes ``draws="auto"``.
 
     Parameters
     ----------
@@ -219,6 +368,8 @@ def simulate(
         Return a dask-backed Dataset with chunks of this many draws (needs ``chipdemand[dask]``).
     threads : int, optional
         Worker threads over fixed blocks (default: the machine's cores). Numbers do not change.
+    executor : Executor, optional
+        Run blocks with this in-process executor instead (see :mod:`chipdemand.execution`).
     progress : callable, optional
         Called with the number of draws of each finished block (e.g. a tqdm bar's ``update``).
 
@@ -228,6 +379,12 @@ def simulate(
         Inputs and outputs with dims ``(scenario, draw[, year])``; variable attrs ``unit``,
         ``role``, ``source``, ``reported``; provenance in the Dataset's attrs.
 
+    Raises
+    ------
+    StudyError
+        For bad arguments, an output that leaves its domain, or a run whose draws would not fit
+        in the memory the system has available (the message gives the size it needs).
+
     Examples
     --------
     >>> res = simulate("chatgpt_inference", draws=10_000, seed=1)
@@ -235,16 +392,31 @@ def simulate(
     ('scenario', 'draw')
     """
     plan = make_plan(study, draws, seed, method, scenarios)
+    threads = validate.threads(threads)
     if chunks is not None:
-        from .parallel import dask_arrays
-
-        if isinstance(chunks, bool) or not isinstance(chunks, int | np.integer) or chunks < 1:
-            raise StudyError(f"must be a positive whole number, got {chunks!r}", key="chunks")
-        return _dataset(plan, dask_arrays(plan, int(chunks)))
-    return _dataset(plan, _in_memory(plan, threads, progress))
+        chunks = validate.positive_int(chunks, key="chunks")
+        return to_dataset(plan, _dask_arrays(plan, chunks))
+    check_fits_in_memory(plan)
+    return to_dataset(plan, _in_memory(plan, threads, executor, progress))
 
 
-def _in_memory(plan: Plan, threads: int | None, progress=None) -> dict[str, np.ndarray]:
+def check_fits_in_memory(plan: Plan, available: int | None = None) -> None:
+    """Refuse a run whose draws would not fit in the memory the system has available."""
+    available = memory_available() if available is None else available
+    need = plan.nbytes()
+    if available is not None and need > SIMULATE_HEADROOM * available:
+        raise StudyError(
+            f"{plan.draws:,} draws of {len(plan.scenarios)} scenario(s) need {need / 2**30:.3g} GiB in "
+            f"memory and {available / 2**30:.3g} GiB is available: give fewer --draws, leave out --save "
+            "(a run that is not kept is summarized block by block in bounded memory), or use "
+            "chunks= with dask",
+            key="draws",
+        )
+
+
+def _in_memory(
+    plan: Plan, threads: int | None, executor: Executor | None, progress: Callable[[int], None] | None
+) -> dict[str, np.ndarray]:
     S, n = len(plan.scenarios), plan.draws
     study = plan.study
     arrays: dict[str, np.ndarray] = {}
@@ -254,8 +426,9 @@ def _in_memory(plan: Plan, threads: int | None, progress=None) -> dict[str, np.n
     for name in study.outputs:
         arrays[name] = np.empty((S, n, *plan.extra_shape(name)))
 
-    def fill(r):
-        (a, b), chunk = r, plan.evaluate(*r)
+    def fill(block: int) -> int:
+        a, b = plan.block_range(block)
+        chunk = plan.evaluate_block(block)
         for i, s in enumerate(plan.scenarios):
             for var, values in chunk[s].items():
                 if var in plan.constants:
@@ -265,17 +438,12 @@ def _in_memory(plan: Plan, threads: int | None, progress=None) -> dict[str, np.n
                         arrays[var][a:b] = values
                 else:
                     arrays[var][i, a:b] = values
-        if progress is not None:
-            progress(b - a)
+        return b - a
 
-    ranges = plan.ranges()
-    workers = _threads(threads)
-    if workers == 1 or len(ranges) == 1:
-        for r in ranges:
-            fill(r)
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(fill, ranges))
+    with executor_for(threads, executor) as ex:
+        for done in map_ordered(fill, plan.blocks, ex):
+            if progress is not None:
+                progress(done)
     for name in plan.shared:
         if name in plan.constants:
             arrays[name] = np.broadcast_to(plan.constants[name], (S, n))
@@ -284,48 +452,33 @@ def _in_memory(plan: Plan, threads: int | None, progress=None) -> dict[str, np.n
     return arrays
 
 
-def _dataset(plan: Plan, arrays: dict) -> xr.Dataset:
+def _pick(result: dict[str, Arrays], scenario: str, var: str) -> np.ndarray:
+    return result[scenario][var]
+
+
+def _dask_arrays(plan: Plan, chunk: int) -> dict[str, Any]:
+    """Dask arrays of every variable, shape ``(scenario, draw[, year])``, ``chunk`` draws each.
+
+    Each chunk is one task computing its draws from the fixed blocks it covers, so the numbers
+    equal an in-memory run of the same seed whatever the chunk size or the number of workers.
+    """
+    try:
+        import dask
+        import dask.array as da
+    except ImportError:
+        raise StudyError("dask is not installed: pip install 'chipdemand[dask]'", key="chunks") from None
+    ranges = list(plan.chunks(chunk))
+    tasks = [dask.delayed(plan.evaluate, pure=True)(a, b) for a, b in ranges]
     study = plan.study
-    model = study.model
-    coords = {"scenario": list(plan.scenarios), "draw": np.arange(plan.draws)}
-    data_vars = {}
-    for name, spec in study.inputs.items():
-        attrs = {
-            "role": "input",
-            "unit": spec.unit,
-            "source": spec.source,
-            "dist": spec.dist.describe(),
-            "written_unit": spec.written_unit,
-        }
-        if spec.point is not None:
-            attrs["point"] = spec.point
-        if spec.labels:
-            attrs["choices"] = "|".join(spec.labels)
-        if model.input(name).description:
-            attrs["description"] = model.input(name).description
-        data_vars[name] = (("scenario", "draw"), arrays[name], attrs)
-    for name, out in study.outputs.items():
-        attrs = {"role": "output", "unit": out.unit, "description": out.description}
-        if out.reported is not None:
-            attrs["reported"] = out.reported
-        if out.source:
-            attrs["source"] = out.source
-        data_vars[name] = (("scenario", "draw", *out.dims), arrays[name], attrs)
-        for dim in out.dims:
-            values = np.asarray(model.coords[dim])
-            integral = values.dtype.kind == "f" and np.all(values == np.round(values))
-            coords[dim] = values.astype(np.int64) if integral else values  # years print as 2026
-    attrs = {
-        "study": study.name,
-        "title": study.title,
-        "study_source": study.source,
-        "study_path": study.path,
-        "study_sha256": study.sha256,
-        "study_toml": study.text,
-        "model": model.name,
-        "seed": plan.seed,
-        "draws": plan.draws,
-        "method": plan.method,
-        "chipdemand_version": version(),
-    }
-    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+    arrays = {}
+    for var in [*study.inputs, *study.outputs]:
+        extra = plan.extra_shape(var) if var in study.outputs else ()
+        per_scenario = []
+        for s in plan.scenarios:
+            parts = [
+                da.from_delayed(dask.delayed(_pick)(t, s, var), shape=(b - a, *extra), dtype=float)
+                for t, (a, b) in zip(tasks, ranges, strict=True)
+            ]
+            per_scenario.append(da.concatenate(parts))
+        arrays[var] = da.stack(per_scenario)
+    return arrays

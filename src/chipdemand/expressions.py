@@ -877,8 +877,12 @@ class Compiler:
                 parts.append((param, arg.yearly, arg.fn))
                 continue
             arg = self._number(arg_node, guard)
-            for placeholder in PLACEHOLDER.findall(spec):
-                bound.setdefault(placeholder, arg.unit if arg.literal is None else _dimensionless())
+            unbound = [p for p in PLACEHOLDER.findall(spec) if p not in bound]
+            if unbound:  # spec = rest × {X}: X is what the argument has beyond the rest
+                rest = _unit_with(spec, {**bound, **{p: _dimensionless() for p in unbound}})
+                bound[unbound[0]] = arg.unit / rest if arg.literal is None else _dimensionless()
+                for other in unbound[1:]:
+                    bound[other] = _dimensionless()
             target = _unit_with(spec, bound)
             if arg.literal is not None:  # a number written here is in the parameter's unit
                 parts.append((param, False, arg.fn))

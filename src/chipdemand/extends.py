@@ -38,7 +38,7 @@ ENTRY_TABLES = ("inputs", "outputs", "constants", "derived", "scenarios")
 def locate_parent(reference: Any, child_path: str) -> Path:
     """The file ``extends = reference`` names: a shipped study's name, or a path relative to the
     extending file (``"../base.toml"``)."""
-    from .priors import _study_paths
+    from .shipped import study_paths
 
     if not isinstance(reference, str) or not reference.strip():
         raise StudyError(f"expected a study's name or a path, got {reference!r}", key="study.extends")
@@ -48,7 +48,7 @@ def locate_parent(reference: Any, child_path: str) -> Path:
         if not path.is_file():
             raise StudyError(f"no such study file {str(path)!r}", key="study.extends")
         return path
-    known = _study_paths()
+    known = study_paths()
     if reference not in known:
         raise StudyError(f"unknown study {reference!r}" + did_you_mean(reference, known), key="study.extends")
     return known[reference]

@@ -1,114 +1,259 @@
-"""Save and load results as netCDF, atomically: a temp file beside the target, then a rename.
+"""Files the user keeps: results (netCDF), tables (CSV) and draws (CSV or Parquet), written safely.
 
-The saved file carries the run's provenance and the study's text in its attributes, so it can
-be reported or re-run later without the original study file.
+Every write is atomic and exclusive (:func:`atomic_write`): the file is written to a temporary
+file created exclusively beside the target, then linked into place only if no file is there
+(or renamed over it with ``force``), so two runs saving to one path never both report success
+with one lost, and an error or Ctrl-C at any moment leaves the old file or the new one, never a
+half-written one. Files get the user's umask. Targets are checked before any work starts
+(:func:`check_target`). A saved run carries its provenance, the study's text and a hash of its
+draws, so a damaged or altered file is found when it is read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import hashlib
 import os
+import shutil
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from . import summaries  # noqa: F401 - registers the Dataset.chipdemand accessor
 from .errors import StudyError
 
-__all__ = ["save_results", "load_results", "rerun"]
+__all__ = [
+    "check_target",
+    "atomic_write",
+    "save_results",
+    "load_results",
+    "altered",
+    "draws_digest",
+    "draws_frame",
+    "write_csv",
+    "save_draws",
+    "DRAW_FORMATS",
+]
+
+#: file suffixes :func:`save_draws` writes
+DRAW_FORMATS = (".csv", ".parquet")
 
 
-def save_results(res: xr.Dataset, path, *, force: bool = False) -> Path:
-    """Write ``res`` to ``path`` (netCDF4 via h5netcdf); refuse to overwrite unless ``force``.
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
-    The file appears whole or not at all: it is written to a temporary file in the same folder
-    and renamed over the target only when complete.
+
+def _describe(exc: OSError) -> str:
+    reason = {
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.EROFS: "read-only file system",
+        errno.ENOSPC: "no space left on the device",
+        errno.EDQUOT: "disk quota exceeded",
+        errno.EISDIR: "is a directory",
+        errno.ENOENT: "no such folder",
+        errno.ENOTDIR: "a part of the path is not a folder",
+        errno.ENAMETOOLONG: "file name too long",
+    }.get(exc.errno or 0)
+    return reason or (exc.strerror or str(exc)).lower()
+
+
+def check_target(path: str | os.PathLike[str], *, force: bool = False, size: int | None = None) -> Path:
+    """Check, before any work, that a file can be written at ``path``.
+
+    The folder must exist and be writable, ``path`` must not be a folder, nor an existing file
+    unless ``force``, and the folder's file system must have room for ``size`` bytes (when given).
+    Raises :class:`~chipdemand.errors.StudyError` naming the path.
     """
     path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise StudyError("is a folder; give a file name", file=str(path))
     if path.exists() and not force:
         raise StudyError("already exists (use --force to overwrite)", file=str(path))
-    folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise StudyError("no such folder", file=str(folder))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StudyError("cannot write into this folder (permission denied)", file=str(folder))
+    if size is not None:
+        free = shutil.disk_usage(folder).free
+        if size > free:
+            raise StudyError(
+                f"needs about {size / 2**30:.3g} GiB and the disk has {free / 2**30:.3g} GiB free: "
+                "give fewer --draws or save somewhere else",
+                file=str(path),
+            )
+    return path
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[str], None], *, force: bool = False) -> Path:
+    """Write a file with ``write(temporary_path)`` and put it at ``path`` atomically.
+
+    The temporary file is created exclusively in the target's folder. Without ``force`` it is
+    hard-linked to ``path``, which fails if a file appeared there meanwhile (exclusive: of two
+    concurrent writers one wins, the other gets an error); with ``force`` it is renamed over
+    ``path``. On any error or interrupt the temporary file is removed and the old file stays.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise StudyError(f"cannot write here ({_describe(exc)})", file=str(path)) from None
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        if force:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise StudyError("already exists (use --force to overwrite)", file=str(path)) from None
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                    raise
+                # a file system without hard links: exclusive create, then rename over it
+                try:
+                    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                except FileExistsError:
+                    raise StudyError("already exists (use --force to overwrite)", file=str(path)) from None
+                os.replace(tmp, path)
+    except OSError as exc:
+        raise StudyError(f"cannot write ({_describe(exc)})", file=str(path)) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return path
+
+
+# ----------------------------------------------------------------------------- results
+def draws_digest(res: xr.Dataset) -> str:
+    """SHA-256 of a run's variables (names, dims and float64 bytes), in a stable order."""
+    h = hashlib.sha256()
+    for name in sorted(str(v) for v in res.data_vars):
+        da = res[name]
+        h.update(name.encode())
+        h.update(repr(tuple(str(d) for d in da.dims)).encode())
+        h.update(np.ascontiguousarray(np.asarray(da.values, dtype=np.float64)).tobytes())
+    return h.hexdigest()
+
+
+def save_results(res: xr.Dataset, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Write ``res`` to ``path`` (netCDF4 via h5netcdf), atomically and exclusively.
+
+    Refuses an existing file unless ``force``. The file carries ``draws_sha256``, a digest of the
+    draws, which :func:`load_results` checks.
+    """
+    path = check_target(path, force=force)
     ds = res.copy()
     for var in ds.data_vars:  # broadcast views (shared inputs) are written as plain arrays
         if isinstance(ds[var].data, np.ndarray) and not ds[var].data.flags.writeable:
             ds[var] = ds[var].copy(data=np.ascontiguousarray(ds[var].values))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    ds.attrs["draws_sha256"] = draws_digest(ds)
+    return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"), force=force)
 
 
-def load_results(path) -> xr.Dataset:
-    """Read results saved by :func:`save_results` (fully into memory)."""
+def load_results(path: str | os.PathLike[str], *, verify: bool = True) -> xr.Dataset:
+    """Read results saved by :func:`save_results` (fully into memory).
+
+    A file that is not a chipdemand results file, is damaged (truncated, a zeroed header:
+    whatever the HDF5 layer raises), or whose draws no longer match the digest saved with them
+    (``verify``) is a :class:`~chipdemand.errors.StudyError`.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise StudyError("is a folder, not a results file", file=str(path))
     if not path.is_file():
         raise StudyError("no such file", file=str(path))
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             res = ds.load()
-    except (OSError, ValueError) as exc:
-        raise StudyError(f"not a chipdemand results file ({exc})", file=str(path)) from None
+    except Exception as exc:  # noqa: BLE001 - h5py/h5netcdf raise many kinds for a damaged file
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise StudyError(
+            f"not a chipdemand results file, or a damaged one ({reason})", file=str(path)
+        ) from None
     if "draw" not in res.dims or "study" not in res.attrs:
         raise StudyError("not a chipdemand results file (no draws or no study)", file=str(path))
+    if verify:
+        problem = altered(res)
+        if problem:
+            raise StudyError(problem, file=str(path))
     return res
 
 
-def rerun(path) -> tuple[bool, pd.DataFrame]:
-    """Re-simulate a saved run from its own provenance and check that it is reproduced.
+def altered(res: xr.Dataset) -> str | None:
+    """What no longer matches in a saved run: its draws against their digest, or its study text
+    against the study's hash (``None`` when both match or were not recorded)."""
+    a = res.attrs
+    saved = a.get("draws_sha256")
+    if saved is not None:
+        body = res.copy()
+        body.attrs = {}
+        if draws_digest(body) != str(saved):
+            return "the draws do not match the digest saved with them (the file was altered or damaged)"
+    text, sha = a.get("study_toml"), a.get("study_sha256")
+    if text is not None and sha is not None and hashlib.sha256(str(text).encode()).hexdigest() != str(sha):
+        return "the study text saved with the run does not match its hash (the file was altered)"
+    return None
 
-    The study is rebuilt from the text saved with the run (not from the study file, which may
-    have changed since), and simulated again with the saved seed, draws, method and scenarios.
 
-    Returns
-    -------
-    identical : bool
-        Whether every saved variable is reproduced bit for bit (and no variable is missing
-        or new).
-    table : pandas.DataFrame
-        :func:`~chipdemand.analysis.summarize` of the re-run; ``table.attrs["differs"]`` names
-        the variables that differ.
+# ----------------------------------------------------------------------------- tables and draws
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Write a table as CSV (UTF-8, a header row, ``.`` decimals), atomically and exclusively."""
+    path = check_target(path, force=force)
+    return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False), force=force)
+
+
+def draws_frame(res: xr.Dataset, outputs: Sequence[str]) -> pd.DataFrame:
+    """Draws of ``outputs`` as a long table: scenario, draw (and year), one column per output.
+
+    Outputs over years and outputs without years cannot share rows: give one kind at a time.
     """
-    from .analysis import summarize
-    from .engine import simulate
-    from .priors import parse_study
+    dims = {tuple(d for d in res[o].dims) for o in outputs}
+    if len(dims) > 1:
+        raise StudyError(
+            "outputs with and without years cannot share one table; export them separately",
+            key="output",
+        )
+    frame = res[list(outputs)].to_dataframe().reset_index()
+    keep = [c for c in ("scenario", "draw", "year") if c in frame.columns]
+    return frame[[*keep, *outputs]]
 
-    saved = load_results(path)
-    a = saved.attrs
-    if not a.get("study_toml"):
-        raise StudyError("the saved run carries no study text to re-run", file=str(path))
-    study = parse_study(str(a["study_toml"]), str(a.get("study_path") or path))
-    try:
-        draws, seed, method = int(a["draws"]), int(a["seed"]), str(a["method"])
-    except (KeyError, TypeError, ValueError):
-        raise StudyError("the saved run lacks its seed, draws or method", file=str(path)) from None
-    scenarios = [str(s) for s in saved["scenario"].values]
-    again = simulate(study, draws=draws, seed=seed, method=method, scenarios=scenarios)
-    names = set(saved.data_vars) | set(again.data_vars)
-    differs = sorted(
-        v
-        for v in names
-        if v not in saved
-        or v not in again
-        or saved[v].dims != again[v].dims
-        or not np.array_equal(np.asarray(saved[v].values), np.asarray(again[v].values))
-    )
-    for dim in ("scenario", "draw", "year"):
-        if (
-            dim in saved.coords
-            and dim in again.coords
-            and not np.array_equal(
-                np.asarray(saved[dim].values).astype(str), np.asarray(again[dim].values).astype(str)
-            )
-        ):
-            differs.append(dim)
-    table = summarize(again)
-    table.attrs["differs"] = differs
-    return not differs, table
+
+def save_draws(
+    res: xr.Dataset, path: str | os.PathLike[str], outputs: Sequence[str], *, force: bool = False
+) -> Path:
+    """Export the draws of ``outputs`` to CSV, or Parquet (``.parquet``, needs ``chipdemand[parquet]``)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in DRAW_FORMATS:
+        raise StudyError(f"expected a .csv or .parquet file name, got {path.name!r}", file=str(path))
+    if suffix == ".parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise StudyError(
+                "Parquet needs pyarrow: pip install 'chipdemand[parquet]' (or save as .csv)", file=str(path)
+            ) from None
+    check_target(path, force=force)
+    frame = draws_frame(res, outputs)
+
+    def write(tmp: str) -> None:
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
+
+    return atomic_write(path, write, force=force)

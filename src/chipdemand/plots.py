@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import math
 import textwrap
 from collections.abc import Mapping, Sequence
 
@@ -20,8 +19,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
-from .analysis import exceedance, outputs_of, summarize
+from . import format as fmt
 from .errors import StudyError
+from .summaries import exceedance, outputs_of, summarize
 
 __all__ = [
     "density",
@@ -31,7 +31,6 @@ __all__ = [
     "fan_chart",
     "to_png",
     "to_data_uri",
-    "number",
     "WIDE",
 ]
 
@@ -41,30 +40,7 @@ REPORTED = dict(color="black", linestyle="--", linewidth=1.2)
 
 
 # ----------------------------------------------------------------------------- helpers
-def number(x) -> str:
-    """A number for people: 0.35 / 16,204 / 403M / 3.43B / 8.29e+16."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    x = float(x)
-    if abs(x) >= 1e6:
-        x = float(f"{x:.3g}")  # round first, so 999,999,999.99 reads 1B, not 1e+03M
-    size = abs(x)
-    if size == 0:
-        return "0"
-    if size < 1e-2 or size >= 1e15:
-        return f"{x:.3g}"
-    if size < 1e3:
-        text = f"{x:.3g}"
-        return text if "e" not in text else f"{x:,.0f}"  # 999.96 reads 1,000
-    if size < 1e6:
-        return f"{x:,.0f}"
-    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
-        if size >= scale:
-            return f"{x / scale:.3g}{suffix}"
-    return f"{x:.3g}"
-
-
-_TICKS = FuncFormatter(lambda x, _: number(x))
+_TICKS = FuncFormatter(lambda x, _: fmt.number(x))
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -82,8 +58,8 @@ def _is_wide(values: np.ndarray) -> bool:
     return float(values.max() / values.min()) > WIDE
 
 
-_PLAIN = FuncFormatter(lambda x, _: f"{x:.6g}")
-YEAR_UNITS = frozenset({"year", "yr", "a"})
+_PLAIN = FuncFormatter(lambda x, _: fmt.year(x))
+YEAR_UNITS = fmt.YEAR_UNITS
 
 
 def _scale(ax, axis: str, wide: bool, unit: str = "") -> None:
@@ -139,14 +115,10 @@ def _reported(res: xr.Dataset, output: str) -> float | None:
     return None if value is None else float(value)
 
 
-def _num(x, unit: str) -> str:
-    return f"{float(x):.6g}" if unit in YEAR_UNITS else number(x)
-
-
 def _mark_reported(ax, value: float | None, label: bool = True, unit: str = "") -> None:
     if value is None:
         return
-    ax.axvline(value, **REPORTED, label=f"reported {_num(value, unit)}" if label else None)
+    ax.axvline(value, **REPORTED, label=f"reported {fmt.value(value, unit)}" if label else None)
 
 
 def to_png(fig: Figure, dpi: int = 110) -> bytes:
@@ -306,7 +278,8 @@ def tornado_chart(table: pd.DataFrame, *, title: str | None = None) -> Figure:
             )
     ax.axvline(centre, color="black", linewidth=1)
     labels = [
-        f"{r['input']}  ({number(r['input_low'])} → {number(r['input_high'])})" for _, r in table.iterrows()
+        f"{r['input']}  ({fmt.number(r['input_low'])} → {fmt.number(r['input_high'])})"
+        for _, r in table.iterrows()
     ]
     ax.set_yticks(y, labels, fontsize=8)
     _scale(ax, "x", False, unit)  # linear, so bar lengths follow the ranking by swing
@@ -349,7 +322,7 @@ def exceedance_curve(
         ax.axvline(reported, **REPORTED)
         chance = float(exceedance(sub, output, [reported]).sel(scenario=names[0]).values[0])
         ax.annotate(
-            f"reported {number(reported)}\nP(> reported) = {chance:.2f} ({names[0]})",
+            f"reported {fmt.number(reported)}\nP(> reported) = {chance:.2f} ({names[0]})",
             (reported, 0.03),
             xytext=(4, 0),
             textcoords="offset points",
@@ -412,7 +385,7 @@ def fan_chart(
         ax.plot(rows[dim], rows["median"], color=colour, linewidth=1.8, label=f"{s} median")
     reported = _reported(res, output)
     if reported is not None:
-        ax.axhline(reported, **REPORTED, label=f"reported {number(reported)}")
+        ax.axhline(reported, **REPORTED, label=f"reported {fmt.number(reported)}")
     _scale(ax, "y", _is_wide(values), res[output].attrs.get("unit", ""))
     ax.set_xlabel(dim)
     ax.set_ylabel(res[output].attrs.get("unit", ""))

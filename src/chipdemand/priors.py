@@ -15,16 +15,17 @@ from __future__ import annotations
 import hashlib
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import validate
 from .distributions import FIELD_UNITS, Catalogued, Distribution, Point, Scaled, parse_distribution
 from .domains import DOMAINS, TOLERANCE, check_distribution, check_domain_name, check_value
 from .errors import Problems, StudyError, did_you_mean
 from .models import Input, Model, get_model
+from .shipped import list_studies, priors_dir, resolve
 from .units import conversion_factor
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "Study",
     "load_study",
     "parse_study",
+    "study_of_run",
     "list_studies",
     "priors_dir",
     "BASE",
@@ -129,63 +131,9 @@ class Study:
         """The spec of input ``name`` in ``scenario`` (its override, or the base input)."""
         return self.scenarios.get(scenario, {}).get(name) or self.inputs[name]
 
-    def check_scenarios(self, names) -> list[str]:
+    def check_scenarios(self, names: Sequence[str] | str | None) -> list[str]:
         """``names`` validated (all scenarios when None)."""
-        if names is None:
-            return self.scenario_names
-        if isinstance(names, str):
-            names = [names]
-        for name in names:
-            if name not in self.scenario_names:
-                raise StudyError(
-                    f"unknown scenario {name!r}" + did_you_mean(name, self.scenario_names),
-                    file=self.path or self.name,
-                    key="scenarios",
-                )
-        return list(dict.fromkeys(names))
-
-
-# ----------------------------------------------------------------------------- finding studies
-def priors_dir() -> Path:
-    """The folder of shipped study files (inside the package; the repo's priors/ when editable)."""
-    shipped = resources.files("chipdemand") / "priors"
-    if shipped.is_dir():
-        return Path(str(shipped))
-    return Path(__file__).resolve().parents[2] / "priors"
-
-
-def _study_paths() -> dict[str, Path]:
-    paths = {}
-    for path in sorted(priors_dir().glob("*.toml")):
-        try:
-            with path.open("rb") as f:
-                head = tomllib.load(f).get("study")
-        except (OSError, tomllib.TOMLDecodeError):
-            continue
-        if isinstance(head, dict):
-            paths[str(head.get("name", path.stem))] = path
-    return paths
-
-
-def list_studies() -> list[dict[str, str]]:
-    """Name, title and path of every shipped study."""
-    out = []
-    for name, path in _study_paths().items():
-        study = load_study(path)
-        out.append({"name": name, "title": study.title, "path": str(path), "model": study.model.name})
-    return out
-
-
-def _resolve(study: str | Path) -> Path:
-    path = Path(study)
-    if path.suffix == ".toml" or path.exists() or len(path.parts) > 1:
-        if not path.is_file():
-            raise StudyError("no such study file", file=str(path))
-        return path
-    known = _study_paths()
-    if str(study) not in known:
-        raise StudyError(f"unknown study {str(study)!r}" + did_you_mean(str(study), known))
-    return known[str(study)]
+        return validate.scenarios(self.scenario_names, names, key="scenarios", file=self.path or self.name)
 
 
 # ----------------------------------------------------------------------------- loading
@@ -208,12 +156,21 @@ def load_study(study: str | Path, *, drafts: bool = False) -> Study:
     """
     if isinstance(study, Study):
         return study
-    path = _resolve(study)
+    path = resolve(study)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise StudyError(f"cannot read ({exc})", file=str(path)) from None
     return parse_study(text, str(path), drafts=drafts)
+
+
+def study_of_run(attrs: Mapping[str, Any]) -> Study | None:
+    """The :class:`Study` a saved run was made from, rebuilt from the study text in its attributes
+    (``None`` when it carries none)."""
+    text = attrs.get("study_toml")
+    if not text:
+        return None
+    return parse_study(str(text), str(attrs.get("study_path") or attrs.get("study") or "<saved run>"))
 
 
 def parse_study(text: str, path: str = "<string>", *, drafts: bool = False) -> Study:

@@ -19,6 +19,10 @@ from scipy import stats as sps
 from .sampling import BLOCK
 
 __all__ = [
+    "STATS",
+    "summary_probabilities",
+    "summary_row",
+    "ExactSum",
     "quantile_ranks",
     "interpolate",
     "order_statistics",
@@ -30,6 +34,9 @@ __all__ = [
 ]
 
 _ONE_SD = sps.norm.cdf([-1.0, 1.0])  # 0.1587, 0.8413: ±1 standard deviation of a rank
+
+#: the statistics of a summary, in order (the ``stat`` dimension of a summary Dataset)
+STATS = ("mean", "median", "low", "high", "mcse_low", "mcse_median", "mcse_high")
 
 
 def quantile_ranks(n: int, probs: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -122,6 +129,66 @@ def mcse_probabilities(probs: Sequence[float], ess: float) -> tuple[np.ndarray, 
     return a, b
 
 
+def summary_probabilities(ci: float, n: int) -> np.ndarray:
+    """The nine probabilities a summary reads: low, median, high of a ``ci`` equal-tailed
+    interval, then one standard deviation of the rank below and above each (their MCSE)."""
+    centre = np.array([(1 - ci) / 2, 0.5, (1 + ci) / 2])
+    below, above = mcse_probabilities(centre, n)
+    return np.concatenate([centre, below, above])
+
+
+def summary_row(mean: float | np.ndarray, q: np.ndarray) -> np.ndarray:
+    """:data:`STATS` from a mean and the quantiles at :func:`summary_probabilities` (last axis).
+
+    The MCSE of each quantile is half the distance between the quantiles one standard
+    deviation of its rank below and above it.
+    """
+    q = np.asarray(q, dtype=float)
+    mcse = (q[..., 6:9] - q[..., 3:6]) / 2
+    return np.concatenate(
+        [np.asarray(mean, dtype=float)[..., None], q[..., [1, 0, 2]], mcse[..., [0, 1, 2]]], axis=-1
+    )
+
+
+class ExactSum:
+    """The correctly rounded sum of floats added in any order, in constant memory.
+
+    Shewchuk's non-overlapping partials (the algorithm of :func:`math.fsum`): the partials hold
+    the exact sum, so sums of blocks added and merged in any order, by any number of workers,
+    give the same float as ``math.fsum`` of all of them.
+    """
+
+    __slots__ = ("partials",)
+
+    def __init__(self) -> None:
+        self.partials: list[float] = []
+
+    def add(self, x: float) -> ExactSum:
+        """Add one float; returns ``self``."""
+        x = float(x)
+        partials, i = self.partials, 0
+        for y in partials:
+            if abs(x) < abs(y):
+                x, y = y, x
+            hi = x + y
+            lo = y - (hi - x)
+            if lo:
+                partials[i] = lo
+                i += 1
+            x = hi
+        partials[i:] = [x]
+        return self
+
+    def merge(self, other: ExactSum) -> ExactSum:
+        """Add another sum; returns ``self``."""
+        for p in other.partials:
+            self.add(p)
+        return self
+
+    def value(self) -> float:
+        return math.fsum(self.partials)
+
+
 # ----------------------------------------------------------------------------- streaming
 @dataclass
 class StreamingQuantiles:
@@ -139,7 +206,7 @@ class StreamingQuantiles:
     edges_from: np.ndarray  # the first block, to fix the bins
     bins: int = 1 << 16
     counts: np.ndarray = field(init=False)
-    sums: dict[int, float] = field(init=False, default_factory=dict)
+    total: ExactSum = field(init=False, default_factory=ExactSum)
     kept: dict[int, list[tuple[np.ndarray, np.ndarray]]] = field(init=False, default_factory=dict)
 
     def __post_init__(self):
@@ -159,7 +226,7 @@ class StreamingQuantiles:
         twin = object.__new__(StreamingQuantiles)
         twin.__dict__.update(self.__dict__)
         twin.counts = np.zeros_like(self.counts)
-        twin.sums, twin.kept = {}, {}
+        twin.total, twin.kept = ExactSum(), {}
         return twin
 
     def _bin(self, x: np.ndarray) -> np.ndarray:
@@ -172,7 +239,7 @@ class StreamingQuantiles:
     def count(self, block: int, x: np.ndarray) -> None:
         """Pass 1: add one block's histogram and sum."""
         self.counts += np.bincount(self._bin(x), minlength=self.bins + 2)
-        self.sums[block] = float(np.sum(x))
+        self.total.add(float(np.sum(x)))
 
     def target_bins(self) -> np.ndarray:
         """After pass 1: the bins that hold a wanted order statistic."""
@@ -195,7 +262,7 @@ class StreamingQuantiles:
     def merge(self, other: StreamingQuantiles) -> StreamingQuantiles:
         """Add another accumulator's partial results of the same pass; returns ``self``."""
         self.counts += other.counts
-        self.sums.update(other.sums)
+        self.total.merge(other.total)
         for b, parts in other.kept.items():
             self.kept.setdefault(b, []).extend(parts)
         return self
@@ -215,5 +282,5 @@ class StreamingQuantiles:
         k, t = quantile_ranks(self.n, self.probs)
         lower = np.array([stats[int(r)] for r in k])
         upper = np.array([stats[int(r)] for r in np.minimum(k + 1, self.n - 1)])
-        mean = math.fsum(self.sums[b] for b in sorted(self.sums)) / self.n
+        mean = self.total.value() / self.n
         return mean, interpolate(lower, upper, t)

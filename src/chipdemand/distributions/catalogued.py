@@ -1,7 +1,9 @@
 """Inputs read from the accelerator catalogue (priors/hardware.toml) by chip name.
 
 ``{ dist = "catalog", chip = "A100", field = "peak_fp16_flops" }`` is the catalogue's value;
-``chips = { A100_40GB = 0.5, A100 = 0.5 }`` is a choice among chips. A field given as a range
+``chips = { A100_40GB = 0.5, A100 = 0.5 }`` is a choice among chips. A chip with no public
+value for the field is refused with an error naming the chip and the field (never a zero). The
+input's source cites each chip's reference for that field. A field given as a range
 (``price_usd = [low, high]``) is uniform within the chosen chip's range. Inputs that give the
 same ``chips`` table and share a random stream (``stream = "..."``) always describe the same chip
 in a draw: the chip is chosen by which probability segment the uniform falls in, and a range by
@@ -37,22 +39,20 @@ class Catalogued(Distribution):
 
     def __init__(self, field: str, chips: dict[str, float]):
         from ..catalog import chip as lookup
-        from ..catalog import load_catalog
+        from ..catalog import field_source, field_value, load_catalog
 
         catalog = load_catalog()
         low, high, sources = [], [], []
         for name in chips:
             try:
-                entry = lookup(name, catalog)
+                lookup(name, catalog)
             except KeyError as err:
                 raise StudyError(str(err.args[0]), key="chips" if len(chips) > 1 else "chip") from None
-            if field not in entry:
-                raise StudyError(f"the catalogue gives no {field!r} for {name}", key="field")
-            value = entry[field]
+            value = field_value(name, field, catalog)  # a StudyError (key "field") if not public
             lo, hi = (value, value) if not isinstance(value, list) else value
             low.append(float(lo))
             high.append(float(hi))
-            sources.append(f"{name}: {entry.get('source', '')}")
+            sources.append(f"{name} {field}: {field_source(name, field, catalog)}")
         p = np.array(list(chips.values()), dtype=float)
         if np.any(p < 0) or abs(p.sum() - 1) > 1e-6:
             raise StudyError(f"chip probabilities must be >= 0 and sum to 1, got {chips}", key="chips")

@@ -1,17 +1,19 @@
 """The compute formulas: pure functions of NumPy arrays, in documented units.
 
 Every function takes floats or arrays (plain floats in the units its docstring names: FLOP,
-FLOP/s, s, bytes, USD, W), broadcasts over any leading shape and never reads files or draws
+FLOP/s, s, bytes, USD, W, J), broadcasts over any leading shape and never reads files or draws
 random numbers. Functions that are plain arithmetic also accept pint Quantities, which the tests
 use to check dimensions. Models compose these; the catalogue of chips lives in
 :mod:`chipdemand.catalog`.
 
 - :mod:`~chipdemand.formulas.llm`: language-model training and inference FLOPs, memory, latency.
 - :mod:`~chipdemand.formulas.diffusion`: patches, diffusion-transformer FLOPs, sampling steps.
-- :mod:`~chipdemand.formulas.hardware`: chips, servers, capex, power and energy.
+- :mod:`~chipdemand.formulas.hardware`: chips, servers, capex.
+- :mod:`~chipdemand.formulas.energy`: IT and facility power, energy over a period, per query,
+  per token and per training run, emissions and electricity cost (W, s, J).
 - :mod:`~chipdemand.formulas.market`: market sizing, growth rates, projections, crossings.
 """
 
-from . import diffusion, hardware, llm, market
+from . import diffusion, energy, hardware, llm, market
 
-__all__ = ["llm", "diffusion", "hardware", "market"]
+__all__ = ["llm", "diffusion", "hardware", "energy", "market"]

@@ -14,10 +14,12 @@ of :mod:`chipdemand.units` (counts such as ``GPU`` or ``token`` are dimensionles
 
 - ``"bool"`` marks a flag or a condition (``round_up=False``, ``by_memory=memory_check ==
   "by_memory"``);
-- ``"{X}"`` (a name in braces, alone or inside a unit: ``"s * {Q} / query"``) stands for the
-  unit of the first argument given for a parameter marked ``{X}``; other ``{X}`` parameters are
-  converted to it. Use it for a parameter without a default in a function that scales linearly
-  with it (``latency_gpu_seconds(queries=...)`` of queries per day gives seconds per day);
+- ``"{X}"`` (a name in braces, alone or times a unit: ``"J * {P}"``) stands for what the first
+  argument given for a parameter marked with it has beyond that unit (for ``"J * {P}"`` and an
+  energy per day, ``{P}`` is ``1/day``); other parameters and the result use the same ``{X}``.
+  Use it for a parameter without a default in a function that scales linearly with it
+  (``latency_gpu_seconds(queries=...)`` of queries per day gives seconds per day;
+  ``energy_per_query(energy=..., queries=...)`` of a day's energy and a day's queries);
 - ``elementwise=False`` marks a function that adds or removes an axis (``project``); study
   files cannot call it.
 

@@ -1,7 +1,8 @@
-"""From compute to hardware: chips, servers, capital expenditure, power and energy.
+"""From compute to hardware: chips, servers and capital expenditure.
 
 Chips for a FLOP budget or for GPU-time, provisioning for peak load and utilization, servers
-rounded up as the reports do, conversions between chip generations, and electricity.
+rounded up as the reports do, and conversions between chip generations. Power, energy,
+emissions and electricity are in :mod:`chipdemand.formulas.energy`.
 """
 
 from __future__ import annotations
@@ -22,9 +23,6 @@ __all__ = [
     "compute_seconds",
     "model_flops_utilization",
     "convert_chips_by_peak",
-    "power_watts",
-    "energy_kwh",
-    "energy_cost",
 ]
 
 SECONDS_PER_DAY = 86_400.0
@@ -242,62 +240,3 @@ def convert_chips_by_peak(chips, peak_from, peak_to):
         Chips of the second kind (count, not rounded).
     """
     return 1.0 * chips * peak_from / peak_to
-
-
-@units("W", chips="chip", tdp_watts="W", pue="1")
-def power_watts(chips, tdp_watts, pue=1.0):
-    """Facility power: chips × watts per chip × power usage effectiveness.
-
-    Parameters
-    ----------
-    chips : float or ndarray
-        Chips (count; or servers with watts per server).
-    tdp_watts : float or ndarray
-        Power per chip, W: the rated TDP for a ceiling, or a measured average draw.
-    pue : float or ndarray, optional
-        Power usage effectiveness (facility ÷ IT power), dimensionless ≥ 1.
-
-    Returns
-    -------
-    float or ndarray
-        Power drawn from the grid, W.
-    """
-    return 1.0 * chips * tdp_watts * pue
-
-
-@units("kWh", power_watts="W", hours="hour")
-def energy_kwh(power_watts, hours):
-    """Energy: watts × hours ÷ 1,000.
-
-    Parameters
-    ----------
-    power_watts : float or ndarray
-        Power, W.
-    hours : float or ndarray
-        Duration, h.
-
-    Returns
-    -------
-    float or ndarray
-        Energy, kWh.
-    """
-    return 1.0 * power_watts * hours / 1_000.0
-
-
-@units("USD", energy_kwh="kWh", price_per_kwh="USD/kWh")
-def energy_cost(energy_kwh, price_per_kwh):
-    """Electricity bill: kWh × price per kWh.
-
-    Parameters
-    ----------
-    energy_kwh : float or ndarray
-        Energy, kWh.
-    price_per_kwh : float or ndarray
-        Electricity price, USD/kWh.
-
-    Returns
-    -------
-    float or ndarray
-        Cost, USD.
-    """
-    return 1.0 * energy_kwh * price_per_kwh

@@ -1,6 +1,6 @@
 """Replay a report at its own numbers, and audit its arithmetic one slip at a time.
 
-:func:`replay` evaluates each study's model once, with every input at its ``point`` (the value
+:func:`replay_study` evaluates a study's model once, with every input at its ``point`` (the value
 the report printed or implied), and compares each output that carries a ``reported`` value with
 it. Scenarios play no part: a study may keep an ``as_printed`` scenario for ``run`` and
 ``compare``, but the replay reads the inputs' ``point`` values, so it needs no scenario and
@@ -22,10 +22,17 @@ import numpy as np
 import pandas as pd
 
 from .errors import StudyError
-from .priors import InputSpec, Study, list_studies, load_study
+from .priors import InputSpec, Study, load_study
 from .units import conversion_factor
 
-__all__ = ["replay", "replay_study", "point_values", "evaluate_point", "headline_output"]
+__all__ = [
+    "replay_study",
+    "point_values",
+    "evaluate_point",
+    "headline_output",
+    "ROW_COLUMNS",
+    "AUDIT_COLUMNS",
+]
 
 ROW_COLUMNS = ["study", "variable", "unit", "computed", "reported", "rel_error"]
 AUDIT_COLUMNS = [
@@ -93,7 +100,26 @@ def _ratio(a: float, b: float) -> float:
 
 
 def replay_study(study: Study | str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Replay one study: ``(rows, audit)`` as in :func:`replay`."""
+    """Replay one study.
+
+    Returns
+    -------
+    rows : pandas.DataFrame
+        ``study, variable, unit, computed, reported, rel_error``: every output with a
+        ``reported`` value, computed with every input at its ``point``; ``rel_error`` is
+        computed ÷ reported − 1.
+    audit : pandas.DataFrame
+        ``study, issue, factor, note`` (and ``input, output, output_as_printed,
+        output_corrected``): for each input with a ``corrected`` value, the headline output with
+        that input corrected ÷ the output as printed; then, where there are several, all
+        corrections together.
+
+    Examples
+    --------
+    >>> rows, audit = replay_study("chatgpt_inference")
+    >>> int(rows.set_index("variable").loc["servers", "computed"])
+    2026
+    """
     study = load_study(study)
     printed = point_values(study)
     outputs = evaluate_point(study, printed)
@@ -151,39 +177,3 @@ def replay_study(study: Study | str) -> tuple[pd.DataFrame, pd.DataFrame]:
                 }
             )
     return (pd.DataFrame(rows, columns=ROW_COLUMNS), pd.DataFrame(audit, columns=AUDIT_COLUMNS))
-
-
-def replay(study: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Reproduce the reports' own numbers and audit their arithmetic.
-
-    Parameters
-    ----------
-    study : str or Path, optional
-        A study name from ``priors/`` or a path to a study file; every shipped study if omitted.
-
-    Returns
-    -------
-    rows : pandas.DataFrame
-        ``study, variable, unit, computed, reported, rel_error``: every output with a
-        ``reported`` value, computed with every input at its ``point``; ``rel_error`` is
-        computed ÷ reported − 1.
-    audit : pandas.DataFrame
-        ``study, issue, factor, note`` (and ``input, output, output_as_printed,
-        output_corrected``): for each input with a ``corrected`` value, the headline output with
-        that input corrected ÷ the output as printed; then, where there are several, all
-        corrections together.
-
-    Examples
-    --------
-    >>> rows, audit = replay("chatgpt_inference")
-    >>> int(rows.set_index("variable").loc["servers", "computed"])
-    2026
-    """
-    studies = [study] if study is not None else [s["path"] for s in list_studies()]
-    frames = [replay_study(s) for s in studies]
-    return _concat([f[0] for f in frames], ROW_COLUMNS), _concat([f[1] for f in frames], AUDIT_COLUMNS)
-
-
-def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)

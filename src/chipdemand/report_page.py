@@ -9,83 +9,84 @@ from __future__ import annotations
 
 import html
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from . import format as fmt
 from . import plots
-from .analysis import compare, exceedance, outputs_of, summarize
+from .drivers import rank_inputs
 from .errors import StudyError
-from .io import load_results
-from .plots import number
-from .priors import BASE, Study, load_study
-from .sensitivity import sensitivity, study_of
+from .io import atomic_write
+from .priors import BASE, Study
+from .summaries import compare, exceedance, outputs_of, summarize
 
-__all__ = ["report", "render"]
+__all__ = ["render", "check_out_dir", "write_page", "PAGE_NAME"]
+
+#: the page a report folder holds
+PAGE_NAME = "index.html"
 
 
-# ----------------------------------------------------------------------------- entry point
-def report(source, out_dir, *, draws: int = 100_000, seed: int = 0, ci: float = 0.9) -> Path:
-    """Write ``out_dir/index.html``, a self-contained report of a study or a saved run.
+# ----------------------------------------------------------------------------- the folder
+def check_out_dir(out_dir: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Check, before anything is simulated, that a report can be written into ``out_dir``.
 
-    Parameters
-    ----------
-    source : str, path, Study or xarray.Dataset
-        A study (name, TOML path or :class:`Study`: simulated here with ``draws`` and ``seed``),
-        a saved run ``FILE.nc`` (read with :func:`~chipdemand.load_results`, not re-simulated;
-        its study is rebuilt from the text saved with it), or a run in memory.
-    out_dir : str or path
-        Folder to write ``index.html`` into (made if missing). The page is written to a
-        temporary file in that folder and renamed over ``index.html`` when complete.
-    draws, seed : int
-        Of the simulation, when ``source`` is a study.
-    ci : float
-        Level of the intervals.
-
-    Returns
-    -------
-    pathlib.Path
-        The page written.
+    A new folder (its parent must exist) or an empty one is used as it is. A folder that holds an
+    earlier report (an ``index.html`` written by chipdemand) is replaced only with ``force``. A
+    folder that holds other files is refused: a report never mixes with, or deletes, files it
+    did not write. Returns the folder.
     """
-    res, study, origin = _load(source, draws, seed)
-    page = render(res, study, ci=ci, origin=origin)
-    return _write(page, Path(out_dir))
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise StudyError("exists and is not a folder", file=str(out))
+    if not out.exists():
+        parent = out.parent if str(out.parent) else Path(".")
+        if not parent.is_dir():
+            raise StudyError("no such folder to make the report folder in", file=str(parent))
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise StudyError("cannot write into this folder (permission denied)", file=str(parent))
+        return out
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise StudyError("cannot write into this folder (permission denied)", file=str(out))
+    page = out / PAGE_NAME
+    others = sorted(p.name for p in out.iterdir() if p.name != PAGE_NAME and not p.name.startswith("."))
+    if others:
+        raise StudyError(
+            f"holds other files ({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); "
+            "give a new or empty folder for the report",
+            file=str(out),
+        )
+    if page.exists():
+        if not _is_report(page):
+            raise StudyError(f"holds an {PAGE_NAME} that is not a chipdemand report", file=str(out))
+        if not force:
+            raise StudyError("holds a report already (use --force to replace it)", file=str(out))
+    return out
 
 
-def _load(source, draws: int, seed: int) -> tuple[xr.Dataset, Study | None, str]:
-    from .engine import simulate
-
-    if isinstance(source, xr.Dataset):
-        return source, study_of(source), "a run in memory"
-    if not isinstance(source, Study) and Path(str(source)).suffix.lower() in (".nc", ".nc4", ".h5"):
-        res = load_results(source)
-        try:
-            study = study_of(res)
-        except StudyError:  # e.g. its model is no longer registered: report without re-evaluating
-            study = None
-        return res, study, f"saved run {Path(str(source)).name} (not re-simulated)"
-    study = load_study(source)
-    return simulate(study, draws=draws, seed=seed), study, "simulated for this report"
-
-
-def _write(page: str, out_dir: Path) -> Path:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise StudyError("exists and is not a folder", file=str(out_dir))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / "index.html"
-    fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".html.tmp", dir=out_dir)
+def _is_report(page: Path) -> bool:
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with page.open(encoding="utf-8", errors="replace") as f:
+            return 'name="generator" content="chipdemand"' in f.read(4096)
+    except OSError:
+        return False
+
+
+def write_page(page: str, out_dir: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Write ``page`` as ``out_dir/index.html`` atomically (see :func:`check_out_dir`)."""
+    out = check_out_dir(out_dir, force=force)
+    try:
+        out.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise StudyError(f"cannot make the folder ({exc.strerror})", file=str(out)) from None
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
             f.write(page)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+
+    return atomic_write(out / PAGE_NAME, write, force=True)
 
 
 # ----------------------------------------------------------------------------- the page
@@ -137,14 +138,6 @@ def _img(fig, alt: str) -> str:
     return f'<img src="{plots.to_data_uri(fig)}" alt="{_e(alt)}">'
 
 
-def _relative_mcse(row) -> float:
-    worst = 0.0
-    for q in ("low", "median", "high"):
-        if row[q]:
-            worst = max(worst, abs(row[f"mcse_{q}"] / row[q]))
-    return worst
-
-
 def _outputs_table(res: xr.Dataset, table: pd.DataFrame, ci: float) -> str:
     has_year = "year" in table.columns and table["year"].notna().any()
     head = [
@@ -169,22 +162,21 @@ def _outputs_table(res: xr.Dataset, table: pd.DataFrame, ci: float) -> str:
                 sel["year"] = r["year"]
             p = exceedance(res[[r["variable"]]].sel(**sel), r["variable"], [reported])
             chance = f"{float(p.values.ravel()[0]):.2f}"
-        mcse = _relative_mcse(r)
         mcse_title = (
-            f"MCSE of low {number(r['mcse_low'])}, median {number(r['mcse_median'])}, "
-            f"high {number(r['mcse_high'])}"
+            f"MCSE of low {fmt.number(r['mcse_low'])}, median {fmt.number(r['mcse_median'])}, "
+            f"high {fmt.number(r['mcse_high'])}"
         )
-        shown = "—" if reported is None or not np.isfinite(reported) else _reported(reported, unit)
+        shown = "—" if reported is None or not np.isfinite(reported) else fmt.value(reported, unit)
         scen = r["scenario"] if r["scenario"] != previous else ""
         previous = r["scenario"]
         cells = [f"<td class=grp>{_e(scen)}</td>", f"<td>{_e(r['variable'])}</td>"]
         if has_year:
-            cells.append(f"<td>{_year(r.get('year'))}</td>")
+            cells.append(f"<td>{fmt.year(r.get('year'))}</td>")
         cells += [
             f"<td>{_e(unit)}</td>",
-            f"<td class=n><b>{_value(r['median'], unit)}</b></td>",
-            f"<td class=n>{_value(r['low'], unit)} – {_value(r['high'], unit)}</td>",
-            f"<td class=n title='{_e(mcse_title)}'>±{mcse:.2%}</td>",
+            f"<td class=n><b>{fmt.value(r['median'], unit)}</b></td>",
+            f"<td class=n>{fmt.interval(r['low'], r['high'], unit)}</td>",
+            f"<td class=n title='{_e(mcse_title)}'>{fmt.mcse_text(r)}</td>",
             f"<td class=n>{shown}</td>",
             f"<td class=n>{chance}</td>",
         ]
@@ -198,26 +190,6 @@ def _outputs_table(res: xr.Dataset, table: pd.DataFrame, ci: float) -> str:
     return _html_table(head, rows) + note
 
 
-def _year(y) -> str:
-    if y is None or (isinstance(y, float) and np.isnan(y)):
-        return ""
-    return str(int(y)) if float(y).is_integer() else _e(y)
-
-
-def _value(x, unit: str) -> str:
-    """A number as :func:`plots.number` writes it; a calendar year plainly (2029, 2029.5)."""
-    return f"{float(x):.6g}" if unit in plots.YEAR_UNITS else number(x)
-
-
-def _reported(x: float, unit: str = "") -> str:
-    """The report's number as printed: 16,204 (a whole number below 1e15 in full)."""
-    if unit in plots.YEAR_UNITS:
-        return f"{float(x):.6g}"
-    if float(x).is_integer() and abs(x) < 1e15:
-        return f"{int(x):,}"
-    return number(x)
-
-
 def _html_table(head, rows, cls: str = "") -> str:
     h = "".join(f"<th>{c}</th>" for c in head)
     body = "\n".join("<tr>" + "".join(r) + "</tr>" for r in rows)
@@ -228,7 +200,7 @@ def _tornados(res, study, base, ci) -> dict[str, pd.DataFrame]:
     if study is None:
         return {}
     return {
-        o: sensitivity(res, o, "tornado", scenario=base, study=study, ci=ci)
+        o: rank_inputs(study, o, "tornado", res=res, scenario=base, ci=ci)
         for o in outputs_of(res)
         if o in study.outputs
     }
@@ -257,7 +229,7 @@ def _output_section(res, output: str, ci: float, tornado: pd.DataFrame | None) -
 
 def _sensitivity_section(res, study, tornados, base, ci) -> str:
     outputs = [o for o in outputs_of(res) if study is not None and o in study.outputs]
-    ranks = {o: sensitivity(res, o, "rank", scenario=base, study=study) for o in outputs}
+    ranks = {o: rank_inputs(study, o, "rank", res=res, scenario=base) for o in outputs}
     parts = []
     if ranks:
         order = _by_largest({o: t.set_index("input")["index"] for o, t in ranks.items()})
@@ -289,7 +261,7 @@ def _sensitivity_section(res, study, tornados, base, ci) -> str:
                 row = t.set_index("input").loc[name]
                 rel = row["swing"] / abs(row["centre"]) if row["centre"] else np.nan
                 cells.append(
-                    f"<td class=n title='{number(row['low'])} → {number(row['high'])}' "
+                    f"<td class=n title='{fmt.number(row['low'])} → {fmt.number(row['high'])}' "
                     f"style='background:{_shade(min(rel, 1) if np.isfinite(rel) else 0)}'>"
                     f"{'—' if not np.isfinite(rel) else f'{rel:.0%}'}</td>"
                 )
@@ -338,9 +310,9 @@ def _comparison(res, study, base, scenarios, ci) -> str:
         rows = [
             [
                 f"<td>{_e(r['variable'])}</td>",
-                *([f"<td>{_year(r['year'])}</td>"] if has_year else []),
-                f"<td class=n>{_ratio(r['ratio_median'])}</td>",
-                f"<td class=n>{_ratio(r['ratio_low'])} – {_ratio(r['ratio_high'])}</td>",
+                *([f"<td>{fmt.year(r['year'])}</td>"] if has_year else []),
+                f"<td class=n>{fmt.ratio(r['ratio_median'])}</td>",
+                f"<td class=n>{fmt.ratio(r['ratio_low'])} – {fmt.ratio(r['ratio_high'])}</td>",
                 f"<td class=n>{r['p_b_greater']:.2f}</td>",
             ]
             for _, r in t.iterrows()
@@ -353,10 +325,6 @@ def _comparison(res, study, base, scenarios, ci) -> str:
         "they do not override, so a ratio is the scenario's effect, not sampling noise.</p>"
     )
     return "\n".join(parts)
-
-
-def _ratio(x) -> str:
-    return "—" if x is None or not np.isfinite(x) else f"×{x:.3g}"
 
 
 def _inputs_table(res: xr.Dataset, study: Study | None) -> str:
@@ -374,12 +342,12 @@ def _inputs_table(res: xr.Dataset, study: Study | None) -> str:
         if point is not None:
             if a.get("choices"):
                 labels = str(a["choices"]).split("|")
-                shown = labels[int(point)] if 0 <= int(point) < len(labels) else number(point)
+                shown = labels[int(point)] if 0 <= int(point) < len(labels) else fmt.number(point)
             else:
                 try:
-                    shown = number(float(point) / conversion_factor(written, a.get("unit", written)))
+                    shown = fmt.number(float(point) / conversion_factor(written, a.get("unit", written)))
                 except StudyError:
-                    shown = f"{number(point)} {a.get('unit', '')}"
+                    shown = f"{fmt.number(point)} {a.get('unit', '')}"
         desc = a.get("description", "")
         rows.append(
             [

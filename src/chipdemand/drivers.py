@@ -1,7 +1,8 @@
 """Which inputs drive an output: rank correlation, tornado swings and Sobol indices.
 
 Rank correlation reads the draws of a run; the tornado and Sobol methods re-evaluate the study's
-model at chosen input values (:func:`evaluate_at`). Each method is one registered function.
+model at chosen input values (:func:`evaluate_at`). Each method is one registered function;
+:func:`rank_inputs` runs one. :func:`chipdemand.sensitivity` is the entry point for people.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from .errors import StudyError, did_you_mean
-from .priors import BASE, Study, load_study, parse_study
+from . import validate
+from .errors import StudyError
+from .priors import BASE, Study
 
 __all__ = [
-    "sensitivity",
-    "sensitivity_of_study",
+    "rank_inputs",
     "sobol_of_function",
     "SobolIndices",
     "evaluate_at",
-    "study_of",
+    "varying_inputs",
     "METHODS",
     "SOBOL_N",
 ]
@@ -51,28 +52,7 @@ def _method(name: str):
 
 
 # ----------------------------------------------------------------------------- helpers
-def study_of(res: xr.Dataset) -> Study | None:
-    """The :class:`Study` a run was made from, rebuilt from the study text in its attributes."""
-    text = res.attrs.get("study_toml")
-    if not text:
-        return None
-    return parse_study(str(text), str(res.attrs.get("study_path") or res.attrs.get("study", "<saved run>")))
-
-
-def _check_output(study: Study, output: str | None) -> str:
-    if output is None:  # the study's headline output where it names one, else its first
-        return study.headline
-    if output not in study.outputs:
-        raise StudyError(f"no output {output!r}" + did_you_mean(output, study.outputs), key="output")
-    return output
-
-
-def _check_scenario(study: Study, scenario: str | None) -> str:
-    scenario = BASE if scenario is None else scenario
-    return study.check_scenarios([scenario])[0]
-
-
-def _varying(study: Study, scenario: str) -> list[str]:
+def varying_inputs(study: Study, scenario: str) -> list[str]:
     """Inputs that are not a point value in ``scenario``, in study order."""
     return [n for n in study.inputs if not study.spec(scenario, n).dist.is_point]
 
@@ -145,13 +125,13 @@ def _finite(y: np.ndarray, output: str) -> None:
 
 
 # ----------------------------------------------------------------------------- the API
-def sensitivity(
-    res: xr.Dataset | None,
+def rank_inputs(
+    study: Study,
     output: str | None = None,
     method: str = "rank",
     *,
+    res: xr.Dataset | None = None,
     scenario: str | None = None,
-    study: Study | str | None = None,
     draws: int | None = None,
     seed: int = 0,
     ci: float = 0.9,
@@ -162,10 +142,8 @@ def sensitivity(
 
     Parameters
     ----------
-    res : xarray.Dataset or None
-        A run (from :func:`chipdemand.simulate` or :func:`chipdemand.load_results`). The rank
-        method reads its draws; tornado and Sobol only need its study (``None`` is fine for them
-        when ``study`` is given).
+    study : Study
+        The study whose model is analysed.
     output : str, optional
         Output variable (default: the study's ``headline`` output if it names one, else its
         first output).
@@ -195,11 +173,12 @@ def sensitivity(
         10). With ``scale="auto"`` the indices are then those of ``log(output)`` (the share of
         its spread in orders of magnitude, which for the multiplicative models here is nearly
         additive); ``attrs["scale"]`` says which was used.
+    res : xarray.Dataset, optional
+        A run of ``study`` (from :func:`chipdemand.simulate` or :func:`chipdemand.load_results`):
+        the rank method reads its draws; tornado and Sobol do not need one.
     scenario : str, optional
         Scenario whose distributions are used (default ``"base"``; for a run that lacks it, the
         run's first scenario).
-    study : Study or str, optional
-        The study (default: rebuilt from the run's ``study_toml`` attribute).
     draws : int, optional
         Sobol' base samples (the rank method uses the run's draws).
     seed : int
@@ -223,23 +202,16 @@ def sensitivity(
     Examples
     --------
     >>> res = simulate("chatgpt_inference", draws=20_000)  # doctest: +SKIP
-    >>> sensitivity(res, "chips", "rank").head(3)  # doctest: +SKIP
+    >>> rank_inputs(load_study("chatgpt_inference"), "chips", "rank", res=res).head(3)  # doctest: +SKIP
     """
-    if method not in METHODS:
-        raise StudyError(f"unknown method {method!r}" + did_you_mean(method, METHODS), key="method")
-    if isinstance(ci, bool) or not isinstance(ci, int | float) or not 0 < ci < 1:
-        raise StudyError(f"must be between 0 and 1, got {ci!r}", key="ci")
-    if study is not None:
-        study = load_study(study)
-    elif res is not None:
-        study = study_of(res)
-    if study is None:
-        raise StudyError("the run carries no study text; pass study=", key="study")
-    output = _check_output(study, output)
+    method = validate.choice(method, METHODS, key="method", what="method")
+    ci = validate.ci(ci)
+    file = study.path or study.name
+    output = study.headline if output is None else validate.output(study.outputs, output, file=file)
     if scenario is None and res is not None and BASE not in list(res["scenario"].values):
         scenario = str(res["scenario"].values[0])
-    scenario = _check_scenario(study, scenario)
-    names = _varying(study, scenario)
+    scenario = validate.scenario(study.scenario_names, BASE if scenario is None else scenario, file=file)
+    names = varying_inputs(study, scenario)
     table = METHODS[method](
         res=res,
         study=study,
@@ -257,44 +229,11 @@ def sensitivity(
     return table
 
 
-def sensitivity_of_study(
-    study,
-    output: str | None = None,
-    method: str = "rank",
-    scenario: str | None = None,
-    draws: int | None = None,
-    seed: int = 0,
-    *,
-    ci: float = 0.9,
-    at: Mapping | None = None,
-    scale: str = "auto",
-) -> tuple[str, pd.DataFrame]:
-    """:func:`sensitivity` of a study (a name, path or :class:`Study`); returns ``(output, table)``.
-
-    The rank method simulates the scenario first (``draws``, default 100,000); tornado and Sobol
-    evaluate the model directly.
-    """
-    from .engine import simulate
-
-    study = load_study(study)
-    output = _check_output(study, output)
-    scenario = _check_scenario(study, scenario)
-    if method not in METHODS:
-        raise StudyError(f"unknown method {method!r}" + did_you_mean(method, METHODS), key="method")
-    res = None
-    if method == "rank":
-        res = simulate(study, draws=RANK_DRAWS if draws is None else draws, seed=seed, scenarios=[scenario])
-    table = sensitivity(
-        res, output, method, scenario=scenario, study=study, draws=draws, seed=seed, ci=ci, at=at, scale=scale
-    )
-    return output, table
-
-
 # ----------------------------------------------------------------------------- methods
 @_method("rank")
 def _rank(*, res, study, output, scenario, names, position, **_) -> pd.DataFrame:
     if res is None:
-        raise StudyError("the rank method reads a run's draws; give one", key="res")
+        raise StudyError("the rank method reads a run's draws; give one (res=)", key="res")
     if scenario not in list(res["scenario"].values):
         raise StudyError(f"the run has no scenario {scenario!r}", key="scenario")
     run = res.sel(scenario=scenario)

@@ -1,0 +1,569 @@
+"""The API: one function per command, for notebooks and for the ``chipdemand`` command alike.
+
+:func:`run` is the one entry point for a run: it decides whether the draws are held in memory
+or summarized block by block in bounded memory, sizes ``draws="auto"``, saves, and returns a
+:class:`~chipdemand.results.Run` that carries its summary, its draws (when kept) and the parsed
+study. :func:`compare`, :func:`sensitivity`, :func:`replay`, :func:`report` and :func:`rerun` do
+the same for their commands; each result's ``to_dict()`` is what ``--json`` prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from . import validate
+from .audit import replay_study
+from .drivers import RANK_DRAWS, rank_inputs
+from .engine import check_fits_in_memory, make_plan, simulate
+from .errors import StudyError
+from .execution import Executor
+from .io import check_target, load_results, save_results
+from .priors import BASE, Study, load_study, study_of_run
+from .results import Comparison, Fits, Replay, Rerun, Run, Sensitivity
+from .sampling import BLOCK
+from .shipped import list_studies
+from .streaming import summary_of_plan
+from .summaries import compare as compare_scenarios
+from .summaries import outputs_of, ratio_rows, summary, table, worst_relative_mcse
+
+__all__ = [
+    "DEFAULT_DRAWS",
+    "Progress",
+    "default_memory_budget",
+    "run",
+    "compare",
+    "sensitivity",
+    "replay",
+    "report",
+    "rerun",
+    "fit",
+    "resolve_run",
+    "FIT_TOLERANCE",
+]
+
+#: draws per scenario when none are given
+DEFAULT_DRAWS = 100_000
+#: ``draws="auto"`` starts here and stops here at the latest
+AUTO_START, AUTO_MAX = 1 << 14, 1 << 24
+
+#: a fitted family whose quantiles are all within this (relative) of the expert's fits them
+FIT_TOLERANCE = 0.05
+
+#: ``progress(done, total, stage)``: ``done`` draws more of ``total`` in ``stage`` (e.g. "drawing")
+Progress = Callable[[int, int, str], None]
+
+
+def default_memory_budget() -> int:
+    """Bytes a run may hold in memory before it is summarized block by block instead:
+    ``CHIPDEMAND_MEMORY_MB`` (default 256 MB)."""
+    text = os.environ.get("CHIPDEMAND_MEMORY_MB", "256")
+    return validate.positive_int(text, key="CHIPDEMAND_MEMORY_MB") * 2**20
+
+
+def _stage(progress: Progress | None, total: int, stage: str) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    return lambda done: progress(done, total, stage)
+
+
+# ----------------------------------------------------------------------------- run
+def run(
+    study: Study | str | os.PathLike[str],
+    draws: int | str = DEFAULT_DRAWS,
+    seed: int = 0,
+    method: str = "mc",
+    scenarios: Sequence[str] | str | None = None,
+    *,
+    ci: float = 0.9,
+    interval: str = "eti",
+    rel_tol: float = 0.005,
+    max_draws: int = AUTO_MAX,
+    memory_budget: int | None = None,
+    keep: bool | None = None,
+    save: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    threads: int | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> Run:
+    """Run a study: draw, evaluate and summarize every scenario.
+
+    Parameters
+    ----------
+    study : Study, str or path
+        A loaded study, the name of a shipped one, or a path to a study file.
+    draws : int or "auto"
+        Draws per scenario; ``"auto"`` draws until every reported quantile's Monte Carlo
+        standard error is under ``rel_tol`` of its value (from 16,384 draws, growing by the
+        1/sqrt(n) rule, up to 2**24).
+    seed, method, scenarios
+        As :func:`chipdemand.simulate`.
+    ci : float
+        Mass of the credible intervals (0.9: the 5th to the 95th percentile).
+    interval : {"eti", "hdi"}
+        Equal-tailed or highest-density intervals (the latter needs the draws in memory).
+    rel_tol : float
+        The tolerance of ``draws="auto"``.
+    max_draws : int
+        Where ``draws="auto"`` stops at the latest (``run.converged`` is then False).
+    memory_budget : int, optional
+        Bytes the draws may take in memory (default :func:`default_memory_budget`). A larger run
+        is summarized block by block in bounded memory (the same numbers) and its draws are not
+        kept, unless ``keep=True``.
+    keep : bool, optional
+        ``True``: hold the draws (refused when they cannot fit in the memory available);
+        ``False``: never return them; ``None``: keep them when they fit the budget.
+    save : path, optional
+        Save the draws to this netCDF file (implies ``keep``); the target is checked before
+        anything is simulated, and written atomically.
+    force : bool
+        Overwrite ``save`` if it exists.
+    threads, executor
+        Who runs the blocks (see :mod:`chipdemand.execution`); the numbers never change.
+    progress : callable, optional
+        ``progress(done, total, stage)`` as blocks finish.
+
+    Returns
+    -------
+    Run
+        ``run.table`` is the table of ``chipdemand run`` (``run.to_dict()`` its ``--json``),
+        ``run.summary`` the same as an xarray Dataset, ``run.dataset`` the draws or ``None``.
+
+    Examples
+    --------
+    >>> r = run("chatgpt_inference", draws=20_000, seed=1)  # doctest: +SKIP
+    >>> r.summary["chips"].sel(scenario="base", stat="median")  # doctest: +SKIP
+    """
+    study = load_study(study)
+    draws = validate.draws(draws, auto=True)
+    seed = validate.seed(seed)
+    method = validate.method(method)
+    ci = validate.ci(ci)
+    interval = validate.interval(interval)
+    threads = validate.threads(threads)
+    names = study.check_scenarios(scenarios)
+    budget = (
+        default_memory_budget()
+        if memory_budget is None
+        else validate.positive_int(memory_budget, key="memory_budget")
+    )
+    if save is not None:
+        keep = True
+        size = None if draws == "auto" else make_plan(study, draws, seed, method, names).saved_nbytes()
+        check_target(save, force=force, size=size)
+    if draws == "auto":
+        rel_tol = validate.probability(rel_tol, key="rel_tol")
+        max_draws = validate.draws(max_draws, key="max_draws")
+        res, summ, converged = _auto(
+            study, seed, method, names, ci, interval, rel_tol, max_draws, threads, executor, progress
+        )
+        n = res.sizes["draw"]
+    else:
+        plan = make_plan(study, draws, seed, method, names)
+        in_memory = keep is True or 2 * plan.nbytes() <= budget
+        converged, n = True, draws
+        if in_memory:
+            check_fits_in_memory(plan)
+            res = simulate(
+                study,
+                draws,
+                seed,
+                method,
+                names,
+                threads=threads,
+                executor=executor,
+                progress=_stage(progress, draws * len(names), "drawing"),
+            )
+            summ = summary(res, ci, interval, threads=threads)
+        else:
+            if interval == "hdi":
+                raise StudyError(
+                    f"--interval hdi needs the draws in memory and {draws:,} draws take "
+                    f"{plan.nbytes() / 2**20:,.0f} MB (budget {budget / 2**20:,.0f} MB): use eti, fewer "
+                    "draws, or a larger CHIPDEMAND_MEMORY_MB",
+                    key="interval",
+                )
+            res = None
+            summ = summary_of_plan(
+                plan,
+                ci,
+                threads=threads,
+                executor=executor,
+                progress=_stage(progress, 2 * draws * len(names), "two passes"),
+            )
+    saved = None
+    if save is not None and res is not None:
+        saved = save_results(res, save, force=force)
+    return Run(
+        study=study,
+        summary=summ,
+        dataset=None if keep is False else res,
+        draws=int(n),
+        seed=seed,
+        method=method,
+        ci=ci,
+        interval=interval,
+        converged=converged,
+        saved=saved,
+    )
+
+
+def _auto(
+    study: Study,
+    seed: int,
+    method: str,
+    scenarios: list[str],
+    ci: float,
+    interval: str,
+    rel_tol: float,
+    max_draws: int,
+    threads: int | None,
+    executor: Executor | None,
+    progress: Progress | None,
+) -> tuple[xr.Dataset, xr.Dataset, bool]:
+    """Draw until every reported quantile's MCSE is under ``rel_tol`` of its value.
+
+    Starts at 16,384 draws and grows the run (to the size the MCSE ∝ 1/√n rule predicts, at
+    least doubling, in whole blocks above one block) until the worst relative MCSE of low,
+    median and high of every output is below ``rel_tol``, or ``max_draws`` are reached.
+    """
+    n = AUTO_START
+    while True:
+        res = simulate(
+            study,
+            n,
+            seed,
+            method,
+            scenarios,
+            threads=threads,
+            executor=executor,
+            progress=_stage(progress, n * len(scenarios), f"drawing {n:,}"),
+        )
+        summ = summary(res, ci, interval, threads=threads)
+        worst = worst_relative_mcse(summ)
+        if worst <= rel_tol:
+            return res, summ, True
+        if n >= max_draws:
+            return res, summ, False
+        grow = max(2.0, 1.1 * (worst / rel_tol) ** 2)
+        n = int(min(max_draws, -(-int(n * grow) // BLOCK) * BLOCK if n * grow > BLOCK else n * grow))
+
+
+# ----------------------------------------------------------------------------- sources
+def resolve_run(
+    source: Any,
+    *,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+    method: str = "mc",
+    scenarios: Sequence[str] | None = None,
+    threads: int | None = None,
+) -> tuple[xr.Dataset, Study | None, str]:
+    """A run's draws, its study and where they came from, from whatever the user gave:
+    a :class:`Run` (its draws), a Dataset, a saved ``.nc`` file (read, not re-simulated), or a
+    study (a :class:`Study`, name or ``.toml`` path: simulated here)."""
+    if isinstance(source, Run):
+        if source.dataset is None:
+            raise StudyError("this run kept no draws (run it with keep=True)", key="run")
+        return source.dataset, source.study, "a run in memory"
+    if isinstance(source, xr.Dataset):
+        return source, _study_or_none(source), "a run in memory"
+    if not isinstance(source, Study) and Path(str(source)).suffix.lower() in (".nc", ".nc4", ".h5"):
+        res = load_results(source)
+        return res, _study_or_none(res), f"saved run {Path(str(source)).name} (not re-simulated)"
+    study = load_study(source)
+    res = simulate(study, draws, seed, method, scenarios, threads=threads)
+    return res, study, "simulated for this report"
+
+
+def _study_or_none(res: xr.Dataset) -> Study | None:
+    try:
+        return study_of_run(res.attrs)
+    except StudyError:  # e.g. its model is no longer registered: use the draws alone
+        return None
+
+
+# ----------------------------------------------------------------------------- compare
+def compare(
+    first: Any,
+    second: Any = None,
+    third: Any = None,
+    *,
+    scenario: str | None = None,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+    method: str = "mc",
+    ci: float = 0.9,
+    threads: int | None = None,
+) -> Comparison:
+    """Compare two scenarios of one study, or two studies, output by output.
+
+    ``compare(source, "base", "heavy_use")``: scenario ``b`` against ``a`` of one source, draw by
+    draw (common random numbers make a pure scaling's ratio exact). ``compare(source_a,
+    source_b)``: the outputs two studies share (names, ``.toml`` paths, saved ``.nc`` runs,
+    Runs or Datasets), in ``scenario`` (default base) of each: draw by draw when both share the
+    seed, method, draws and some of the inputs' random streams (an extending study and its
+    parent do, input by input), otherwise as independent distributions; ``paired`` says which.
+
+    Returns
+    -------
+    Comparison
+        Per output (and year): the ratio b / a (median and ``ci`` interval) and P(b > a); for
+        studies also each side's median and interval.
+    """
+    ci = validate.ci(ci)
+    if third is not None:
+        a, b = str(second), str(third)
+        names = [a, b]
+        if isinstance(first, Run | xr.Dataset) or Path(str(first)).suffix.lower() in (".nc", ".nc4", ".h5"):
+            res, study, _ = resolve_run(first)
+            label = study.name if study is not None else str(res.attrs.get("study", ""))
+        else:
+            study = load_study(first)
+            study.check_scenarios(names)
+            res = simulate(study, draws, seed, method, names, threads=threads)
+            label = study.name
+        frame = compare_scenarios(res, a, b, ci=ci)
+        return Comparison(
+            frame, a=a, b=b, study=label, draws=res.sizes["draw"], seed=int(res.attrs.get("seed", seed))
+        )
+    if second is None:
+        raise StudyError("give two studies, or a study and two scenarios", key="compare")
+    scen = BASE if scenario is None else scenario
+    sides = []
+    for source in (first, second):
+        if isinstance(source, Run | xr.Dataset) or Path(str(source)).suffix.lower() in (".nc", ".nc4", ".h5"):
+            res, study, _ = resolve_run(source)
+        else:
+            study = load_study(source)
+            study.check_scenarios([scen])
+            res = simulate(study, draws, seed, method, [scen], threads=threads)
+        validate.scenario([str(s) for s in res["scenario"].values], scen)
+        sides.append(
+            (res.sel(scenario=scen), study, study.name if study is not None else str(res.attrs.get("study")))
+        )
+    (ra, sa, la), (rb, sb, lb) = sides
+    shared = [o for o in outputs_of(ra) if o in outputs_of(rb) and ra[o].dims == rb[o].dims]
+    if not shared:
+        raise StudyError(f"{la} and {lb} share no output to compare", key="compare")
+    paired = _paired(ra, sa, rb, sb)
+    rows = []
+    for o in shared:
+        rows += _study_rows(ra[o], rb[o], o, ci, paired)
+    frame = pd.DataFrame(rows)
+    head = ["variable", *(["year"] if "year" in frame.columns else [])]
+    frame = frame[[*head, *[c for c in frame.columns if c not in head]]]
+    return Comparison(
+        frame,
+        a=la,
+        b=lb,
+        study=f"{la} vs {lb}",
+        draws=min(ra.sizes["draw"], rb.sizes["draw"]),
+        seed=int(ra.attrs.get("seed", seed)),
+        paired=paired,
+        kind="studies",
+    )
+
+
+def _streams(study: Study | None) -> set[str]:
+    if study is None:
+        return set()
+    return {s.stream for s in study.inputs.values() if not s.dist.is_point}
+
+
+def _paired(ra: xr.Dataset, sa: Study | None, rb: xr.Dataset, sb: Study | None) -> bool:
+    same = (
+        all(ra.attrs.get(k) == rb.attrs.get(k) for k in ("seed", "method"))
+        and ra.sizes["draw"] == rb.sizes["draw"]
+    )
+    return bool(same and _streams(sa) & _streams(sb))
+
+
+def _study_rows(x: xr.DataArray, y: xr.DataArray, output: str, ci: float, paired: bool) -> list[dict]:
+    rows = ratio_rows(x, y, output, ci, paired=paired)
+    lo, hi = (1 - ci) / 2, (1 + ci) / 2
+    qa = x.quantile([lo, 0.5, hi], dim="draw")
+    qb = y.quantile([lo, 0.5, hi], dim="draw")
+    others = [d for d in x.dims if d != "draw"]
+    for row in rows:
+        at = {d: row[d] for d in others}
+        a, b = qa.sel(**at).values, qb.sel(**at).values
+        row.update(
+            median_a=float(a[1]),
+            low_a=float(a[0]),
+            high_a=float(a[2]),
+            median_b=float(b[1]),
+            low_b=float(b[0]),
+            high_b=float(b[2]),
+            ratio_of_medians=float(b[1] / a[1]) if a[1] else None,
+        )
+    return rows
+
+
+# ----------------------------------------------------------------------------- sensitivity
+def sensitivity(
+    source: Any,
+    output: str | None = None,
+    method: str = "rank",
+    *,
+    scenario: str | None = None,
+    study: Study | str | None = None,
+    draws: int | None = None,
+    seed: int = 0,
+    ci: float = 0.9,
+    at: Mapping[str, Any] | None = None,
+    scale: str = "auto",
+) -> Sensitivity:
+    """Rank the inputs that drive ``output``, largest first.
+
+    ``source`` is a run (a :class:`Run`, a Dataset or a saved ``.nc``: the rank method reads its
+    draws) or a study (name, path or :class:`Study`: the rank method simulates ``draws``
+    draws, default 100,000, of the scenario; tornado and Sobol evaluate the model directly).
+    The methods, ``at`` and ``scale`` are described in
+    :func:`chipdemand.drivers.rank_inputs`.
+
+    Returns
+    -------
+    Sensitivity
+        ``table`` (columns ``input``, ``index`` and the method's own), ``output``, ``method``,
+        ``scenario``, ``unit``.
+    """
+    res = None
+    if isinstance(source, Run | xr.Dataset) or (
+        source is not None
+        and not isinstance(source, Study)
+        and Path(str(source)).suffix.lower() in (".nc", ".nc4", ".h5")
+    ):
+        res, found, _ = resolve_run(source)
+        study = load_study(study) if study is not None else found
+        if study is None:
+            raise StudyError("the run carries no study text; pass study=", key="study")
+    else:
+        study = load_study(study if source is None else source)
+    if draws is not None:
+        draws = validate.draws(draws)
+    if res is None and method == "rank":
+        scen = validate.scenario(study.scenario_names, BASE if scenario is None else scenario)
+        res = simulate(study, draws=RANK_DRAWS if draws is None else draws, seed=seed, scenarios=[scen])
+    frame = rank_inputs(
+        study, output, method, res=res, scenario=scenario, draws=draws, seed=seed, ci=ci, at=at, scale=scale
+    )
+    extra = {k: frame.attrs[k] for k in ("scale", "n") if k in frame.attrs}
+    return Sensitivity(
+        frame,
+        output=frame.attrs["output"],
+        method=frame.attrs["method"],
+        scenario=frame.attrs["scenario"],
+        unit=frame.attrs["unit"],
+        extra=extra,
+    )
+
+
+# ----------------------------------------------------------------------------- replay, rerun
+def replay(study: Study | str | None = None) -> Replay:
+    """Reproduce the reports' own numbers and audit their arithmetic (every shipped study if
+    ``study`` is None); see :mod:`chipdemand.audit`."""
+    studies = [study] if study is not None else [s["path"] for s in list_studies()]
+    frames = [replay_study(s) for s in studies]
+    rows = _concat([f[0] for f in frames])
+    audit = _concat([f[1] for f in frames])
+    return Replay(rows=rows, audit=audit)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    kept = [f for f in frames if len(f)]
+    return pd.concat(kept, ignore_index=True) if kept else frames[0].iloc[:0]
+
+
+def rerun(path: str | os.PathLike[str]) -> Rerun:
+    """Re-simulate a saved run from its own provenance and check that it is reproduced.
+
+    The study is rebuilt from the text saved with the run (not from the study file, which may
+    have changed since) and simulated again with the saved seed, draws, method and scenarios.
+    ``identical`` says whether every saved variable is reproduced bit for bit (and none is
+    missing or new); ``differs`` names those that are not; ``table`` summarizes the re-run.
+    """
+    saved = load_results(path, verify=False)
+    study = study_of_run(saved.attrs)
+    if study is None:
+        raise StudyError("the saved run carries no study text to re-run", file=str(path))
+    a = saved.attrs
+    try:
+        draws, seed, method = int(a["draws"]), int(a["seed"]), str(a["method"])
+    except (KeyError, TypeError, ValueError):
+        raise StudyError("the saved run lacks its seed, draws or method", file=str(path)) from None
+    scenarios = [str(s) for s in saved["scenario"].values]
+    again = simulate(study, draws=draws, seed=seed, method=method, scenarios=scenarios)
+    names = set(saved.data_vars) | set(again.data_vars)
+    differs = sorted(
+        str(v)
+        for v in names
+        if v not in saved
+        or v not in again
+        or saved[v].dims != again[v].dims
+        or not np.array_equal(np.asarray(saved[v].values), np.asarray(again[v].values))
+    )
+    for dim in ("scenario", "draw", "year"):
+        if (
+            dim in saved.coords
+            and dim in again.coords
+            and not np.array_equal(
+                np.asarray(saved[dim].values).astype(str), np.asarray(again[dim].values).astype(str)
+            )
+        ):
+            differs.append(dim)
+    return Rerun(file=str(path), identical=not differs, differs=differs, table=table(summary(again)))
+
+
+# ----------------------------------------------------------------------------- report
+def report(
+    source: Any,
+    out: str | os.PathLike[str],
+    *,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+    ci: float = 0.9,
+    force: bool = False,
+) -> Path:
+    """Write ``out/index.html``, a self-contained report of a study or a saved run.
+
+    ``source`` is a study (name, ``.toml`` path or :class:`Study`: simulated here with ``draws``
+    and ``seed``), a saved run ``FILE.nc`` (not re-simulated; its study is rebuilt from the text
+    saved with it; draws that no longer match their saved digest are refused), a :class:`Run`
+    or a Dataset. ``out`` must be a new or empty folder, or one holding an earlier report
+    (replaced only with ``force``). Returns the page's path.
+    """
+    from .report_page import check_out_dir, render, write_page
+
+    out = check_out_dir(out, force=force)
+    if isinstance(source, Run | xr.Dataset) or Path(str(source)).suffix.lower() in (".nc", ".nc4", ".h5"):
+        res, study, origin = resolve_run(source)
+    else:
+        draws = validate.draws(draws)
+        seed = validate.seed(seed)
+        res, study, origin = resolve_run(source, draws=draws, seed=seed)
+    page = render(res, study, ci=validate.ci(ci), origin=origin)
+    return write_page(page, out, force=force)
+
+
+# ----------------------------------------------------------------------------- fit
+def fit(p5: float, p50: float, p95: float, family: str = "auto", *, tolerance: float = FIT_TOLERANCE) -> Fits:
+    """Fit distribution families to an expert's 5th, 50th and 95th percentiles.
+
+    Every family whose support holds the quantiles is tried (or only ``family``); the result
+    lists them best first (see :func:`chipdemand.distributions.fit.fit_quantiles`). ``best`` is
+    the first when its quantiles are within ``tolerance`` (relative) of those given, else None:
+    no family fits, and the closest is only shown.
+    """
+    from .distributions.fit import fit_quantiles
+
+    tolerance = validate.probability(tolerance, key="tolerance")
+    fits = fit_quantiles(p5, p50, p95, family=family)
+    return Fits(probs=(0.05, 0.5, 0.95), values=(p5, p50, p95), candidates=fits, tolerance=tolerance)

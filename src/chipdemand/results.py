@@ -1,0 +1,280 @@
+"""What the API's commands return: one result class per command, each its own JSON document.
+
+Every result has ``table`` (a pandas DataFrame of its rows), ``to_dict()`` (the document the
+command line prints with ``--json``, exactly) and ``to_csv(path)`` (the same rows for
+spreadsheets). In a notebook a result shows its table.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .priors import Study
+from .summaries import table as summary_table
+
+__all__ = [
+    "records",
+    "Result",
+    "Run",
+    "Comparison",
+    "Sensitivity",
+    "Replay",
+    "Rerun",
+    "Fits",
+]
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if value is pd.NA or value is None:
+        return None
+    return value
+
+
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a table as JSON-ready dicts (NaN as None; no ``year`` where a row has none)."""
+    return [
+        {k: _clean(v) for k, v in row.items() if not (k == "year" and _missing(v))}
+        for row in frame.to_dict(orient="records")
+    ]
+
+
+class Result:
+    """The common face of the API's results: ``table``, ``to_dict()``, ``to_csv()``."""
+
+    table: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - every result overrides it
+        raise NotImplementedError
+
+    def csv_frame(self) -> pd.DataFrame:
+        """The rows ``to_csv`` writes (the ``--json`` rows)."""
+        return self.table
+
+    def to_csv(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+        """Write the rows of ``--json`` as CSV, atomically; an existing file only with ``force``."""
+        from .io import write_csv
+
+        return write_csv(self.csv_frame(), path, force=force)
+
+    def _repr_html_(self) -> str:
+        return self.table._repr_html_()  # type: ignore[operator]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>\n{self.table.to_string(max_rows=40)}"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Run(Result):
+    """A run of a study: its summary, its draws when they were kept, and the study itself.
+
+    Attributes
+    ----------
+    study : Study
+        The parsed study that ran.
+    summary : xarray.Dataset
+        Per output, ``draw`` reduced to ``stat`` (mean, median, low, high and their MCSE).
+    dataset : xarray.Dataset or None
+        The draws (dims ``scenario, draw[, year]``); ``None`` for a run summarized block by
+        block in bounded memory.
+    draws, seed, method, ci, interval
+        How it ran (``draws`` as run: ``draws="auto"`` gives the number it took).
+    converged : bool
+        With ``draws="auto"``: whether every reported quantile reached ``rel_tol``.
+    saved : pathlib.Path or None
+        Where the draws were saved, if they were.
+    """
+
+    study: Study
+    summary: xr.Dataset
+    dataset: xr.Dataset | None
+    draws: int
+    seed: int
+    method: str
+    ci: float
+    interval: str
+    converged: bool = True
+    saved: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def table(self) -> pd.DataFrame:  # type: ignore[override]
+        return summary_table(self.summary)
+
+    @property
+    def streamed(self) -> bool:
+        """Whether the draws were summarized block by block and not kept."""
+        return self.dataset is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "study": self.study.name,
+            "draws": int(self.draws),
+            "seed": int(self.seed),
+            "method": self.method,
+            "ci": float(self.ci),
+            "interval": self.interval,
+            "results": records(self.table),
+            **self.extra,
+        }
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Comparison(Result):
+    """Two scenarios of a study, or two studies, output by output: ratio ``b / a`` and P(b > a).
+
+    ``paired`` says whether the ratio is draw by draw (common random numbers: same seed and
+    the same random streams) or between independent draws.
+    """
+
+    table: pd.DataFrame
+    a: str
+    b: str
+    study: str
+    draws: int
+    seed: int
+    paired: bool = True
+    kind: str = "scenarios"
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "study": self.study,
+            "a": self.a,
+            "b": self.b,
+            "draws": int(self.draws),
+            "seed": int(self.seed),
+        }
+        if self.kind != "scenarios":
+            doc.update(kind=self.kind, paired=self.paired)
+        doc["results"] = records(self.table)
+        return doc
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Sensitivity(Result):
+    """Inputs ranked by how much they drive an output (largest first)."""
+
+    table: pd.DataFrame
+    output: str
+    method: str
+    scenario: str
+    unit: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "output": self.output,
+            "method": self.method,
+            "scenario": self.scenario,
+            "unit": self.unit,
+            "ranking": records(self.table),
+            **self.extra,
+        }
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Replay(Result):
+    """Each report's numbers recomputed at its own inputs (``rows``) and its slips priced
+    (``audit``). Unpacks as ``rows, audit = cd.replay()``."""
+
+    rows: pd.DataFrame
+    audit: pd.DataFrame
+
+    @property
+    def table(self) -> pd.DataFrame:  # type: ignore[override]
+        return self.rows
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter((self.rows, self.audit))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows": records(self.rows), "audit": records(self.audit)}
+
+    def csv_frame(self) -> pd.DataFrame:
+        """Both tables in one: a ``section`` column says ``rows`` or ``audit``."""
+        return pd.concat(
+            [self.rows.assign(section="rows"), self.audit.assign(section="audit")], ignore_index=True
+        )[["section", *dict.fromkeys([*self.rows.columns, *self.audit.columns])]]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Rerun(Result):
+    """A saved run simulated again from its own provenance. Unpacks as ``identical, table``."""
+
+    file: str
+    identical: bool
+    differs: list[str]
+    table: pd.DataFrame
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter((self.identical, self.table))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "identical": self.identical,
+            "differs": list(self.differs),
+            "results": records(self.table),
+        }
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Fits(Result):
+    """Families fitted to an expert's quantiles, best first; ``best`` is None when none fits
+    within ``tolerance`` (the closest is still first in ``candidates``)."""
+
+    probs: tuple[float, ...]
+    values: tuple[float, ...]
+    candidates: list[Any]
+    tolerance: float
+
+    @property
+    def best(self) -> Any | None:
+        first = self.candidates[0] if self.candidates else None
+        return first if first is not None and first.max_rel_error <= self.tolerance else None
+
+    @cached_property
+    def table(self) -> pd.DataFrame:  # type: ignore[override]
+        cols = [f"p{100 * p:g}" for p in self.probs]
+        return pd.DataFrame(
+            [
+                {
+                    "family": f.family,
+                    **dict(zip(cols, f.quantiles, strict=True)),
+                    "max_rel_error": f.max_rel_error,
+                }
+                for f in self.candidates
+            ],
+            columns=["family", *cols, "max_rel_error"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = [
+            {
+                "family": f.family,
+                "spec": f.spec,
+                "quantiles": list(f.quantiles),
+                "max_rel_error": f.max_rel_error,
+            }
+            for f in self.candidates
+        ]
+        best = self.best
+        return {"best": None if best is None else doc[0], "tolerance": self.tolerance, "candidates": doc}

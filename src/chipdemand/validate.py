@@ -1,0 +1,174 @@
+"""Argument checks, each written once and called by every entry point (API and command line).
+
+Each check takes the value as given (a number, or the text of a command-line flag), returns it
+normalized, or raises :class:`~chipdemand.errors.StudyError` naming ``key`` (``draws`` in the
+API, ``--draws`` on the command line). Nothing here imports numpy.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+from .errors import StudyError, did_you_mean
+
+__all__ = [
+    "METHODS",
+    "INTERVALS",
+    "MAX_DRAWS",
+    "MAX_SEED",
+    "draws",
+    "seed",
+    "method",
+    "interval",
+    "ci",
+    "probability",
+    "threads",
+    "positive_int",
+    "choice",
+    "scenarios",
+    "scenario",
+    "output",
+]
+
+METHODS = ("mc", "lhs", "sobol")
+INTERVALS = ("eti", "hdi")
+#: The largest run the engine honours in bounded memory: 2**40 draws (about 1.1e12) per scenario.
+#: Streamed summaries keep a fixed amount per series whatever the size, but the time grows with
+#: it: 1e12 draws of a study like chatgpt_inference take days on one machine.
+MAX_DRAWS = 1 << 40
+#: Seeds are stored in results files as 64-bit integers.
+MAX_SEED = (1 << 63) - 1
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _whole(value: Any, key: str, what: str) -> int:
+    """An integer from an int, an integral float (1e5) or text ("100000", "1e5")."""
+    x = value
+    if isinstance(x, str):
+        text = x.strip().replace("_", "")
+        try:
+            x = int(text)
+        except ValueError:
+            try:
+                x = float(text)
+            except ValueError:
+                raise StudyError(f"expected {what}, got {value!r}", key=key) from None
+    if not _is_number(x) or not math.isfinite(float(x)) or float(x) != int(x):
+        raise StudyError(f"expected {what}, got {value!r}", key=key)
+    return int(x)
+
+
+def draws(value: Any, *, auto: bool = False, key: str = "draws") -> int | Literal["auto"]:
+    """Draws per scenario: a whole number in [1, 2**40] (``1e5`` accepted), or ``"auto"``."""
+    if auto and value == "auto":
+        return "auto"
+    what = "a positive whole number" + (" or 'auto'" if auto else "")
+    n = _whole(value, key, what)
+    if n < 1:
+        raise StudyError(f"expected {what}, got {value!r}", key=key)
+    if n > MAX_DRAWS:
+        raise StudyError(
+            f"{n:.3g} draws is more than the engine runs ({MAX_DRAWS:.3g} = 2**40 per scenario)", key=key
+        )
+    return n
+
+
+def seed(value: Any, *, key: str = "seed") -> int:
+    """A seed: a whole number in [0, 2**63 - 1] (it is stored with the results)."""
+    s = _whole(value, key, "a non-negative whole number")
+    if s < 0:
+        raise StudyError(f"expected a non-negative whole number, got {value!r}", key=key)
+    if s > MAX_SEED:
+        raise StudyError(f"must be below 2**63 (it is stored with the results), got {value!r}", key=key)
+    return s
+
+
+def choice(value: Any, allowed: Iterable[str], *, key: str, what: str = "") -> str:
+    """``value`` if it is one of ``allowed``; the nearest one suggested otherwise."""
+    allowed = list(allowed)
+    if not isinstance(value, str) or value not in allowed:
+        raise StudyError(
+            f"unknown {what or key.lstrip('-')} {value!r}" + did_you_mean(str(value), allowed), key=key
+        )
+    return value
+
+
+def method(value: Any, *, key: str = "method") -> str:
+    """A sampling method: ``mc``, ``lhs`` or ``sobol``."""
+    return choice(value, METHODS, key=key, what="method")
+
+
+def interval(value: Any, *, key: str = "interval") -> str:
+    """An interval kind: ``eti`` (equal-tailed) or ``hdi`` (highest density)."""
+    return choice(value, INTERVALS, key=key, what="interval")
+
+
+def probability(value: Any, *, key: str) -> float:
+    """A number strictly between 0 and 1 (text accepted)."""
+    x = value
+    if isinstance(x, str):
+        try:
+            x = float(x)
+        except ValueError:
+            raise StudyError(f"expected a number between 0 and 1, got {value!r}", key=key) from None
+    if not _is_number(x) or not 0 < float(x) < 1:
+        raise StudyError(f"expected a number between 0 and 1, got {value!r}", key=key)
+    return float(x)
+
+
+def ci(value: Any, *, key: str = "ci") -> float:
+    """The mass of a credible interval, in (0, 1): 0.9 is the 5th to the 95th percentile."""
+    return probability(value, key=key)
+
+
+def positive_int(value: Any, *, key: str) -> int:
+    """A whole number of at least 1 (text accepted)."""
+    n = _whole(value, key, "a whole number of at least 1")
+    if n < 1:
+        raise StudyError(f"expected a whole number of at least 1, got {value!r}", key=key)
+    return n
+
+
+def threads(value: Any, *, key: str = "threads") -> int | None:
+    """Worker threads: ``None`` (every core) or a whole number of at least 1."""
+    return None if value is None else positive_int(value, key=key)
+
+
+def scenarios(
+    known: Sequence[str], names: Any, *, key: str = "scenario", file: str | None = None
+) -> list[str]:
+    """Scenario names checked against ``known`` (all of them when ``names`` is None), no repeats."""
+    if names is None:
+        return list(known)
+    if isinstance(names, str):
+        names = [names]
+    names = list(names)
+    if not names:
+        raise StudyError("expected at least one scenario", key=key, file=file)
+    for name in names:
+        if not isinstance(name, str) or name not in known:
+            raise StudyError(
+                f"unknown scenario {name!r}" + did_you_mean(str(name), known), key=key, file=file
+            )
+    return list(dict.fromkeys(names))
+
+
+def scenario(known: Sequence[str], name: Any, *, key: str = "scenario", file: str | None = None) -> str:
+    """One scenario name checked against ``known``."""
+    return scenarios(known, [name], key=key, file=file)[0]
+
+
+def output(
+    known: Iterable[str], name: Any, *, key: str = "output", file: str | None = None, what: str = "output"
+) -> str:
+    """An output (or, with ``what="variable"``, any variable) name checked against ``known``."""
+    known = [str(k) for k in known]
+    if not isinstance(name, str) or name not in known:
+        raise StudyError(f"no {what} {name!r}" + did_you_mean(str(name), known), key=key, file=file)
+    return name
