@@ -572,3 +572,21 @@ def test_all_unknown_keys_are_reported_at_once(study_doc, write_study):
         "inputs.utilization.sauce",
     ]
     assert "inputs.utilization.sauce: unknown key 'sauce' for beta (did you mean 'source'?)" in str(err.value)
+
+
+def test_an_extra_input_a_formula_misspells_is_suggested():
+    text = POWER.replace(
+        'formula = "chips * tdp * average_draw_share', 'formula = "chips * tdp_w * average_draw_share'
+    )
+    with pytest.raises(cd.StudyError) as err:
+        parse_study(text, "power.toml")
+    assert (
+        str(err.value)
+        == "power.toml: outputs.it_power.formula: column 9: unknown name 'tdp_w' (did you mean 'tdp'?)"
+    )
+    unread = POWER + '\n[inputs.spare_share]\nunit = "1"\ndist = "point"\nvalue = 0.5\nsource = "test"\n'
+    with pytest.raises(
+        cd.StudyError,
+        match="inputs.spare_share: model 'llm_inference' has no input 'spare_share' and no formula reads it",
+    ):
+        parse_study(unread, "power.toml")

@@ -38,7 +38,8 @@ class StudyError(ValueError):
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the nearest choice, or a list of the choices."""
     choices = sorted(choices)
-    near = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    same = [c for c in choices if c.lower() == word.lower()]  # 'PUE' for 'pue'
+    near = same or difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if near:
         return f" (did you mean '{near[0]}'?)"
     if len(choices) <= 12:

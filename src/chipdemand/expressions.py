@@ -271,6 +271,10 @@ def _check_node(text: str, node: ast.AST, label_strings: set[int], names: set[st
     if isinstance(node, ast.BoolOp):
         return
     if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute):
+            raise _at(
+                text, node, f"attribute access is not allowed; call functions by name ({node.func.attr}(...))"
+            )
         if not isinstance(node.func, ast.Name):
             raise _at(text, node, "only functions called by name are allowed (where(...), ceil(...), ...)")
         name = node.func.id

@@ -281,7 +281,6 @@ class _Loader:
                         domain=domain if domain in DOMAINS else "nonnegative",
                     )
                 )
-        read_by_formulas = set().union(*(f.formula.names for f in formulas if f.formula is not None))
         has_formulas = bool(formulas)
         if base_model is None and not any(f.table == "outputs" for f in formulas):
             problems.add(
@@ -299,7 +298,7 @@ class _Loader:
             for name in raw_inputs:
                 if name in declared:
                     continue
-                if name not in read_by_formulas:
+                if not has_formulas:
                     problems.add(
                         StudyError(
                             f"model {base_model.name!r} has no input {name!r}"
@@ -666,10 +665,20 @@ class _Loader:
             broken=set(self.broken) - set(declared),
             problems=self.problems,
         )
-        if used_when is not None and base_model is None:
+        if used_when is not None:
+            model_inputs = {i.name for i in base_model.inputs} if base_model is not None else set()
             for n, when in used_when.items():
-                if when is None and n in inputs:
-                    self.problems.add(StudyError("no output's formula reads this input", key=f"inputs.{n}"))
+                if when is not None or n not in inputs or n in model_inputs:
+                    continue
+                if base_model is None:
+                    message = "no output's formula reads this input"
+                else:
+                    message = (
+                        f"model {base_model.name!r} has no input {n!r}"
+                        + did_you_mean(n, model_inputs)
+                        + " and no formula reads it"
+                    )
+                self.problems.add(StudyError(message, key=f"inputs.{n}"))
         if model is not None and base_model is None:
             # the compiled model's inputs carry what the formulas showed about them
             model = _with_used_when(model, used_when or {})
