@@ -246,21 +246,3 @@ def test_report_into_a_file_is_a_user_error(growth_run, tmp_path, cli):
         report(growth_run, tmp_path / "f")
     r = cli("report", "no_such_study", "--out", tmp_path / "r")
     assert r.code == 2 and r.err.startswith("error: unknown study")
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (16204, "16,204"),
-        (0.35, "0.35"),
-        (999.96, "1,000"),
-        (4.03e8, "403M"),
-        (999_999_999.99, "1B"),
-        (3.43e9, "3.43B"),
-        (8.29e16, "8.29e+16"),
-        (0.00123, "0.00123"),
-        (None, "—"),
-    ],
-)
-def test_numbers_are_written_for_people(value, text):
-    assert fmt.number(value) == text

@@ -26,10 +26,11 @@ from .errors import StudyError
 from .execution import Executor
 from .io import check_target, load_results, save_results
 from .priors import BASE, Study, load_study, study_of_run
-from .results import Comparison, Fits, Replay, Rerun, Run, Sensitivity
+from .references import compare_references
+from .results import Check, Comparison, Fits, Replay, Rerun, Run, Sensitivity
 from .sampling import BLOCK
 from .shipped import list_studies
-from .streaming import summary_of_plan
+from .streaming import share_below, summary_of_plan
 from .summaries import compare as compare_scenarios
 from .summaries import outputs_of, ratio_rows, summary, table, worst_relative_mcse
 
@@ -44,6 +45,7 @@ __all__ = [
     "report",
     "rerun",
     "fit",
+    "check",
     "resolve_run",
     "FIT_TOLERANCE",
 ]
@@ -201,6 +203,8 @@ def run(
     saved = None
     if save is not None and res is not None:
         saved = save_results(res, save, force=force)
+    plan = make_plan(study, int(n), seed, method, names)
+    references = _references(plan, summ, res, threads=threads, executor=executor)
     return Run(
         study=study,
         summary=summ,
@@ -212,6 +216,7 @@ def run(
         interval=interval,
         converged=converged,
         saved=saved,
+        references=references,
     )
 
 
@@ -254,6 +259,48 @@ def _auto(
             return res, summ, False
         grow = max(2.0, 1.1 * (worst / rel_tol) ** 2)
         n = int(min(max_draws, -(-int(n * grow) // BLOCK) * BLOCK if n * grow > BLOCK else n * grow))
+
+
+def _references(
+    plan: Any, summ: xr.Dataset, res: xr.Dataset | None, *, threads: int | None, executor: Executor | None
+) -> list[dict[str, Any]]:
+    """Every reference of the study against the run (see :func:`chipdemand.references.compare_references`)."""
+    study = plan.study
+    refs = [r for spec in study.outputs.values() for r in getattr(spec, "references", ())]
+    if not refs:
+        return []
+
+    def stats(ref: Any, scenario: str) -> tuple[float, float, float, str]:
+        da = summ[ref.output].sel(scenario=scenario, **ref.coords)
+        return (*(float(da.sel(stat=k)) for k in ("median", "low", "high")), da.attrs.get("unit", ""))
+
+    def index(ref: Any) -> tuple[int, ...]:
+        dims = study.outputs[ref.output].dims
+        coords = study.model.coords
+        return tuple(list(coords[d]).index(ref.coords[d]) for d in dims)
+
+    scenarios = list(plan.scenarios)
+    wanted = [
+        (ref.scenario or (BASE if BASE in scenarios else scenarios[0]), ref.output, index(ref), ref.point)
+        for ref in refs
+    ]
+    if res is not None:
+        shares = {
+            q: float(np.mean(np.asarray(res[q[1]].sel(scenario=q[0]).values)[(slice(None), *q[2])] <= q[3]))
+            for q in wanted
+            if q[0] in scenarios
+        }
+    else:
+        kept = [q for q in wanted if q[0] in scenarios]
+        shares = dict(zip(kept, share_below(plan, kept, threads=threads, executor=executor), strict=True))
+    lookup = dict(zip([id(r) for r in refs], wanted, strict=True))
+    return compare_references(
+        refs,
+        study=study.name,
+        scenarios=scenarios,
+        stats=stats,
+        below=lambda ref, scenario, x: shares[lookup[id(ref)]],
+    )
 
 
 # ----------------------------------------------------------------------------- sources
@@ -567,3 +614,28 @@ def fit(p5: float, p50: float, p95: float, family: str = "auto", *, tolerance: f
     tolerance = validate.probability(tolerance, key="tolerance")
     fits = fit_quantiles(p5, p50, p95, family=family)
     return Fits(probs=(0.05, 0.5, 0.95), values=(p5, p50, p95), candidates=fits, tolerance=tolerance)
+
+
+# ----------------------------------------------------------------------------- check
+def check(
+    studies: Sequence[Study | str] | Study | str | None = None,
+    *,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+    ci: float = 0.9,
+    threads: int | None = None,
+) -> Check:
+    """Every independent reference of the studies (every shipped one by default) against our runs.
+
+    Each study is run (``draws``, ``seed``, every scenario) and each of its references placed in
+    our distribution: its percentile, and whether it is inside our ``ci`` interval; a physical
+    bound is "passed" when our median is beyond it. It reports; it does not fail.
+    """
+    if studies is None:
+        studies = [s["path"] for s in list_studies()]
+    elif isinstance(studies, Study | str | os.PathLike):
+        studies = [studies]
+    rows: list[dict[str, Any]] = []
+    for study in studies:
+        rows += run(study, draws, seed, ci=ci, threads=threads, keep=False).references
+    return Check(rows=rows)

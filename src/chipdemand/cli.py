@@ -191,11 +191,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="rank: draws of the run (default 1e5); sobol: base samples, a power of two (default 8192)",
     )
     _seed_flag(p)
-    _ci_flag(p, "tornado: inputs at the (1-ci)/2 and (1+ci)/2 quantiles; sobol: interval level (default 0.9)")
+    p.add_argument(
+        "--ci",
+        type=_typed(validate.ci, "--ci"),
+        default=None,
+        help="tornado: inputs at the (1-ci)/2 and (1+ci)/2 quantiles; sobol: interval level (default 0.9)",
+    )
     p.add_argument(
         "--scale",
         choices=["auto", "linear", "log"],
-        default="auto",
+        default=None,
         help="sobol: indices of the output or of its log (auto: log when it spans over two decades)",
     )
     _out_flags(p)
@@ -214,6 +219,19 @@ def build_parser() -> argparse.ArgumentParser:
     _seed_flag(p, "for a study: the seed (default 0)")
     _ci_flag(p)
     p.add_argument("--force", action="store_true", help="replace an earlier report in DIR")
+
+    p = sub.add_parser(
+        "check",
+        help="place every independent published estimate in our distributions",
+        description="Run the studies (every shipped one by default) and place each independent "
+        "reference of their outputs in our distribution: its percentile, inside or outside our "
+        "interval, and whether a median passes a physical bound. It reports; it exits 0.",
+    )
+    p.add_argument("study", nargs="*", help="study names or paths (default: every shipped study)")
+    _draws_flag(p, auto=False, default=DEFAULT_DRAWS, help="draws per scenario (default 1e5)")
+    _seed_flag(p)
+    _ci_flag(p)
+    _out_flags(p)
 
     p = sub.add_parser(
         "fit",
@@ -375,6 +393,14 @@ def cmd_run(args: argparse.Namespace) -> None:
             f"--rel-tol {args.rel_tol}",
             file=sys.stderr,
         )
+    for r in result.references:
+        if r.get("passed"):
+            print(
+                f"warning: the median of {r['output']} in {r['scenario']} ({fmt.number(r['median'])} "
+                f"{r['unit']}) passes a physical bound ({_reference_value(r)}, {r['source']}, {r['date']}): "
+                "this scenario is a thought experiment",
+                file=sys.stderr,
+            )
     _finish(result, args, _show_run)
     if not args.json:
         for path in (result.saved, draws_target):
@@ -414,6 +440,48 @@ def _show_run(result: Any) -> None:
         )
     )
     print("\nmcse: the largest Monte Carlo standard error of low, median and high, relative to its value")
+    if result.references:
+        print("\nIndependent estimates of the same quantities, placed in our distribution:\n")
+        print(_references_table(result.references, study=False))
+
+
+def _reference_value(r: dict[str, Any]) -> str:
+    if "ref_value" in r:
+        shown = fmt.value(r["ref_value"], r["unit"])
+        return {"upper": f"≤ {shown}", "lower": f"≥ {shown}"}.get(r.get("bound") or "", shown)
+    return fmt.interval(r["ref_low"], r["ref_high"], r["unit"])
+
+
+def _verdict(r: dict[str, Any]) -> str:
+    if r.get("bound"):
+        return "median PASSES the bound" if r["passed"] else "within the bound"
+    return "inside" if r["inside"] else "outside"
+
+
+def _references_table(rows: list[dict[str, Any]], *, study: bool) -> str:
+    def short(text: str, n: int = 48) -> str:
+        return text if len(text) <= n else text[: n - 1] + "…"
+
+    head = [*(["study"] if study else []), "output", "scenario", "reference", "source", "date"]
+    head += ["our median", "our interval", "percentile", ""]
+    cells = []
+    for r in rows:
+        name = r["output"] + (f"[{fmt.year(r['year'])}]" if "year" in r else "")
+        cells.append(
+            [
+                *([r["study"]] if study else []),
+                name,
+                r["scenario"],
+                _reference_value(r),
+                short(r["source"]),
+                r["date"],
+                fmt.value(r["median"], r["unit"]),
+                fmt.interval(r["low"], r["high"], r["unit"]),
+                f"{100 * r['percentile']:.0f}%",
+                _verdict(r),
+            ]
+        )
+    return fmt.table(head, cells, left=len(head) - 4)
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
@@ -531,6 +599,12 @@ def _show_replay(result: Any) -> None:
 def cmd_sensitivity(args: argparse.Namespace) -> None:
     from .api import sensitivity
 
+    if args.method != "sobol":
+        _refuse(args, ["--scale"], "to --method " + args.method + " (only to sobol)")
+    if args.method == "tornado":
+        _refuse(args, ["--draws", "--seed"], "to --method tornado (it evaluates the model, draws nothing)")
+    if args.method == "rank":
+        _refuse(args, ["--ci"], "to --method rank")
     at = None
     if args.year is not None:
         at = {"year": int(args.year) if args.year.lstrip("-").isdigit() else args.year}
@@ -550,11 +624,11 @@ def cmd_sensitivity(args: argparse.Namespace) -> None:
             scenario=args.scenario,
             draws=args.draws,
             seed=0 if args.seed is None else args.seed,
-            ci=args.ci,
+            ci=0.9 if args.ci is None else args.ci,
             at=at,
-            scale=args.scale,
+            scale=args.scale or "auto",
         )
-    _finish(result, args, lambda r: _show_sensitivity(r, args.ci))
+    _finish(result, args, lambda r: _show_sensitivity(r, 0.9 if args.ci is None else args.ci))
 
 
 def _show_sensitivity(result: Any, ci: float) -> None:
@@ -636,6 +710,34 @@ def cmd_rerun(args: argparse.Namespace) -> None:
         )
 
 
+def cmd_check(args: argparse.Namespace) -> None:
+    from .api import check
+
+    if args.csv:
+        from .io import check_target
+
+        check_target(args.csv, force=args.force)
+    with _slow("running the studies"):
+        result = check(
+            args.study or None, draws=args.draws, seed=0 if args.seed is None else args.seed, ci=args.ci
+        )
+
+    def show(result: Any) -> None:
+        if not result.rows:
+            print("no study lists a reference yet")
+            return
+        inside = sum(1 for r in result.rows if not r.get("bound") and r["inside"])
+        estimates = sum(1 for r in result.rows if not r.get("bound"))
+        passed = sum(1 for r in result.rows if r.get("passed"))
+        print(_references_table(result.rows, study=True))
+        print(
+            f"\n{inside} of {estimates} independent estimates inside our {args.ci:.0%} intervals; "
+            f"{passed} median(s) past a physical bound"
+        )
+
+    _finish(result, args, show)
+
+
 def cmd_fit(args: argparse.Namespace) -> None:
     from .api import fit
 
@@ -677,6 +779,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "report": cmd_report,
     "rerun": cmd_rerun,
     "fit": cmd_fit,
+    "check": cmd_check,
 }
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "Replay",
     "Rerun",
     "Fits",
+    "Check",
 ]
 
 
@@ -113,6 +114,7 @@ class Run(Result):
     interval: str
     converged: bool = True
     saved: Path | None = None
+    references: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -133,8 +135,30 @@ class Run(Result):
             "ci": float(self.ci),
             "interval": self.interval,
             "results": records(self.table),
+            "references": [_json_row(r) for r in self.references],
             **self.extra,
         }
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: _clean(v) for k, v in row.items()}
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Check(Result):
+    """Independent references of the studies against our runs (``chipdemand check``)."""
+
+    rows: list[dict[str, Any]]
+
+    @cached_property
+    def table(self) -> pd.DataFrame:  # type: ignore[override]
+        from .references import REFERENCE_COLUMNS
+
+        frame = pd.DataFrame(self.rows)
+        return frame.reindex(columns=[c for c in REFERENCE_COLUMNS if c in frame.columns])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"references": [_json_row(r) for r in self.rows]}
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -16,11 +16,11 @@ import xarray as xr
 from . import validate
 from .engine import Plan
 from .errors import StudyError
-from .execution import Executor, executor_for
+from .execution import Executor, executor_for, map_ordered
 from .stats import summary_probabilities, summary_row
 from .summaries import check_finite, summary_dataset, two_passes
 
-__all__ = ["summary_of_plan"]
+__all__ = ["summary_of_plan", "share_below"]
 
 
 def _columns(x: np.ndarray) -> list[np.ndarray]:
@@ -92,3 +92,27 @@ def summary_of_plan(
     if not stats:
         raise StudyError("the study has no outputs to summarize", file=file, key="outputs")
     return summary_dataset(stats, variables, coords, attrs)
+
+
+def share_below(
+    plan: Plan,
+    queries: list[tuple[str, str, tuple[int, ...], float]],
+    *,
+    threads: int | None = None,
+    executor: Executor | None = None,
+) -> list[float]:
+    """The share of a run's draws at or below a value, for each ``(scenario, output, index,
+    value)`` (``index`` into the output's extra dims), counted block by block in bounded memory."""
+
+    def count(block: int) -> list[int]:
+        chunk = plan.evaluate_block(block)
+        return [
+            int(np.count_nonzero(chunk[s][var][(slice(None), *index)] <= value))
+            for s, var, index, value in queries
+        ]
+
+    totals = np.zeros(len(queries), dtype=np.int64)
+    with executor_for(threads, executor) as ex:
+        for part in map_ordered(count, plan.blocks, ex):
+            totals += part
+    return [float(t) / plan.draws for t in totals]

@@ -1,0 +1,241 @@
+"""Evidence beside every answer: independent published estimates of a study's outputs, and bounds.
+
+A study lists, per output, ``[[outputs.NAME.references]]``: a value or a range published by
+someone else (never the seed report's own number, which is ``reported``), with its source and
+date, the scenario whose question it answers, and a note on how its question differs. A reference
+with ``bound = "upper"`` (or ``"lower"``) is a physical bound an answer cannot pass, such as every
+accelerator shipped to date. :func:`compare_references` says where each falls in a run's
+distribution (its percentile) and whether it is inside the run's interval; a bound is "passed"
+when the run's median is beyond it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import StudyError, did_you_mean
+from .units import conversion_factor
+
+__all__ = ["Reference", "parse_references", "compare_references", "REFERENCE_COLUMNS", "BOUNDS"]
+
+BOUNDS = ("upper", "lower")
+_KEYS = frozenset(
+    {"value", "low", "high", "unit", "source", "date", "url", "scenario", "note", "coords", "bound"}
+)
+_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+
+#: the columns of a comparison (``check --json`` rows; ``run --json`` "references")
+REFERENCE_COLUMNS = [
+    "study",
+    "output",
+    "scenario",
+    "year",
+    "source",
+    "date",
+    "ref_value",
+    "ref_low",
+    "ref_high",
+    "unit",
+    "median",
+    "low",
+    "high",
+    "percentile",
+    "inside",
+    "bound",
+    "passed",
+    "note",
+    "url",
+]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """An independent estimate of an output (``value``, or ``low``-``high``), in the output's unit."""
+
+    output: str
+    source: str
+    date: str
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    scenario: str | None = None
+    note: str = ""
+    url: str = ""
+    coords: Mapping[str, Any] = field(default_factory=dict)
+    bound: str | None = None
+
+    @property
+    def point(self) -> float:
+        """The value, or the middle of the range (geometric when both ends are positive)."""
+        if self.value is not None:
+            return self.value
+        low, high = float(self.low or 0.0), float(self.high or 0.0)  # set together when no value
+        return math.sqrt(low * high) if low > 0 else 0.5 * (low + high)
+
+    def inside(self, low: float, high: float) -> bool:
+        """Whether the reference meets the interval ``[low, high]`` (a range: overlaps it)."""
+        if self.value is not None:
+            return bool(low <= self.value <= high)
+        return bool(self.low is not None and self.high is not None and self.low <= high and self.high >= low)
+
+
+def _number(raw: Mapping[str, Any], key: str, where: str) -> float | None:
+    if key not in raw:
+        return None
+    x = raw[key]
+    if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+        raise StudyError(f"expected a number, got {x!r}", key=f"{where}.{key}")
+    return float(x)
+
+
+def _text(raw: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> str:
+    x = raw.get(key, "")
+    if not isinstance(x, str) or (required and not x.strip()):
+        raise StudyError(
+            "missing (a text value)" if required else f"expected text, got {x!r}", key=f"{where}.{key}"
+        )
+    return x.strip()
+
+
+def parse_references(
+    raw: Any,
+    *,
+    output: str,
+    unit: str,
+    scenarios: Sequence[str],
+    coords: Mapping[str, Sequence[Any]] | None = None,
+    where: str | None = None,
+) -> tuple[Reference, ...]:
+    """Parse ``[[outputs.OUTPUT.references]]`` (a list of tables) into :class:`Reference` objects.
+
+    Each needs ``source`` and ``date`` (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) and either
+    ``value`` or ``low`` and ``high``; ``unit`` (default: the output's) is converted to the
+    output's ``unit``; ``scenario`` must be one of ``scenarios``; ``coords`` picks an element
+    of an output with extra dims (``{ year = 2024 }``); ``bound`` is ``"upper"`` or ``"lower"``.
+    Every mistake is a :class:`~chipdemand.errors.StudyError` naming the key.
+    """
+    base = where or f"outputs.{output}.references"
+    if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
+        raise StudyError("expected a list of tables ([[...references]])", key=base)
+    coords = coords or {}
+    out = []
+    for i, entry in enumerate(raw):
+        at = f"{base}[{i}]"
+        for key in entry:
+            if key not in _KEYS:
+                raise StudyError(f"unknown key '{key}'" + did_you_mean(key, _KEYS), key=f"{at}.{key}")
+        source = _text(entry, "source", at, required=True)
+        date = _text(entry, "date", at, required=True)
+        if not _DATE.match(date):
+            raise StudyError(f"expected a date YYYY, YYYY-MM or YYYY-MM-DD, got {date!r}", key=f"{at}.date")
+        value, low, high = (_number(entry, k, at) for k in ("value", "low", "high"))
+        if (value is None) == (low is None and high is None) or (
+            value is None and (low is None or high is None)
+        ):
+            raise StudyError("give either 'value' or both 'low' and 'high'", key=at)
+        if low is not None and high is not None and not low <= high:
+            raise StudyError(f"low {low:g} is above high {high:g}", key=f"{at}.low")
+        bound = entry.get("bound")
+        if bound is not None:
+            if bound not in BOUNDS:
+                raise StudyError(f"expected 'upper' or 'lower', got {bound!r}", key=f"{at}.bound")
+            if value is None:
+                raise StudyError("a bound is one 'value'", key=f"{at}.value")
+        written = _text(entry, "unit", at) or unit
+        factor = conversion_factor(written, unit, key=f"{at}.unit") if written != unit else 1.0
+        scenario = entry.get("scenario")
+        if scenario is not None and scenario not in scenarios:
+            raise StudyError(
+                f"unknown scenario {scenario!r}" + did_you_mean(str(scenario), scenarios),
+                key=f"{at}.scenario",
+            )
+        where_at = entry.get("coords", {})
+        if not isinstance(where_at, dict):
+            raise StudyError(
+                f"expected a table such as {{ year = 2024 }}, got {where_at!r}", key=f"{at}.coords"
+            )
+        for dim, v in where_at.items():
+            if dim not in coords:
+                raise StudyError(
+                    f"{output} has no dimension {dim!r}" + did_you_mean(dim, coords), key=f"{at}.coords.{dim}"
+                )
+            if v not in list(coords[dim]):
+                raise StudyError(f"{v!r} is not among {list(coords[dim])}", key=f"{at}.coords.{dim}")
+        missing = [d for d in coords if d not in where_at]
+        if missing:
+            raise StudyError(
+                f"{output} varies over {missing[0]}: say which, e.g. coords = {{ {missing[0]} = ... }}",
+                key=f"{at}.coords",
+            )
+        value, low, high = (None if x is None else x * factor for x in (value, low, high))
+        out.append(
+            Reference(
+                output=output,
+                source=source,
+                date=date,
+                value=value,
+                low=low,
+                high=high,
+                scenario=scenario,
+                note=_text(entry, "note", at),
+                url=_text(entry, "url", at),
+                coords=dict(where_at),
+                bound=bound,
+            )
+        )
+    return tuple(out)
+
+
+def compare_references(
+    references: Sequence[Reference],
+    *,
+    study: str,
+    scenarios: Sequence[str],
+    stats: Callable[[Reference, str], tuple[float, float, float, str]],
+    below: Callable[[Reference, str, float], float],
+    base: str = "base",
+) -> list[dict[str, Any]]:
+    """Where each reference falls in a run: one row per reference and the scenario it answers.
+
+    A reference without ``scenario`` answers ``base`` (or the run's first scenario); one whose
+    scenario is not in the run is left out. ``stats(ref, scenario)`` gives the run's median,
+    low, high and unit of the reference's output (at its coords); ``below(ref, scenario, x)``
+    the share of the run's draws at or below ``x``, the reference's percentile.
+    """
+    rows = []
+    for ref in references:
+        scenario = ref.scenario or (base if base in scenarios else scenarios[0])
+        if scenario not in scenarios:
+            continue
+        median, low, high, unit = stats(ref, scenario)
+        row: dict[str, Any] = {
+            "study": study,
+            "output": ref.output,
+            "scenario": scenario,
+            **({"year": ref.coords["year"]} if "year" in ref.coords else {}),
+            "source": ref.source,
+            "date": ref.date,
+            **(
+                {"ref_value": ref.value}
+                if ref.value is not None
+                else {"ref_low": ref.low, "ref_high": ref.high}
+            ),
+            "unit": unit,
+            "median": median,
+            "low": low,
+            "high": high,
+            "percentile": below(ref, scenario, ref.point),
+            "inside": ref.inside(low, high),
+        }
+        if ref.bound is not None:
+            row["bound"] = ref.bound
+            row["passed"] = bool(median > ref.point if ref.bound == "upper" else median < ref.point)
+        row["note"] = ref.note
+        if ref.url:
+            row["url"] = ref.url
+        rows.append(row)
+    return rows

@@ -1,0 +1,130 @@
+"""The one seam where blocks run: map_ordered over any executor, in order, with a bounded window."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+import chipdemand as cd
+from chipdemand.execution import SERIAL, DaskCollections, executor_for, map_ordered, workers_of
+
+
+class Counting:
+    """A block function that records how many calls are in flight at once."""
+
+    def __init__(self, pause=0.002):
+        self.lock = threading.Lock()
+        self.now = self.most = self.calls = 0
+        self.pause = pause
+
+    def __call__(self, x):
+        with self.lock:
+            self.now += 1
+            self.calls += 1
+            self.most = max(self.most, self.now)
+        time.sleep(self.pause)
+        with self.lock:
+            self.now -= 1
+        return x * x
+
+
+class MapOnly:
+    """An executor with nothing but ``map`` (as a multiprocessing pool or MPI pool has)."""
+
+    def __init__(self):
+        self.batches = []
+
+    def map(self, fn, items):
+        items = list(items)
+        self.batches.append(len(items))
+        return [fn(x) for x in items]
+
+
+class Gathering(MapOnly):
+    """An executor whose ``map`` returns handles that ``gather`` turns into results (dask.distributed)."""
+
+    def map(self, fn, items):
+        return [("handle", r) for r in super().map(fn, items)]
+
+    def gather(self, handles):
+        return [r for _, r in handles]
+
+
+@pytest.mark.parametrize("executor", [None, SERIAL])
+def test_serial_runs_in_order(executor):
+    assert list(map_ordered(lambda x: x + 1, range(5), executor)) == [1, 2, 3, 4, 5]
+
+
+def test_a_thread_pool_keeps_order_and_a_bounded_window():
+    fn = Counting()
+    with ThreadPoolExecutor(4) as pool:
+        out = list(map_ordered(fn, range(200), pool, window=6))
+    assert out == [x * x for x in range(200)]
+    assert 1 < fn.most <= 6  # ran in parallel, never more than the window in flight
+
+
+def test_executors_with_only_map_get_the_items_a_window_at_a_time():
+    ex = MapOnly()
+    assert list(map_ordered(lambda x: -x, range(10), ex, window=4)) == [-x for x in range(10)]
+    assert ex.batches == [4, 4, 2]
+
+
+def test_executors_that_return_handles_are_gathered():
+    ex = Gathering()
+    assert list(map_ordered(lambda x: 2 * x, range(7), ex, window=3)) == [2 * x for x in range(7)]
+
+
+def test_a_billion_blocks_cost_nothing_until_consumed():
+    fn = Counting(pause=0)
+    with ThreadPoolExecutor(2) as pool:
+        results = map_ordered(fn, range(10**9), pool, window=4)
+        first = [next(results) for _ in range(3)]
+        results.close()
+    assert first == [0, 1, 4] and fn.calls <= 3 + 4
+
+
+def test_an_error_in_a_block_stops_the_rest():
+    started = []
+
+    def fail_at_three(x):
+        started.append(x)
+        if x == 3:
+            raise ValueError("block 3")
+        time.sleep(0.01)
+        return x
+
+    with ThreadPoolExecutor(2) as pool, pytest.raises(ValueError, match="block 3"):
+        list(map_ordered(fail_at_three, range(1000), pool, window=4))
+    assert len(started) < 20  # the pending blocks were cancelled, not run
+
+
+def test_executor_for_owns_only_what_it_makes():
+    with executor_for(1) as ex:
+        assert ex is SERIAL
+    with executor_for(3) as ex:
+        assert isinstance(ex, ThreadPoolExecutor) and workers_of(ex) == 3
+    given = MapOnly()
+    with executor_for(8, given) as ex:
+        assert ex is given
+
+
+def test_dask_collections_compute_dask_blocks():
+    da = pytest.importorskip("dask.array")
+    x = da.arange(12, chunks=4)
+    blocks = [x.blocks[i] for i in range(3)]
+    sums = list(map_ordered(lambda b: int(np.sum(b)), blocks, DaskCollections()))
+    assert sums == [6, 22, 38]
+
+
+@pytest.mark.parametrize("make", [lambda: SERIAL, lambda: MapOnly(), lambda: ThreadPoolExecutor(2)])
+def test_simulation_and_summaries_give_the_same_numbers_on_any_executor(chatgpt, make):
+    reference = cd.summarize(cd.simulate(chatgpt, draws=70_000, seed=3, threads=1))
+    ex = make()
+    res = cd.simulate(chatgpt, draws=70_000, seed=3, executor=ex)
+    assert cd.summarize(res, executor=ex).equals(reference)
+    streamed = cd.run(chatgpt, 70_000, seed=3, executor=ex, keep=False, memory_budget=1)
+    assert streamed.table.equals(reference)
+    if isinstance(ex, ThreadPoolExecutor):
+        ex.shutdown()
