@@ -590,3 +590,27 @@ def test_an_extra_input_a_formula_misspells_is_suggested():
         match="inputs.spare_share: model 'llm_inference' has no input 'spare_share' and no formula reads it",
     ):
         parse_study(unread, "power.toml")
+
+
+def test_outputs_may_list_references_formula_or_not():
+    text = ENERGY + textwrap.dedent(
+        """
+        [[outputs.energy.references]]
+        value = 0.3
+        source = "Epoch AI, How much energy does ChatGPT use?"
+        date = "2025-02"
+        [[outputs.emissions.references]]
+        low = 0.01
+        high = 1
+        unit = "kg/query"
+        source = "test"
+        date = "2024"
+        """
+    )
+    study = parse_study(text, "energy.toml")
+    (energy,) = study.outputs["energy"].references
+    assert energy.value == 0.3 and energy.date == "2025-02"
+    (emissions,) = study.outputs["emissions"].references
+    assert (emissions.low, emissions.high) == (10.0, 1000.0)  # kg/query in the output's g/query
+    with pytest.raises(cd.StudyError, match=r"outputs\.energy\.references\[0\]\.date: expected a date"):
+        parse_study(text.replace('date = "2025-02"', 'date = "February"'), "energy.toml")

@@ -46,7 +46,7 @@ TODO = "TODO"  # the source of an input still to be filled in (chipdemand new wr
 
 INPUT_KEYS = frozenset({"unit", "source", "point", "corrected", "audit", "note", "stream"})
 FORMULA_INPUT_KEYS = INPUT_KEYS | {"description", "domain", "choices"}
-OUTPUT_KEYS = frozenset({"reported", "unit", "source", "note"})
+OUTPUT_KEYS = frozenset({"reported", "unit", "source", "note", "references"})
 FORMULA_OUTPUT_KEYS = OUTPUT_KEYS | {"formula", "description", "domain"}
 DERIVED_KEYS = frozenset({"formula", "unit", "description", "note"})
 CONSTANT_KEYS = frozenset({"value", "unit", "source", "chip", "field", "description", "note"})
@@ -88,6 +88,7 @@ class OutputSpec:
     dims: tuple[str, ...] = ()
     formula: str | None = None  # the study's formula (None for a model's output)
     domain: str = "nonnegative"
+    references: tuple = ()  # independent estimates and bounds (chipdemand.references.Reference)
 
 
 @dataclass
@@ -347,7 +348,7 @@ class _Loader:
             problems.add(StudyError("years are for formulas; the model has its own", key="study.years"))
 
         if model is not None:
-            outputs = self._outputs(raw_outputs, model, {f.name: f for f in formulas})
+            outputs = self._outputs(raw_outputs, model, {f.name: f for f in formulas}, [BASE, *scenarios])
         else:
             outputs = {}
         correlations = {}
@@ -704,7 +705,9 @@ class _Loader:
                 )
         return None
 
-    def _outputs(self, raw: Mapping, model: Model, formulas: Mapping) -> dict[str, OutputSpec]:
+    def _outputs(self, raw: Mapping, model: Model, formulas: Mapping, scenarios) -> dict[str, OutputSpec]:
+        from .references import parse_references
+
         declared = {o.name: o for o in model.outputs}
         for name in raw:
             if name not in declared and name not in formulas:
@@ -727,6 +730,15 @@ class _Loader:
                 reported = _optional_number(table, "reported", where)
                 if reported is not None and "unit" in table and formula is None:
                     reported *= conversion_factor(str(table["unit"]), o.unit, key=f"{where}.unit")
+                references = ()
+                if "references" in table:
+                    references = parse_references(
+                        table["references"],
+                        output=name,
+                        unit=o.unit,
+                        scenarios=scenarios,
+                        coords={d: model.coords[d] for d in o.dims},
+                    )
             except StudyError as err:
                 self.problems.add(err)
                 continue
@@ -740,6 +752,7 @@ class _Loader:
                 dims=o.dims,
                 formula=formula.formula.text if formula is not None and formula.formula else None,
                 domain=o.domain,
+                references=references,
             )
         return out
 
