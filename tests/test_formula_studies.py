@@ -614,3 +614,15 @@ def test_outputs_may_list_references_formula_or_not():
     assert (emissions.low, emissions.high) == (10.0, 1000.0)  # kg/query in the output's g/query
     with pytest.raises(cd.StudyError, match=r"outputs\.energy\.references\[0\]\.date: expected a date"):
         parse_study(text.replace('date = "2025-02"', 'date = "February"'), "energy.toml")
+
+
+def test_a_catalogue_input_of_a_formula_study_takes_the_catalogues_unit():
+    text = (
+        '[study]\nname = "x"\ntitle = "x"\nsource = "x"\n[inputs.tdp]\ndist = "catalog"\nchip = "A100"\n'
+        'field = "tdp_watts"\n[outputs.power]\nformula = "tdp"\nunit = "kW/GPU"\n'
+    )
+    study = parse_study(text, "x.toml")
+    assert study.inputs["tdp"].unit == "W/GPU" and study.inputs["tdp"].point == chip("A100")["tdp_watts"]
+    with pytest.raises(cd.StudyError) as err:
+        parse_study(text.replace('"tdp_watts"', '"tdp"'), "x.toml")
+    assert str(err.value).startswith("x.toml: inputs.tdp.field: unknown field 'tdp'")  # and nothing else

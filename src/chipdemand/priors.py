@@ -415,8 +415,11 @@ class _Loader:
                     raise StudyError(f"a label is given twice in {choices}", key="choices")
                 labels = tuple(choices)
             unit = raw.get("unit")
-            if raw.get("dist") == "catalog" and unit is None and raw.get("field") in FIELD_UNITS:
-                unit = FIELD_UNITS[raw["field"]]
+            if raw.get("dist") == "catalog" and unit is None:
+                field_name = raw.get("field")
+                if not (isinstance(field_name, str) and field_name in FIELD_UNITS):
+                    parse_distribution({k: raw[k] for k in ("dist", "field", "chip", "chips") if k in raw})
+                unit = FIELD_UNITS[field_name]  # the catalogue's
             if labels is not None:
                 unit = "1"
             elif not isinstance(unit, str) or not unit.strip():
@@ -832,7 +835,7 @@ def _catalogue_constant(name: str, entry: Mapping):
     from .formula_study import ConstantSpec
 
     field_name = entry.get("field")
-    if field_name not in FIELD_UNITS:
+    if not isinstance(field_name, str) or field_name not in FIELD_UNITS:
         raise StudyError(
             f"unknown field {field_name!r}" + did_you_mean(str(field_name), FIELD_UNITS), key="field"
         )

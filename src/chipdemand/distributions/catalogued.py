@@ -69,7 +69,7 @@ class Catalogued(Distribution):
     def from_spec(cls, spec):
         _require(spec, ("field",), "catalog")
         field = spec["field"]
-        if field not in FIELD_UNITS:
+        if not isinstance(field, str) or field not in FIELD_UNITS:
             raise StudyError(f"unknown field {field!r}" + did_you_mean(str(field), FIELD_UNITS), key="field")
         if ("chip" in spec) == ("chips" in spec):
             raise StudyError(
