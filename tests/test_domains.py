@@ -276,14 +276,15 @@ def test_an_output_outside_its_domain_names_the_draw_and_its_inputs():
     with pytest.raises(cd.StudyError) as err:
         _toy().evaluate(values)
     assert str(err.value) == (
-        "outputs.out: -0.6931 in a draw, expected a number >= 0 (GPU); that draw's inputs: a=0.5, method='y'"
+        "outputs.out: -0.6931 in draw 2, expected a number >= 0 (GPU); that draw's inputs: a=0.5, "
+        "method='y'. Check the inputs' ranges (a division by zero, a share above 1, a negative value?)"
     )
 
 
 def test_nan_and_infinity_are_never_an_answer_and_numpy_stays_quiet():
-    with pytest.raises(cd.StudyError, match="outputs.out: NaN in a draw, expected a finite number"):
+    with pytest.raises(cd.StudyError, match="outputs.out: NaN in draw 1, expected a finite number"):
         _toy("any").evaluate({"a": np.array([1.0, -1.0]), "method": np.array([0.0, 0.0])})
-    with pytest.raises(cd.StudyError, match="outputs.out: -inf in a draw"):
+    with pytest.raises(cd.StudyError, match="outputs.out: -inf in draw 0"):
         _toy("any").evaluate({"a": np.array([0.0]), "method": np.array([0.0])})
     out = _toy("any").evaluate({"a": np.array([0.5]), "method": np.array([0.0])})  # negative is fine here
     assert out["out"][0] < 0

@@ -424,7 +424,8 @@ def test_outputs_out_of_their_domain_are_an_error_with_the_draws_inputs():
     study = parse_study(text, "energy.toml")
     with pytest.raises(
         cd.StudyError,
-        match=r"outputs\.emissions: -\d.* in a draw, expected a number >= 0 \(g/query\); "
+        match=r"energy\.toml: outputs\.emissions: -\d.* in draw \d+ of scenario 'base', expected a number "
+        r">= 0 \(g/query\); "
         r"that draw's inputs: gpu_seconds_per_query=",
     ):
         cd.simulate(study, draws=100, seed=1)

@@ -8,8 +8,8 @@ import pytest
 import xarray as xr
 
 import chipdemand as cd
-from chipdemand.errors import StudyError
 from chipdemand.api import rerun
+from chipdemand.errors import StudyError
 from chipdemand.io import draws_digest
 
 

@@ -11,10 +11,10 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 import chipdemand as cd
-from chipdemand import plots
-from chipdemand.errors import StudyError
 from chipdemand import format as fmt
+from chipdemand import plots
 from chipdemand.api import report
+from chipdemand.errors import StudyError
 from conftest import GROWTH_YEARS
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import chipdemand as cd
-from chipdemand.priors import priors_dir
 from chipdemand.api import replay
 from chipdemand.audit import evaluate_point, headline_output, point_values, replay_study
+from chipdemand.priors import priors_dir
 
 # (study, output, reported value, largest |relative error| allowed)
 REPRODUCED = [

@@ -9,9 +9,9 @@ from scipy import stats
 
 import chipdemand as cd
 from chipdemand.distributions import parse_distribution
+from chipdemand.drivers import evaluate_at, sobol_of_function
 from chipdemand.errors import StudyError
 from chipdemand.models import MODELS, Input, Model, Output, register
-from chipdemand.drivers import evaluate_at, sobol_of_function
 
 
 def sensitivity(res, output=None, method="rank", *, study=None, **kwargs):

@@ -44,10 +44,6 @@ SIMULATE_HEADROOM = 0.8
 Arrays = dict[str, np.ndarray]
 
 
-def _unit(unit: str) -> str:
-    return "" if unit in ("", "1") else f" {unit}"
-
-
 def memory_available() -> int | None:
     """Bytes of memory the system can give without swapping (``MemAvailable``), if known."""
     try:
@@ -58,23 +54,6 @@ def memory_available() -> int | None:
     except OSError:
         pass
     return None
-
-
-#: where an output leaves its domain (NaN and infinite values always do)
-_OUTSIDE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "any": lambda x: np.zeros(x.shape, dtype=bool),
-    "nonnegative": lambda x: x < 0,
-    "positive": lambda x: x <= 0,
-    "share": lambda x: (x <= 0) | (x > 1),
-    "at_least_one": lambda x: x < 1,
-    "count": lambda x: (x < 1) | (x != np.round(x)),
-}
-
-
-def _outside(domain: str, x: np.ndarray) -> np.ndarray:
-    """Mask of the values of ``x`` outside ``domain`` or not finite."""
-    with np.errstate(invalid="ignore"):
-        return ~np.isfinite(x) | _OUTSIDE.get(domain, _OUTSIDE["any"])(x)
 
 
 @dataclass(frozen=True)
@@ -221,34 +200,16 @@ class Plan:
                     else:
                         cache[id(spec)] = spec.dist.ppf(u[spec.stream])
                 values[name] = cache[id(spec)]
-            with np.errstate(all="ignore"):  # what goes wrong is found below, by value
-                outputs = self.study.model.evaluate(values)
-            self._check(s, values, outputs, block * BLOCK + start)
+            model = self.study.model
+            outputs = model.evaluate(values, check=False)
+            try:
+                model.check_outputs(
+                    outputs, values, first_draw=block * BLOCK + start, where=f" of scenario {s!r}"
+                )
+            except StudyError as err:
+                raise err.located(file=self.study.path or self.study.name) from None
             out[s] = {**values, **outputs}
         return out
-
-    def _check(self, scenario: str, inputs: Arrays, outputs: Arrays, offset: int) -> None:
-        """Refuse an output that is NaN, infinite or outside its domain in any draw."""
-        for o in self.study.model.outputs:
-            domain = getattr(o, "domain", "nonnegative")
-            x = np.asarray(outputs[o.name])
-            bad = _outside(domain, x)
-            if not bad.any():
-                continue
-            i = int(np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))[0])
-            value = float(x[i][bad[i]].flat[0]) if x.ndim > 1 else float(x[i])
-            drawn = ", ".join(
-                f"{name}={float(np.asarray(v)[i]):.4g}" + _unit(self.study.inputs[name].unit)
-                for name, v in inputs.items()
-                if not self.specs[scenario][name].dist.is_point
-            )
-            raise StudyError(
-                f"{o.name} is {value:.4g} in draw {offset + i:,} of scenario {scenario!r}, outside its "
-                f"domain ({domain}); that draw's inputs: {drawn or 'every input at its point value'}. "
-                "Check the inputs' ranges (a division by zero, a share above 1, a negative value?)",
-                file=self.study.path or self.study.name,
-                key=f"outputs.{o.name}",
-            )
 
     # ------------------------------------------------------------------------- labels
     def coords(self) -> dict[str, Any]:

@@ -126,8 +126,7 @@ class Model:
 
         NumPy's floating-point warnings are silenced inside the model (a branch of ``where``
         that is not taken may divide by zero); instead, with ``check`` (the default), every
-        output is checked against its domain and for NaN and infinity, and the first draw out
-        of it is reported as a :class:`StudyError` with that draw's inputs.
+        output is checked by :meth:`check_outputs`.
         """
         n = np.shape(next(iter(values.values())))[0] if values else 1
         with np.errstate(all="ignore"):
@@ -136,23 +135,39 @@ class Model:
         for o in self.outputs:
             shape = (n, *(len(self.coords[d]) for d in o.dims))
             out[o.name] = np.broadcast_to(np.asarray(raw[o.name], dtype=float), shape)
-            if check:
-                self._check_output(o, out[o.name], values)
+        if check:
+            self.check_outputs(out, values)
         return out
 
-    def _check_output(self, output: Output, array: np.ndarray, values: Mapping[str, np.ndarray]) -> None:
-        bad = outside_values(array, output.domain)
-        if bad is None:
-            return
-        draw = bad[0]
-        value = array[bad]
-        inputs = ", ".join(f"{i.name}={_shown(values[i.name], draw, i)}" for i in self.inputs)
-        what = "NaN" if np.isnan(value) else f"{value:.4g}"
-        expected = DOMAINS[output.domain].text if np.isfinite(value) else "a finite number"
-        raise StudyError(
-            f"{what} in a draw, expected {expected} ({output.unit}); that draw's inputs: {inputs}",
-            key=f"outputs.{output.name}",
-        )
+    def check_outputs(
+        self,
+        outputs: Mapping[str, np.ndarray],
+        values: Mapping[str, np.ndarray],
+        *,
+        first_draw: int = 0,
+        where: str = "",
+    ) -> None:
+        """Refuse an output that leaves its domain, is NaN or is infinite in any draw.
+
+        The :class:`StudyError` names the output, the draw (numbered from ``first_draw``, in
+        ``where``, e.g. " of scenario 'base'") and that draw's inputs.
+        """
+        for o in self.outputs:
+            array = outputs[o.name]
+            bad = outside_values(array, o.domain)
+            if bad is None:
+                continue
+            draw = bad[0]
+            value = np.asarray(array)[bad]
+            inputs = ", ".join(f"{i.name}={_shown(values[i.name], draw, i)}" for i in self.inputs)
+            what = "NaN" if np.isnan(value) else f"{value:.4g}"
+            expected = DOMAINS[o.domain].text if np.isfinite(value) else "a finite number"
+            raise StudyError(
+                f"{what} in draw {first_draw + draw:,}{where}, expected {expected} ({o.unit}); "
+                f"that draw's inputs: {inputs}. Check the inputs' ranges (a division by zero, "
+                "a share above 1, a negative value?)",
+                key=f"outputs.{o.name}",
+            )
 
 
 def _shown(array, draw: int, spec: Input) -> str:
