@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import StudyError
+from .errors import StudyError, StudyErrors
 
 #: public name → the module that defines it
 _WHERE = {
@@ -28,12 +28,17 @@ _WHERE = {
     "report": "api",
     "rerun": "api",
     "fit": "api",
+    "check": "api",
+    "show": "authoring",
+    "describe": "authoring",
+    "new_study": "authoring",
     "Run": "results",
     "Comparison": "results",
     "Sensitivity": "results",
     "Replay": "results",
     "Rerun": "results",
     "Fits": "results",
+    "Check": "results",
     # the lower level
     "simulate": "engine",
     "summary": "summaries",
@@ -54,6 +59,7 @@ _WHERE = {
 
 __all__ = [
     "StudyError",
+    "StudyErrors",
     "version",
     "__version__",
     "run",
@@ -63,12 +69,17 @@ __all__ = [
     "report",
     "rerun",
     "fit",
+    "check",
+    "show",
+    "describe",
+    "new_study",
     "Run",
     "Comparison",
     "Sensitivity",
     "Replay",
     "Rerun",
     "Fits",
+    "Check",
     "simulate",
     "summary",
     "summarize",
@@ -112,11 +123,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
-    from .api import compare, fit, replay, report, rerun, run, sensitivity
+    from .api import check, compare, fit, replay, report, rerun, run, sensitivity
+    from .authoring import describe, new_study, show
     from .engine import simulate
     from .io import load_results, save_results
     from .models import Input, Model, Output, register
     from .priors import Study, load_study, parse_study
-    from .results import Comparison, Fits, Replay, Rerun, Run, Sensitivity
+    from .results import Check, Comparison, Fits, Replay, Rerun, Run, Sensitivity
     from .shipped import list_studies
     from .summaries import exceedance, summarize, summary

@@ -12,13 +12,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import StudyError, did_you_mean
-from .extends import dump_document, toml_value
+from .extends import dump_document, resolve_extends, toml_value
 from .models import Input, Model, get_model, model_names
-from .priors import TODO, Study, load_study
-from .shipped import study_paths
+from .schema import TODO
+from .shipped import resolve, study_paths
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .priors import Study
+
+#: keys of an input table that are not its distribution's
+_NOT_DIST = frozenset(
+    {"unit", "source", "point", "corrected", "audit", "note", "stream", "domain", "description"}
+)
 
 __all__ = ["show", "describe", "new_study"]
 
@@ -35,6 +43,8 @@ def show(study: str | Path | Study) -> str:
     >>> "[inputs.daily_active_users]" in text
     True
     """
+    from .priors import load_study
+
     return load_study(study, drafts=True).text
 
 
@@ -98,11 +108,16 @@ def describe(name: str | Path | Study, *, kind: str | None = None) -> dict[str, 
     """
     if kind not in (None, "study", "model"):
         raise StudyError(f"expected 'study' or 'model', got {kind!r}", key="kind")
-    if isinstance(name, Study):
+    if not isinstance(name, str | Path):  # a loaded Study
         return _describe_study(name)
     text = str(name)
     is_study_name = text in study_paths() or text.endswith(".toml") or Path(text).is_file()
     if kind == "study" or (kind is None and is_study_name):
+        quick = _describe_file(resolve(name))
+        if quick is not None:
+            return quick
+        from .priors import load_study
+
         return _describe_study(load_study(name, drafts=True))
     if kind == "model" or text in model_names():
         model = get_model(text)
@@ -118,6 +133,79 @@ def describe(name: str | Path | Study, *, kind: str | None = None) -> dict[str, 
     raise StudyError(
         f"no study or model called {text!r}" + did_you_mean(text, [*study_paths(), *model_names()])
     )
+
+
+def _dist_text(raw: Any) -> str:
+    """An input's distribution as written, e.g. ``lognormal(ci=[1e+07, 4.5e+07])``."""
+    if not isinstance(raw, dict):
+        return f"point({toml_value(raw)})"
+    args = ", ".join(f"{k}={toml_value(v)}" for k, v in raw.items() if k not in _NOT_DIST and k != "dist")
+    return f"{raw.get('dist', '?')}({args})"
+
+
+def _describe_file(path: Path) -> dict[str, Any] | None:
+    """:func:`describe` of a study that uses a Python model, read from its file without building
+    a distribution (so ``chipdemand describe`` answers at once); ``None`` for a study that states
+    formulas of its own, which are compiled and unit-checked to be described. Nothing here is
+    validated: ``chipdemand run`` and ``show`` do that."""
+    import tomllib
+
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8").removeprefix("\ufeff"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # the full loader says what is wrong
+    doc, parents = resolve_extends(doc, str(path))
+    head = doc.get("study", {})
+    outputs_raw = doc.get("outputs", {})
+    if (
+        not isinstance(head, dict)
+        or not isinstance(head.get("model"), str)
+        or doc.get("derived")
+        or any(isinstance(o, dict) and "formula" in o for o in outputs_raw.values())
+    ):
+        return None
+    model = get_model(head["model"])
+    raw_inputs = doc.get("inputs", {})
+    inputs = _model_inputs(model)
+    for row in inputs:
+        raw = raw_inputs.get(row["name"])
+        if raw is not None:
+            table = raw if isinstance(raw, dict) else {}
+            row.update(
+                dist=_dist_text(raw),
+                written_unit=str(table.get("unit", row["unit"])),
+                source=str(table.get("source", "")),
+            )
+    outputs = _model_outputs(model)
+    for row in outputs:
+        raw = outputs_raw.get(row["name"], {})
+        row["formula"] = None
+        row["reported"] = raw.get("reported") if isinstance(raw, dict) else None
+    scenarios = doc.get("scenarios", {})
+    return {
+        "kind": "study",
+        "name": str(head.get("name", path.stem)),
+        "title": str(head.get("title", "")),
+        "description": str(head.get("description", "")),
+        "source": str(head.get("source", "")),
+        "path": str(path),
+        "model": model.name,
+        "extends": parents,
+        "inputs": inputs,
+        "outputs": outputs,
+        "derived": [],
+        "constants": [],
+        "years": list(model.coords.get("year", [])) or None,
+        "scenarios": [
+            {
+                "name": s,
+                "description": str(t.get("description", t.get("note", ""))),
+                "overrides": sorted(k for k in t if k not in ("description", "note")),
+            }
+            for s, t in scenarios.items()
+            if isinstance(t, dict)
+        ],
+    }
 
 
 def _describe_study(study: Study) -> dict[str, Any]:
@@ -208,6 +296,8 @@ def new_study(name: str, model: str | None = None, from_study: str | Path | None
     if model is not None and from_study is not None:
         raise StudyError("give a model or a study to start from, not both", key="from")
     if from_study is not None:
+        from .priors import load_study
+
         return _from_study(name, load_study(from_study, drafts=True))
     if model is not None:
         return _from_model(name, get_model(model))

@@ -221,6 +221,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an earlier report in DIR")
 
     p = sub.add_parser(
+        "show",
+        help="print a study as it runs (an extending study with its parents merged in)",
+        description="Print a study as TOML, exactly as it runs: a study that extends another is "
+        "shown resolved, which is also the text a saved run keeps.",
+    )
+    p.add_argument("study", help="a study name or path")
+
+    p = sub.add_parser(
+        "describe",
+        help="list what a model or a study needs and computes",
+        description="List a model's or a study's inputs (unit, domain, the structural choice that "
+        "uses each), outputs and formulas.",
+    )
+    p.add_argument("name", help="a model name, a study name or a path to a study file")
+    p.add_argument("--model", action="store_true", help="describe the model of this name, not the study")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of a table")
+
+    p = sub.add_parser(
+        "new",
+        help="write a starting study file with every input present",
+        description="Write a starting study file: every input of a model (--model), or of a study to "
+        'vary (--from), present with source = "TODO", or a formula-study skeleton. A study runs '
+        "only once every input it uses says where its number comes from.",
+    )
+    p.add_argument("name", help="the new study's name")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--model", help="start from this model's inputs")
+    what.add_argument("--from", dest="from_study", metavar="STUDY", help="start from a copy of this study")
+    p.add_argument("--out", metavar="FILE", help="the file to write (default: NAME.toml here)")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    p = sub.add_parser(
         "check",
         help="place every independent published estimate in our distributions",
         description="Run the studies (every shipped one by default) and place each independent "
@@ -710,6 +742,73 @@ def cmd_rerun(args: argparse.Namespace) -> None:
         )
 
 
+def cmd_show(args: argparse.Namespace) -> None:
+    from .authoring import show
+
+    sys.stdout.write(show(args.study).rstrip("\n") + "\n")
+
+
+def cmd_describe(args: argparse.Namespace) -> None:
+    from .authoring import describe
+
+    d = describe(args.name, kind="model" if args.model else None)
+    if args.json:
+        _emit(d)
+        return
+    print(f"{d['kind']} {d['name']}" + (f" (model {d['model']})" if d["model"] != d["name"] else ""))
+    for key in ("title", "description", "source"):
+        if d.get(key):
+            print(f"{key}: {' '.join(str(d[key]).split())}")
+    if d.get("extends"):
+        print("extends: " + " -> ".join(d["extends"]))
+    if d.get("years"):
+        print(f"years: {d['years'][0]} to {d['years'][-1]}")
+    print("\ninputs:")
+    rows = []
+    for i in d["inputs"]:
+        when = "; ".join(f"{w['choice']} = {' or '.join(w['labels'])}" for w in i.get("used_when") or [])
+        rows.append(
+            [
+                i["name"],
+                i.get("written_unit") or i["unit"],
+                i.get("domain") or "",
+                when or "always",
+                i["description"],
+            ]
+        )
+    print(fmt.table(["input", "unit", "domain", "used when", "description"], rows, left=5))
+    for c in d.get("constants") or []:
+        print(f"constant {c['name']} = {fmt.number(c['value'])} {c['unit']}")
+    print("\noutputs:")
+    rows = [[o["name"], o["unit"], " × ".join(o.get("dims") or []), o["description"]] for o in d["outputs"]]
+    print(fmt.table(["output", "unit", "over", "description"], rows, left=4))
+    formulas = [(o["name"], o["formula"]) for o in d["outputs"] if o.get("formula")]
+    if formulas:
+        print("\nformulas:")
+        for x in d.get("derived") or []:
+            print(f"  {x['name']} = {x['formula']}  [{x['unit']}]")
+        for name, formula in formulas:
+            print(f"  {name} = {formula}")
+    if d.get("scenarios"):
+        print("\nscenarios: " + ", ".join(s["name"] for s in d["scenarios"]))
+
+
+def cmd_new(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from .authoring import new_study
+    from .io import atomic_write, check_target
+
+    target = check_target(args.out or f"{args.name}.toml", force=args.force)
+    text = new_study(args.name, model=args.model, from_study=args.from_study)
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(text, encoding="utf-8")
+
+    atomic_write(target, write, force=args.force)
+    print(f'wrote {target}: fill in every source = "TODO", then `chipdemand run {target}`')
+
+
 def cmd_check(args: argparse.Namespace) -> None:
     from .api import check
 
@@ -780,6 +879,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "rerun": cmd_rerun,
     "fit": cmd_fit,
     "check": cmd_check,
+    "show": cmd_show,
+    "describe": cmd_describe,
+    "new": cmd_new,
 }
 
 

@@ -25,6 +25,7 @@ from .distributions import FIELD_UNITS, Catalogued, Distribution, Point, Scaled,
 from .domains import DOMAINS, TOLERANCE, check_distribution, check_domain_name, check_value
 from .errors import Problems, StudyError, did_you_mean
 from .models import Input, Model, get_model
+from .schema import BASE, TODO
 from .shipped import list_studies, priors_dir, resolve
 from .units import conversion_factor
 
@@ -41,8 +42,6 @@ __all__ = [
     "TODO",
 ]
 
-BASE = "base"  # the name of the scenario with no overrides
-TODO = "TODO"  # the source of an input still to be filled in (chipdemand new writes it)
 
 INPUT_KEYS = frozenset({"unit", "source", "point", "corrected", "audit", "note", "stream"})
 FORMULA_INPUT_KEYS = INPUT_KEYS | {"description", "domain", "choices"}
