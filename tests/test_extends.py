@@ -43,7 +43,9 @@ def child(tmp_path):
 def test_a_child_inherits_overrides_adds_and_drops(child):
     parent = cd.load_study("chatgpt_inference")
     assert child.name == "chatgpt_longer" and child.title.startswith("ChatGPT with longer")
-    assert child.model is parent.model and child.source == parent.source and child.headline == "chips"
+    assert (
+        child.model.name == parent.model.name and child.source == parent.source and child.headline == "chips"
+    )
     assert set(child.inputs) == set(parent.inputs)
     assert child.inputs["chars_per_answer"].dist.describe() == "lognormal(ci=[200, 1000])"
     assert child.inputs["chars_per_answer"].source == "test: answers of a few hundred characters"

@@ -4,9 +4,9 @@ The extending file inherits its parent's tables and overrides or adds entries: a
 output, a constant, a derived value or a scenario given in the new file replaces the parent's
 whole table of that name; ``[correlations]`` are merged pair by pair; ``[study]`` keys are
 merged key by key (the new file must give its own ``name``). ``drop = ["heavy_use", ...]``
-removes the parent's scenarios (a plain name), or any entry written ``"outputs.capex"``,
-``"derived.x"``, ``"constants.x"``, ``"inputs.x"``, ``"scenarios.x"`` or
-``"correlations.a.b"``. A parent may itself extend another; a cycle is an error. The result is
+removes the parent's scenarios (a plain name; the references that answer one go with it), or
+any entry written ``"outputs.capex"``, ``"derived.x"``, ``"constants.x"``, ``"inputs.x"``,
+``"scenarios.x"`` or ``"correlations.a.b"``. A parent may itself extend another; a cycle is an error. The result is
 one study document with no ``extends`` left, which is what runs and what a result stores.
 """
 
@@ -164,6 +164,13 @@ def _drop(doc: dict, item: str) -> None:
             key="study.drop",
         )
     del entries[parts[1]]
+    if table == "scenarios":  # the references that answer the dropped scenario go with it
+        outputs = doc.get("outputs")
+        for name, spec in outputs.items() if isinstance(outputs, dict) else ():
+            refs = spec.get("references") if isinstance(spec, dict) else None
+            if isinstance(refs, list):
+                kept = [r for r in refs if not (isinstance(r, dict) and r.get("scenario") == parts[1])]
+                outputs[name] = {**spec, "references": kept}  # a copy: the parent's table is shared
 
 
 # ----------------------------------------------------------------------------- writing

@@ -309,7 +309,9 @@ class _Loader:
                     )
                     self.broken.add(name)
                     continue
-                self._declare(declared, name, raw_inputs[name])
+                # an input the model lacks and the formulas would add: without a unit, a typo is likelier
+                typo = f"model {base_model.name!r} has no input {name!r}" + did_you_mean(name, declared)
+                self._declare(declared, name, raw_inputs[name], unknown=typo)
             for name, d in declared.items():
                 if name not in raw_inputs and name in {i.name for i in base_model.inputs}:
                     problems.add(
@@ -392,8 +394,11 @@ class _Loader:
         )
 
     # ------------------------------------------------------------------------- inputs
-    def _declare(self, declared: dict[str, Input], name: str, raw: Any) -> None:
-        """An input a formula study defines itself: its unit, labels, domain and description."""
+    def _declare(self, declared: dict[str, Input], name: str, raw: Any, unknown: str = "") -> None:
+        """An input a formula study defines itself: its unit, labels, domain and description.
+
+        ``unknown`` (a hybrid's input its model lacks) opens the message of a missing unit.
+        """
         where = f"inputs.{name}"
         try:
             _identifier(name)
@@ -422,7 +427,11 @@ class _Loader:
             if labels is not None:
                 unit = "1"
             elif not isinstance(unit, str) or not unit.strip():
-                raise StudyError("missing 'unit' (an input of a formula study says its own unit)", key="unit")
+                raise StudyError(
+                    (f"{unknown}; " if unknown else "")
+                    + "missing 'unit' (an input of a formula study says its own unit)",
+                    key="unit",
+                )
             else:
                 from .expressions import parse_unit
 
