@@ -40,17 +40,30 @@ def test_describe_a_formula_study_lists_its_formulas():
     d = describe("sora_inference")
     assert d["kind"] == "study" and d["model"] == "sora_inference"
     outputs = {o["name"]: o for o in d["outputs"]}
-    assert (
-        outputs["video_hours_per_day"]["formula"]
-        == "daily_active_users * watch_hours_per_user * generated_share"
+    assert outputs["video_hours_per_day"]["formula"] == (
+        'where(question == "creator_uploads", generated_upload_hours_per_day,\n'
+        "    daily_active_users * watch_hours_per_user * generated_share)"
     )
     assert outputs["chips"]["reported"] == 1.846e7  # Minsheng 2024-02-25: 1846万 A100
     assert [x["name"] for x in d["derived"]] == ["clip_patches", "layers", "forward_flop_per_day"]
-    assert {c["name"] for c in d["constants"]} == {"video_minute", "minutes_per_hour", "seconds_per_day"}
+    assert {c["name"] for c in d["constants"]} == {
+        "video_minute",
+        "minutes_per_hour",
+        "seconds_per_day",
+        "tdp_watts",
+        "hours_per_year",
+    }
     inputs = {i["name"]: i for i in d["inputs"]}
     assert inputs["hidden_size"]["used_when"] == [{"choice": "attention", "labels": ["full_clip"]}]
     assert inputs["watch_hours_per_user"]["written_unit"] == "hour/user/day"
-    assert {s["name"] for s in d["scenarios"]} == {"as_printed", "partly_generated", "distilled"}
+    assert {s["name"] for s in d["scenarios"]} == {
+        "as_printed",
+        "partly_generated",
+        "distilled",
+        "creator_uploads",
+        "generated_720p",
+        "minute_long_clips",
+    }
 
 
 def test_describe_prefers_the_study_of_a_name_that_is_both_unless_told():

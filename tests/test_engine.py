@@ -46,9 +46,9 @@ def test_threads_and_block_boundaries_do_not_change_numbers(chatgpt):
 def test_doubling_users_doubles_gpus_draw_by_draw(study_doc, write_study):
     spec = dict(study_doc["inputs"]["daily_active_users"])
     spec["ci"] = [2 * x for x in spec["ci"]]
-    study_doc["scenarios"] = {"doubled": {"daily_active_users": {"dist": "lognormal", "ci": spec["ci"]}}}
+    study_doc["scenarios"]["doubled"] = {"daily_active_users": {"dist": "lognormal", "ci": spec["ci"]}}
     study = cd.load_study(write_study(study_doc))
-    res = cd.simulate(study, draws=20_000, seed=1)
+    res = cd.simulate(study, draws=20_000, seed=1, scenarios=["base", "doubled"])
     table = cd.compare(res, "base", "doubled").table.set_index("variable")
     for var in ("gpu_hours_per_day", "chips", "queries_per_day"):
         assert table.loc[var, "ratio_low"] == pytest.approx(2, rel=1e-12)
