@@ -89,3 +89,46 @@ def test_prior_sensitivity_from_the_cli(cli):
     doc = json.loads(r.out)
     assert doc["method"] == "prior" and doc["ranking"][0]["index"] >= doc["ranking"][-1]["index"]
     assert {"input", "index", "dist"} <= set(doc["ranking"][0])
+
+
+REFERENCES = """
+[[outputs.chips.references]]
+value = 28936
+unit = "GPU"
+source = "a test estimate of the fleet"
+date = "2023-02-09"
+
+[[outputs.chips.references]]
+value = 1.28e7
+bound = "upper"
+source = "a test bound: every GPU shipped"
+date = "2025-02-13"
+"""
+
+
+def test_the_report_shows_references_observations_and_the_parent(observed_study, tmp_path):
+    observed_study.write_text(observed_study.read_text(encoding="utf-8") + REFERENCES, encoding="utf-8")
+    page = cd.report(observed_study, tmp_path / "rep", draws=20_000).read_text(encoding="utf-8")
+    assert "<h2>Independent estimates</h2>" in page and "a test estimate of the fleet" in page
+    assert "within the bound" in page and "inside" in page
+    assert "<h2>Observations</h2>" in page and "prior and posterior of daily_active_users" in page
+    child = tmp_path / "child.toml"
+    child.write_text(
+        '[study]\nname = "child"\ntitle = "a child"\nextends = "chatgpt_inference"\n'
+        '[scenarios.longer]\nchars_per_answer = { dist = "lognormal", ci = [300, 2000] }\n',
+        encoding="utf-8",
+    )
+    page = cd.report(child, tmp_path / "rep2", draws=5_000).read_text(encoding="utf-8")
+    assert "Compared with the study it extends" in page and "child beside chatgpt_inference" in page
+
+
+def test_run_places_references_and_warns_past_a_bound(cli, observed_study):
+    text = observed_study.read_text(encoding="utf-8") + REFERENCES.replace("value = 1.28e7", "value = 100")
+    observed_study.write_text(text, encoding="utf-8")
+    r = cli("run", observed_study, "--draws", "20000", "--scenario", "base")
+    assert r.code == 0 and "passes a physical bound" in r.err and "thought experiment" in r.err
+    doc = json.loads(cli("run", observed_study, "--draws", "20000", "--scenario", "base", "--json").out)
+    estimate, bound = doc["references"]
+    res = cd.simulate(observed_study, 20_000, scenarios=["base"])
+    assert estimate["percentile"] == pytest.approx(float(np.mean(res["chips"].values <= 28936)))
+    assert bound["bound"] == "upper" and bound["passed"] is True

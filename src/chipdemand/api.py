@@ -26,7 +26,7 @@ from .errors import StudyError
 from .execution import Executor
 from .io import check_target, load_results, save_results
 from .priors import BASE, Study, load_study, study_of_run
-from .references import compare_references
+from .references import place, shares_in_draws
 from .results import Check, Comparison, Fits, Replay, Rerun, Run, Sensitivity
 from .sampling import BLOCK
 from .shipped import list_studies
@@ -282,43 +282,15 @@ def _auto(
 def _references(
     plan: Any, summ: xr.Dataset, res: xr.Dataset | None, *, threads: int | None, executor: Executor | None
 ) -> list[dict[str, Any]]:
-    """Every reference of the study against the run (see :func:`chipdemand.references.compare_references`)."""
-    study = plan.study
-    refs = [r for spec in study.outputs.values() for r in getattr(spec, "references", ())]
-    if not refs:
-        return []
-
-    def stats(ref: Any, scenario: str) -> tuple[float, float, float, str]:
-        da = summ[ref.output].sel(scenario=scenario, **ref.coords)
-        return (*(float(da.sel(stat=k)) for k in ("median", "low", "high")), da.attrs.get("unit", ""))
-
-    def index(ref: Any) -> tuple[int, ...]:
-        dims = study.outputs[ref.output].dims
-        coords = study.model.coords
-        return tuple(list(coords[d]).index(ref.coords[d]) for d in dims)
-
-    scenarios = list(plan.scenarios)
-    wanted = [
-        (ref.scenario or (BASE if BASE in scenarios else scenarios[0]), ref.output, index(ref), ref.point)
-        for ref in refs
-    ]
+    """Every reference of the study placed in the run (see :func:`chipdemand.references.place`)."""
     if res is not None:
-        shares = {
-            q: float(np.mean(np.asarray(res[q[1]].sel(scenario=q[0]).values)[(slice(None), *q[2])] <= q[3]))
-            for q in wanted
-            if q[0] in scenarios
-        }
+        shares = shares_in_draws(res)
     else:
-        kept = [q for q in wanted if q[0] in scenarios]
-        shares = dict(zip(kept, share_below(plan, kept, threads=threads, executor=executor), strict=True))
-    lookup = dict(zip([id(r) for r in refs], wanted, strict=True))
-    return compare_references(
-        refs,
-        study=study.name,
-        scenarios=scenarios,
-        stats=stats,
-        below=lambda ref, scenario, x: shares[lookup[id(ref)]],
-    )
+
+        def shares(queries: list[Any]) -> list[float]:
+            return share_below(plan, queries, threads=threads, executor=executor)
+
+    return place(plan.study, summ, list(plan.scenarios), shares)
 
 
 # ----------------------------------------------------------------------------- sources
