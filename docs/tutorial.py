@@ -107,6 +107,10 @@ comparison = cd.compare(study, "base", "heavy_use", draws=DRAWS, seed=SEED)
 print(comparison.table[["variable", "ratio_median", "ratio_low", "ratio_high", "p_b_greater"]])
 heavy_use_ratio = float(comparison.table.set_index("variable").loc["chips", "ratio_median"])
 
+# the same seed and draws give the same numbers: comparing the run's own draws agrees exactly
+same = cd.compare(run, "base", "heavy_use")
+print("identical to comparing run:", same.table["ratio_median"].equals(comparison.table["ratio_median"]))
+
 # %% [markdown]
 # ## 4. Find the drivers
 #

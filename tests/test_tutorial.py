@@ -60,6 +60,7 @@ def test_heavy_use_scales_the_fleet_by_the_questions_asked(tutorial):
     # lognormal 90% intervals [4, 20] and [10, 40] at the same quantile: the ratio's median is
     # the ratio of the medians, sqrt(10 × 40) / sqrt(4 × 20) = 2.236
     assert tutorial["heavy_use_ratio"] == pytest.approx(math.sqrt(400 / 80), rel=0.02)
+    assert tutorial["same"].table.equals(tutorial["comparison"].table)  # a run, or its study again
 
 
 def test_the_top_driver_is_the_largest_rank_correlation(tutorial):
