@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import warnings
@@ -276,9 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit a distribution to an expert's 5th, 50th and 95th percentiles",
         description="Fit distribution families to three percentiles and print the best as a study-file spec.",
     )
-    p.add_argument("--p5", type=float, required=True, help="the 5th percentile")
-    p.add_argument("--p50", type=float, required=True, help="the median")
-    p.add_argument("--p95", type=float, required=True, help="the 95th percentile")
+    p.add_argument("--p5", type=float, required=True, help="the expert's 5th percentile")
+    p.add_argument("--p50", type=float, required=True, help="the expert's median (50th percentile)")
+    p.add_argument("--p95", type=float, required=True, help="the expert's 95th percentile")
     p.add_argument(
         "--family",
         default="auto",
@@ -323,15 +324,23 @@ def _finish(result: Any, args: argparse.Namespace, show: Callable[[Any], None]) 
         show(result)
 
 
+def _terminal() -> bool:
+    return sys.stderr.isatty()
+
+
 class _Progress:
     """Progress bars on stderr (tqdm): shown only when a stage lasts more than two seconds and
-    stderr is a terminal, cleared when done."""
+    stderr is a terminal (never in a pipe or a log, so an error stays the one line), cleared when
+    done."""
 
-    def __init__(self, delay: float = 2.0) -> None:
+    def __init__(self, delay: float = 2.0, enabled: bool | None = None) -> None:
         self.bars: dict[str, Any] = {}
         self.delay = delay
+        self.enabled = _terminal() if enabled is None else enabled
 
     def __call__(self, done: int, total: int, stage: str) -> None:
+        if not self.enabled:
+            return
         bar = self.bars.get(stage)
         if bar is None:
             from tqdm import tqdm
@@ -354,14 +363,26 @@ class _Progress:
 
 @contextmanager
 def _slow(what: str, after: float = 2.0) -> Iterator[None]:
-    """Say on stderr what is happening when it takes more than ``after`` seconds."""
-    timer = threading.Timer(after, lambda: print(f"{what} ...", file=sys.stderr, flush=True))
+    """Say on a terminal's stderr what is happening when it takes more than ``after`` seconds
+    (a line erased when done; nothing in a pipe or a log)."""
+    if not _terminal():
+        yield
+        return
+    shown = threading.Event()
+
+    def say() -> None:
+        shown.set()
+        print(f"{what} ...", end="", file=sys.stderr, flush=True)
+
+    timer = threading.Timer(after, say)
     timer.daemon = True
     timer.start()
     try:
         yield
     finally:
         timer.cancel()
+        if shown.is_set():
+            print("\r\x1b[K", end="", file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------------------- commands
@@ -974,12 +995,54 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
 }
 
 
+#: seconds a command may take to wind down after Ctrl-C before it is ended at once
+GRACE = 5.0
+_said = threading.Event()  # the one "error: interrupted" line is out
+
+
+def _say_interrupted() -> None:
+    if not _said.is_set():
+        _said.set()
+        print("error: interrupted", file=sys.stderr, flush=True)
+
+
+def _give_up() -> None:
+    """Ctrl-C was pressed GRACE seconds ago and the process is still winding down (a worker
+    stuck in C code, a lock taken mid-interrupt): remove the temporary files being written and
+    end now. The user's files are whole either way (a file is renamed into place or not at all)."""
+    from .io import remove_temporaries
+
+    remove_temporaries()
+    _say_interrupted()
+    os._exit(130)
+
+
+def _interrupt_once() -> None:
+    """Ctrl-C raises KeyboardInterrupt once (the command unwinds: workers finish their block,
+    temporary files are removed, one line is printed); later ones are ignored, and if winding
+    down takes more than GRACE seconds the process ends anyway, with the same one line and 130."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        timer = threading.Timer(GRACE, _give_up)
+        timer.daemon = True
+        timer.start()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``chipdemand`` command; returns the exit status.
 
     Warnings raised while a command runs are held back: printed as ``warning:`` lines when it
     succeeds, dropped when it fails (the one ``error:`` line says what went wrong).
     """
+    _interrupt_once()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -989,7 +1052,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
-            print("error: interrupted", file=sys.stderr)
+            _say_interrupted()
             return 130
         except MemoryError:
             print("error: out of memory: give fewer --draws (or none of --save)", file=sys.stderr)
