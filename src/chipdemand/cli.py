@@ -156,8 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--scenario",
         action="append",
-        help="twice: scenarios A then B of one study; once with two studies: the scenario of each "
-        "(default base)",
+        help="twice: scenarios A then B of one study; with two studies, once (the scenario of both) "
+        "or twice (A's then B's; default base)",
     )
     _common_run(p, auto=False)
     _ci_flag(p, "mass of the ratio intervals (default 0.9)")
@@ -640,14 +640,14 @@ def cmd_compare(args: argparse.Namespace) -> None:
             threads=args.threads,
         )
     else:
-        if len(scenarios) > 1:
+        if len(scenarios) > 2:
             raise StudyError(
-                "with two studies give at most one --scenario (the scenario of each)", key="--scenario"
+                "with two studies give one --scenario (of both) or two (A's then B's)", key="--scenario"
             )
         result = compare(
             args.study,
             args.other,
-            scenario=scenarios[0] if scenarios else None,
+            scenario=scenarios or None,
             draws=args.draws,
             seed=seed,
             method=args.method,
