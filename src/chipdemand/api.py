@@ -370,7 +370,13 @@ def compare(
             label = study.name
         frame = compare_scenarios(res, a, b, ci=ci)
         return Comparison(
-            frame, a=a, b=b, study=label, draws=res.sizes["draw"], seed=int(res.attrs.get("seed", seed))
+            frame,
+            a=a,
+            b=b,
+            study=label,
+            draws=res.sizes["draw"],
+            seed=int(res.attrs.get("seed", seed)),
+            ci=ci,
         )
     if second is None:
         raise StudyError("give two studies, or a study and two scenarios", key="compare")
@@ -410,6 +416,7 @@ def compare(
         seed=int(ra.attrs.get("seed", seed)),
         paired=paired,
         kind="studies",
+        ci=ci,
     )
 
 
@@ -504,6 +511,7 @@ def sensitivity(
         scenario=frame.attrs["scenario"],
         unit=frame.attrs["unit"],
         extra=extra,
+        ci=ci,
     )
 
 
@@ -634,7 +642,7 @@ def check(
     rows: list[dict[str, Any]] = []
     for study in studies:
         rows += run(study, draws, seed, ci=ci, threads=threads, keep=False).references
-    return Check(rows=rows)
+    return Check(rows=rows, ci=ci)
 
 
 # ----------------------------------------------------------------------------- observations
