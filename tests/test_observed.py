@@ -128,7 +128,8 @@ def test_run_places_references_and_warns_past_a_bound(cli, observed_study):
     r = cli("run", observed_study, "--draws", "20000", "--scenario", "base")
     assert r.code == 0 and "passes a physical bound" in r.err and "thought experiment" in r.err
     doc = json.loads(cli("run", observed_study, "--draws", "20000", "--scenario", "base", "--json").out)
-    estimate, bound = doc["references"]
+    # the two test references, beside the study's own
+    estimate, bound = [r for r in doc["references"] if r["source"].startswith("a test")]
     res = cd.simulate(observed_study, 20_000, scenarios=["base"])
     assert estimate["percentile"] == pytest.approx(float(np.mean(res["chips"].values <= 28936)))
     assert bound["bound"] == "upper" and bound["passed"] is True

@@ -6,8 +6,9 @@ whole table of that name; ``[correlations]`` are merged pair by pair; ``[study]`
 merged key by key (the new file must give its own ``name``). ``drop = ["heavy_use", ...]``
 removes the parent's scenarios (a plain name; the references that answer one go with it), or
 any entry written ``"outputs.capex"``, ``"derived.x"``, ``"constants.x"``, ``"inputs.x"``,
-``"scenarios.x"`` or ``"correlations.a.b"``. A parent may itself extend another; a cycle is an error. The result is
-one study document with no ``extends`` left, which is what runs and what a result stores.
+``"scenarios.x"`` or ``"correlations.a.b"``. A parent may itself extend another; a cycle is
+an error. The result is one study document with no ``extends`` left, which is what runs and
+what a result stores.
 """
 
 from __future__ import annotations
