@@ -17,6 +17,8 @@ is the one list of the package's random streams; a new use of randomness adds it
                                               the block (:func:`scrambled_net`)
 ``stream(seed, "", block, METHODS[method])``  Iman–Conover: the permutation of van der Waerden scores
                                               of the block (:func:`iman_conover`)
+``stream(seed, "stats", "mcse_hdi")``         the smoothed bootstrap of HDI bounds' error
+                                              (:func:`chipdemand.stats.mcse_hdi`, seed 0 by default)
 ``stream(seed, "sensitivity", "pilot")``      sensitivity: the pilot sample that picks the log scale
 ``stream(seed, "sensitivity", "sobol", r)``   sensitivity: the ``r``-th independent replicate of the
                                               Sobol'-index design (:func:`chipdemand.sobol.sobol_indices`)
