@@ -13,6 +13,7 @@ from chipdemand.stats import (
     exact_mean,
     exact_quantiles,
     hdi_bounds,
+    hdi_intervals,
     mcse_hdi,
     mcse_probabilities,
 )
@@ -193,3 +194,77 @@ def test_mcse_hdi_is_a_fixed_function_of_the_draws():
     np.testing.assert_array_equal(a, b)
     assert a.shape == (2, 2) and np.all(a > 0)
     assert not np.array_equal(a, mcse_hdi(x, 0.8, seed=1))
+
+
+# ----------------------------------------------------------------------------- multimodal HDI
+def _exact_region(pdf, lo, hi, ci, log=False, points=400_001):
+    """The exact highest-density region {f >= t} of mass ci of a known density, on a fine grid."""
+    u = np.linspace(np.log(lo), np.log(hi), points) if log else np.linspace(lo, hi, points)
+    x = np.exp(u) if log else u
+    f = pdf(x)
+    weight = f * np.gradient(x)  # probability of each grid point
+    order = np.argsort(f)[::-1]
+    t = f[order[np.searchsorted(np.cumsum(weight[order]), ci)]]
+    inside = np.concatenate([[0], (f >= t).astype(int), [0]])
+    change = np.flatnonzero(np.diff(inside))
+    return np.column_stack([x[change[0::2]], x[change[1::2] - 1]])
+
+
+def _mixture(rng, weights, components, n):
+    which = rng.choice(len(weights), size=n, p=weights)
+    return np.concatenate(
+        [c.rvs(size=np.sum(which == i), random_state=rng) for i, c in enumerate(components)]
+    )
+
+
+@pytest.mark.parametrize(
+    ("weights", "components", "lo", "hi", "log", "rtol", "atol"),
+    [
+        ([0.5, 0.5], [stats.norm(0, 1), stats.norm(6, 1)], -8, 14, False, 0, 0.1),
+        ([0.8, 0.2], [stats.norm(0, 1), stats.norm(4, 1)], -8, 12, False, 0, 0.1),  # a shallow valley
+        # two structural alternatives a hundredfold apart, as a choice input makes them
+        ([0.7, 0.3], [stats.lognorm(0.3), stats.lognorm(0.5, scale=100)], 1e-3, 1e4, True, 0.05, 0),
+    ],
+    ids=["separate", "shallow-valley", "lognormal-hundredfold"],
+)
+def test_hdi_of_a_bimodal_output_is_the_union_of_two_intervals(weights, components, lo, hi, log, rtol, atol):
+    def pdf(x):
+        return sum(w * c.pdf(x) for w, c in zip(weights, components, strict=True))
+
+    exact = _exact_region(pdf, lo, hi, CI, log)
+    assert exact.shape == (2, 2)
+    x = _mixture(np.random.default_rng(4), weights, components, 65536)
+    found = hdi_intervals(x, CI)
+    assert np.all(np.isnan(found[2:]))
+    np.testing.assert_allclose(found[:2], exact, rtol=rtol, atol=atol)
+
+
+UNIMODAL = {
+    "lognormal(0,1)": stats.lognorm(1.0),
+    "lognormal(0,2)": stats.lognorm(2.0),
+    "gamma(2)": stats.gamma(2.0),
+    "exponential": stats.expon(),
+    "beta(0.5,3)": stats.beta(0.5, 3),
+    "normal": stats.norm(),
+    "uniform": stats.uniform(),
+}
+
+
+@pytest.mark.parametrize("name", list(UNIMODAL))
+def test_a_unimodal_output_gets_one_interval_its_hdi(name):
+    x = UNIMODAL[name].ppf(np.random.default_rng(8).random((10, DRAWS)))
+    found = hdi_intervals(x, CI, max_modes=4)
+    assert found.shape == (10, 4, 2)
+    np.testing.assert_array_equal(found[:, 0], hdi_bounds(x, CI))
+    assert np.all(np.isnan(found[:, 1:]))
+
+
+def test_modes_that_overlap_or_few_values_get_one_interval():
+    rng = np.random.default_rng(9)
+    close = _mixture(rng, [0.5, 0.5], [stats.norm(0, 1), stats.norm(3, 1)], 65536)  # no valley at 90%
+    doubled = _mixture(rng, [0.5, 0.5], [stats.lognorm(0.3), stats.lognorm(0.3, scale=2)], 65536)
+    servers = np.ceil(rng.lognormal(size=5000))  # a few whole numbers
+    for x in (close, doubled, servers, np.full(500, 3.0)):
+        found = hdi_intervals(x, CI)
+        np.testing.assert_array_equal(found[0], hdi_bounds(x, CI))
+        assert np.all(np.isnan(found[1:]))

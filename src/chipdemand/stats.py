@@ -33,6 +33,7 @@ __all__ = [
     "mcse_probabilities",
     "hdi_bounds",
     "mcse_hdi",
+    "hdi_intervals",
     "StreamingQuantiles",
 ]
 
@@ -324,6 +325,98 @@ def _cumulated(rng: np.random.Generator, rows: int, length: int) -> np.ndarray:
     steps = rng.standard_exponential(size=(rows, length))
     steps[:, 0] = 0.0
     return np.cumsum(steps, axis=1)
+
+
+def hdi_intervals(x: ArrayLike, ci: float, *, max_modes: int = 8) -> NDArray[np.float64]:
+    """The highest-density region of the last axis: one interval, or several for several modes.
+
+    The region ``{x: f(x) >= t}`` holding ``ci`` of the probability is found on a kernel density
+    estimate (``arviz_stats``' ``kde``, ISJ bandwidth, 2048 grid points) of ``log x`` when every
+    draw is positive, of ``x`` otherwise; the density of ``x`` is ``f(log x) / x``. Two runs of
+    grid points above ``t`` are kept apart only when the draws between them are significantly
+    fewer (3 Poisson standard deviations) than the threshold density implies, and a run holding
+    fewer than 0.5% of the draws (and fewer than 20) is dropped: the kernel estimate's wiggles
+    near ``t`` and its edges are not modes. When one interval remains, it is the exact
+    :func:`hdi_bounds`; when several do, their bounds are those of the grid (a step is 1/2047 of
+    the draws' range, in log space for positive draws).
+
+    ``arviz_stats.base.array_stats.hdi(..., method="multimodal")`` is not used: on a lognormal
+    of sigma 2 (90%: [0.015, 14.07]) it gives [4.97, 14.9], its linear grid being too coarse
+    for the tail, and on a lognormal of sigma 1 it adds degenerate intervals such as
+    [3.806, 3.806] in one seed out of two (65,536 draws). Checked here (tests/test_stats.py) on
+    normal and lognormal mixtures against the exact region, and on ten unimodal families (no
+    second interval in 20 seeds at 4,096 and 65,536 draws).
+
+    Parameters
+    ----------
+    x : array_like
+        Draws on the last axis, any leading shape; finite.
+    ci : float
+        Probability mass of the region, in (0, 1).
+    max_modes : int
+        Room for intervals in the result; beyond it the intervals holding the most draws are
+        kept.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(..., max_modes, 2)``: the intervals' lower and upper bounds in increasing
+        order, NaN after the last. ``np.sum(~np.isnan(r[..., 0]), axis=-1) > 1`` flags a
+        multimodal output.
+    """
+    x = np.asarray(x, dtype=float)
+    out = np.full((*x.shape[:-1], max_modes, 2), np.nan)
+    for index in np.ndindex(*x.shape[:-1]):
+        xs = np.sort(x[index])
+        i, k = _hdi_rank(xs, ci)
+        found = _density_region(xs, ci)
+        if len(found) < 2:
+            out[index][0] = xs[i], xs[i + k]
+            continue
+        found = found[np.argsort(found[:, 2])[::-1][:max_modes]]  # the most draws first
+        found = found[np.argsort(found[:, 0])]
+        out[index][: len(found)] = found[:, :2]
+    return out
+
+
+def _density_region(xs: np.ndarray, ci: float, grid_len: int = 2048) -> np.ndarray:
+    """Rows ``(lower, upper, draws)`` of the region's intervals, from sorted draws ``xs``."""
+    from arviz_stats.base import array_stats
+
+    n = xs.size
+    if n < 100 or np.unique(xs[:: max(1, n // 1000)]).size < 20:  # too few, or a few values
+        return np.empty((0, 3))
+    log = xs[0] > 0
+    y = np.log(xs) if log else xs
+    grid, f_y, _ = array_stats.kde(y, grid_len=grid_len, bw="isj", bound_correction=not log)
+    step = grid[1] - grid[0]
+    f_x = f_y / np.exp(grid) if log else f_y
+    mass = f_y / f_y.sum()
+    order = np.argsort(f_x)[::-1]
+    threshold = f_x[order[min(np.searchsorted(np.cumsum(mass[order]), ci), grid_len - 1)]]
+    inside = np.concatenate([[0], (f_x >= threshold).astype(np.int8), [0]])
+    change = np.flatnonzero(np.diff(inside))
+    runs = [[a, b] for a, b in zip(change[0::2], change[1::2], strict=True)]  # cells a .. b-1
+
+    def edge(cell):  # left edge of a grid cell, in the draws' unit
+        value = grid[0] + (cell - 0.5) * step
+        return math.exp(value) if log else value
+
+    def draws(a, b):
+        return np.searchsorted(xs, edge(b)) - np.searchsorted(xs, edge(a))
+
+    merged = [runs[0]]
+    for a, b in runs[1:]:
+        low, high = edge(merged[-1][1]), edge(a)
+        expected = n * threshold * (high - low)
+        observed = np.searchsorted(xs, high) - np.searchsorted(xs, low)
+        if observed > expected - 3 * math.sqrt(expected):  # no significant valley: one interval
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    rows = np.array([[edge(a), edge(b), draws(a, b)] for a, b in merged])
+    kept = rows[rows[:, 2] >= max(20, 0.005 * n)]
+    return kept if len(kept) else rows
 
 
 # ----------------------------------------------------------------------------- streaming
