@@ -131,7 +131,7 @@ def test_sobol_columns_are_scipys_direction_numbers():
         sobol_columns(-1)
 
 
-@pytest.mark.parametrize("dim", [0, 1, 5, 39, 1000])
+@pytest.mark.parametrize("dim", [0, 1, 5, 39, 130])
 def test_every_power_of_two_prefix_of_a_scrambled_net_is_balanced(dim):
     u = scrambled_net(sobol_columns(dim), stream(1, "x"), 16)
     for k in range(17):
