@@ -43,7 +43,7 @@ def measure(dist, seeds: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     per_series = (time.perf_counter() - start) / seeds
     bounds = hdi_bounds(x, CI)
     old = np.empty_like(new)
-    for r in range(seeds):  # analysis._hdi before issue 10
+    for r in range(seeds):  # summaries._hdi before issue 10
         p = np.array([np.mean(x[r] <= b) for b in bounds[r]])
         below, above = mcse_probabilities(p, n)
         q = exact_quantiles(x[r], np.concatenate([below, above]))

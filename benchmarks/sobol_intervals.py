@@ -6,7 +6,7 @@ Run on demand (numbers go to benchmarks/README.md):
     python benchmarks/sobol_intervals.py --seeds 50 --n 4096
 
 For each seed, the 90% intervals of the six indices (first-order and total, three inputs) from
-``sensitivity.sobol_of_function`` (a percentile bootstrap over the rows of one scrambled design,
+``drivers.sobol_of_function`` (a percentile bootstrap over the rows of one scrambled design,
 before issue 10) and from ``sobol.sobol_indices`` (8 independent scrambles of n/8 rows each, a
 t interval), both with n base samples. Coverage is the share of seeds whose interval holds the
 closed-form index (Ishigami & Homma 1990; Saltelli et al. 2008, The Primer, §4.6); its standard
@@ -21,7 +21,7 @@ import time
 import numpy as np
 from scipy import stats
 
-from chipdemand.sensitivity import sobol_of_function
+from chipdemand.drivers import sobol_of_function
 from chipdemand.sobol import sobol_indices
 
 A, B = 7.0, 0.1

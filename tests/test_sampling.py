@@ -222,7 +222,7 @@ def test_sobol_draws_refuses_what_is_not_a_positive_whole_number(bad):
 
 
 def _old_auto_rule(n, grow, max_draws):
-    """analysis.auto_draws' step before issue 10."""
+    """The --draws auto step of api.py before issue 10."""
     return int(min(max_draws, -(-int(n * grow) // BLOCK) * BLOCK if n * grow > BLOCK else n * grow))
 
 

@@ -25,7 +25,7 @@ is the one list of the package's random streams; a new use of randomness adds it
 ============================================  ============================================================
 
 ``block_generator(seed, name, block, method)`` is ``stream(seed, name, block, METHODS[method])``.
-:mod:`chipdemand.sensitivity` is to draw from the last two lines (it still seeds its own
+:mod:`chipdemand.drivers` (sensitivity) is to draw from the last two lines (it still seeds its own
 generators as ``default_rng(seed)`` and ``default_rng([seed, 1])``).
 
 Sobol (``method="sobol"``): stream ``name`` is dimension ``sobol_dimensions(...)[name]`` of the
