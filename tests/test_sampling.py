@@ -95,7 +95,7 @@ def _draws(study, method, scenarios):
 @pytest.mark.parametrize("method", ["mc", "lhs", "sobol"])
 def test_a_scenario_that_randomizes_a_point_input_changes_no_other_draws(study_doc, write_study, method):
     # gpus_per_server is a point (8) in the base case; the new scenario draws it
-    study_doc["scenarios"]["denser_servers"] = {"gpus_per_server": {"dist": "uniform", "low": 8, "high": 16}}
+    study_doc["scenarios"]["denser_servers"] = {"gpus_per_server": {"dist": "choice", "values": [8, 16]}}
     study = cd.load_study(write_study(study_doc))
     alone = _draws(study, method, ["base"])
     joined = _draws(study, method, ["base", "denser_servers", "heavy_use"])
@@ -106,7 +106,7 @@ def test_a_scenario_that_randomizes_a_point_input_changes_no_other_draws(study_d
 @pytest.mark.parametrize("method", ["mc", "lhs", "sobol"])
 def test_randomizing_an_input_changes_no_other_inputs_draws(study_doc, write_study, method):
     before = cd.load_study(write_study(study_doc, "before.toml"))
-    study_doc["inputs"]["gpus_per_server"].update(dist="uniform", low=8, high=16)
+    study_doc["inputs"]["gpus_per_server"].update(dist="choice", values=[8, 16])  # a count
     del study_doc["inputs"]["gpus_per_server"]["value"]
     after = cd.load_study(write_study(study_doc, "after.toml"))
     a, b = _draws(before, method, ["base"]), _draws(after, method, ["base"])
