@@ -29,8 +29,8 @@ def test_a_formula_study_equals_the_python_model_it_restates_draw_for_draw(study
     python = cd.load_study(DATA / twin)
     # the twin runs the Python model (with the shipped study's power formulas over it, a hybrid)
     assert formulas.model is not MODELS.get(study) and python.model.name.removesuffix("+formulas") in MODELS
-    # the shipped study may add inputs, outputs and scenarios (references' questions): the twin's
-    # scenarios draw the same streams (a Sobol design spans the streams of every scenario run)
+    # the shipped study may add outputs and scenarios (the references' questions) that the twin,
+    # which carries its inputs, cannot ask: compare the twin's scenarios and variables
     scenarios = list(python.scenario_names)
     a = cd.simulate(formulas, draws=70_000, seed=11, method=method, scenarios=scenarios)  # two blocks
     b = cd.simulate(python, draws=70_000, seed=11, method=method)
