@@ -211,9 +211,14 @@ def check_distribution(dist, domain: str, *, what: str) -> None:
     if p > TOLERANCE:
         d = DOMAINS[domain]
         shown = f"{p:.2g}" if p >= 1e-3 else f"{p:.1e}"
+        suggestion = d.suggestion
+        if "quantiles" in (getattr(dist, "spec", None) or {}):  # fitted to quantiles: no truncation
+            suggestion = (
+                'name a family that stays inside it (family = "lognormal" or "gamma", "beta" for a share)'
+            )
         raise StudyError(
             f"{dist.describe()} puts probability {shown} outside the domain of {what}, {domain!r} "
-            f"({d.text}); {d.suggestion}"
+            f"({d.text}); {suggestion}"
         )
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from . import validate
 from .distributions import FIELD_UNITS, Catalogued, Distribution, Point, Scaled, parse_distribution
 from .domains import DOMAINS, TOLERANCE, check_distribution, check_domain_name, check_value
-from .errors import Problems, StudyError, did_you_mean
+from .errors import Problems, StudyError, did_you_mean, located_warnings
 from .models import Input, Model, get_model
 from .schema import BASE, TODO
 from .shipped import list_studies, priors_dir, resolve
@@ -461,7 +461,10 @@ class _Loader:
             raw["value"] = raw["point"]
         extra = FORMULA_INPUT_KEYS if base is None and name in self.own_inputs else INPUT_KEYS
         try:
-            dist = parse_distribution(raw, extra_keys=extra)
+            # a quantity never negative is fitted to quantiles by a family that stays positive
+            positive = DOMAINS[declared.effective_domain].low >= 0
+            with located_warnings(self.path, where):  # a fit to quantiles that misses them
+                dist = parse_distribution(raw, extra_keys=extra, positive=positive)
         except StudyError as err:
             raise err.located(key_prefix=where) from None
         if isinstance(dist, Catalogued):  # the catalogue knows its units and sources

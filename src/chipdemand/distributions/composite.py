@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..errors import StudyError
+from ..errors import StudyError, located_warnings
 from .base import Distribution, _require, family
 
 __all__ = ["Mixture", "Truncated", "Scaled"]
@@ -39,7 +39,8 @@ class Mixture(Distribution):
             try:
                 from . import parse_distribution
 
-                dist = parse_distribution(comp)
+                with located_warnings(key_prefix=f"components[{i}]"):
+                    dist = parse_distribution(comp)
             except StudyError as err:
                 raise err.located(key_prefix=f"components[{i}]") from None
             if not dist.continuous:
