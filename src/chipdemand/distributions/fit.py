@@ -543,8 +543,8 @@ def from_quantiles(
         warnings.warn(
             StudyWarning(
                 f"{lead} within {TOLERANCE:.0%}: the closest, {best.toml()}, is "
-                f"{best.max_rel_error:.1%} off; it gives {_pairs_text(p, best.quantiles)} for {_pairs_text(p, q)}. It is used as it is; "
-                "name another family, or check the quantiles",
+                f"{best.max_rel_error:.1%} off; it gives {_pairs_text(p, best.quantiles)} for "
+                f"{_pairs_text(p, q)}. It is used as it is; name another family, or check the quantiles",
                 key="quantiles",
             ),
             stacklevel=2,
