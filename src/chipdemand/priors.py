@@ -52,7 +52,9 @@ CONSTANT_KEYS = frozenset({"value", "unit", "source", "chip", "field", "descript
 STUDY_KEYS = frozenset(
     {"name", "title", "model", "source", "description", "headline", "years", "extends", "drop"}
 )
-TOP_KEYS = frozenset({"study", "inputs", "outputs", "scenarios", "correlations", "constants", "derived"})
+TOP_KEYS = frozenset(
+    {"study", "inputs", "outputs", "scenarios", "correlations", "constants", "derived", "observations"}
+)
 #: domains that compare a plain number (a share of 1, at least 1, a whole number)
 _PLAIN_DOMAINS = ("share", "at_least_one", "count")
 
@@ -118,6 +120,7 @@ class Study:
     derived: dict[str, Any] = field(default_factory=dict)
     document: dict = field(default_factory=dict)
     parents: tuple[str, ...] = ()
+    observations: dict[str, Any] = field(default_factory=dict)  # name -> conditioning.Observation
 
     @property
     def sha256(self) -> str:
@@ -350,12 +353,34 @@ class _Loader:
             outputs = self._outputs(raw_outputs, model, {f.name: f for f in formulas}, [BASE, *scenarios])
         else:
             outputs = {}
+        for scen, specs in [("", inputs), *((f"scenarios.{k}.", v) for k, v in scenarios.items())]:
+            for name, spec in specs.items():
+                if spec.stream != name and spec.stream not in declared:
+                    problems.add(
+                        StudyError(
+                            f"{spec.stream!r} is not an input of the study; `stream` names the input "
+                            "whose random draws this one shares" + did_you_mean(spec.stream, declared),
+                            key=f"{scen or 'inputs.'}{name}.stream",
+                        )
+                    )
         correlations = {}
         with problems.at():
             correlations = _correlations(
                 _table(doc, "correlations"), inputs, scenarios, self.broken | (set(declared) - set(inputs))
             )
         self._check_sources(declared, inputs, scenarios, used_when, model)
+        observations: dict[str, Any] = {}
+        if "observations" in doc:
+            from .observations import parse_observations
+
+            units = {
+                **{n: spec.unit for n, spec in inputs.items()},
+                **{n: o.unit for n, o in outputs.items()},
+            }
+            with problems.at():
+                observations = parse_observations(
+                    _table(doc, "observations"), units, scenarios=[BASE, *scenarios]
+                )
 
         headline = ""
         if model is not None and model.outputs:
@@ -389,6 +414,7 @@ class _Loader:
             derived={f.name: f for f in formulas if f.table == "derived"},
             document=self.doc,
             parents=self.parents,
+            observations=observations,
         )
 
     # ------------------------------------------------------------------------- inputs
