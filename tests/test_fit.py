@@ -208,3 +208,31 @@ def test_any_quantiles_fit_or_raise_a_study_error(probs, values, ordered, family
         assert math.isfinite(fit.max_rel_error)
         got = parse_distribution(fit.spec).ppf(np.array(probs))
         np.testing.assert_allclose(got, fit.quantiles, rtol=1e-12)
+
+
+magnitude = st.builds(
+    lambda sign, exponent, mantissa: sign * mantissa * 10.0**exponent,
+    st.sampled_from([-1.0, 1.0, 1.0]),
+    st.integers(-99, 99),
+    st.floats(min_value=1.0, max_value=9.99),
+)
+
+
+@given(
+    grid=st.lists(st.integers(1, 999), min_size=2, max_size=6, unique=True),
+    values=st.lists(magnitude, min_size=6, max_size=6, unique=True),
+    family=st.sampled_from(["auto", *sorted(FITTABLE)]),
+)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_valid_quantile_sets_of_any_spread_fit_or_raise_a_study_error(grid, values, family):
+    # probabilities and values that pass every check, spread from 1e-99 to 1e100 and of both signs
+    probs = sorted(g / 1000 for g in grid)
+    values = sorted(values)[: len(probs)]
+    pairs = [[p, v] for p, v in zip(probs, values, strict=True)]
+    try:
+        fits = fit_quantiles(pairs, family=family)
+    except StudyError as err:  # only a family that cannot hold them, or that the pairs cannot fix
+        assert family != "auto" and err.key == "family", err
+        return
+    for fit in fits:
+        assert all(math.isfinite(x) for x in fit.quantiles) and math.isfinite(fit.max_rel_error)
