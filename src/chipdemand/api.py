@@ -28,7 +28,7 @@ from .io import check_target, load_results, save_results
 from .priors import BASE, Study, load_study, study_of_run
 from .references import place, shares_in_draws
 from .results import Check, Comparison, Fits, Replay, Rerun, Run, Sensitivity
-from .sampling import BLOCK
+from .sampling import next_draws
 from .shipped import list_studies
 from .streaming import share_below, summary_of_plan
 from .summaries import compare as compare_scenarios
@@ -151,6 +151,7 @@ def run(
     """
     study = load_study(study)
     draws = validate.draws(draws, auto=True)
+    asked = draws if isinstance(draws, int) else None
     seed = validate.seed(seed)
     method = validate.method(method)
     ci = validate.ci(ci)
@@ -181,6 +182,7 @@ def run(
         n = res.sizes["draw"]
     else:
         plan = make_plan(study, draws, seed, method, names)
+        draws = plan.draws  # a Sobol run rounds up to whole powers of two per block
         in_memory = keep is True or 2 * plan.nbytes() <= budget
         converged, n = True, draws
         if in_memory:
@@ -233,6 +235,7 @@ def run(
         interval=interval,
         converged=converged,
         saved=saved,
+        asked=asked,
         references=references,
         conditioned=conditioned,
     )
@@ -254,8 +257,9 @@ def _auto(
     """Draw until every reported quantile's MCSE is under ``rel_tol`` of its value.
 
     Starts at 16,384 draws and grows the run (to the size the MCSE ∝ 1/√n rule predicts, at
-    least doubling, in whole blocks above one block) until the worst relative MCSE of low,
-    median and high of every output is below ``rel_tol``, or ``max_draws`` are reached.
+    least doubling, in whole blocks above one block, through valid Sobol sizes under Sobol:
+    :func:`chipdemand.sampling.next_draws`) until the worst relative MCSE of low, median and
+    high of every output is below ``rel_tol``, or ``max_draws`` are reached.
     """
     n = AUTO_START
     while True:
@@ -275,8 +279,7 @@ def _auto(
             return res, summ, True
         if n >= max_draws:
             return res, summ, False
-        grow = max(2.0, 1.1 * (worst / rel_tol) ** 2)
-        n = int(min(max_draws, -(-int(n * grow) // BLOCK) * BLOCK if n * grow > BLOCK else n * grow))
+        n = next_draws(n, n * 1.1 * (worst / rel_tol) ** 2, method, max_draws)
 
 
 def _references(

@@ -69,6 +69,14 @@ def run(result: Run) -> str:
     lines.append(
         "mcse: the largest Monte Carlo standard error of low, median and high, relative to its value"
     )
+    if "hdi_regions" in result.table.columns:
+        for r in result.table.to_dict(orient="records"):
+            if r.get("hdi_regions"):
+                union = " ∪ ".join(fmt.interval(lo, hi, r["unit"]) for lo, hi in r["hdi_regions"])
+                lines.append(
+                    f"{r['scenario']} {_name(r)} has several modes: its {result.ci:.0%} highest-density "
+                    f"region is {union} (the interval above is the shortest single one)"
+                )
     if result.references:
         lines += ["", "Independent estimates of the same quantities, placed in our distribution:", ""]
         lines.append(references(result.references, study=False))
@@ -79,6 +87,11 @@ def run_warnings(result: Run) -> list[str]:
     """What a reader of a run must not miss: draws="auto" stopping short, a median past a
     physical bound (a thought experiment)."""
     lines = []
+    if result.asked is not None and result.asked != result.draws:
+        lines.append(
+            f"{result.asked:,} draws became {result.draws:,}: a Sobol' net is balanced only on a power "
+            "of two of draws per block of 65,536"
+        )
     if not result.converged:
         lines.append(
             f"draws=auto stopped at {result.draws:,} draws before every quantile reached the tolerance"
