@@ -29,6 +29,7 @@ _WHERE = {
     "rerun": "api",
     "fit": "api",
     "check": "api",
+    "condition": "api",
     "show": "authoring",
     "describe": "authoring",
     "new_study": "authoring",
@@ -70,6 +71,7 @@ __all__ = [
     "rerun",
     "fit",
     "check",
+    "condition",
     "show",
     "describe",
     "new_study",
@@ -123,7 +125,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
-    from .api import check, compare, fit, replay, report, rerun, run, sensitivity
+    from .api import check, compare, condition, fit, replay, report, rerun, run, sensitivity
     from .authoring import describe, new_study, show
     from .engine import simulate
     from .io import load_results, save_results

@@ -26,7 +26,7 @@ from .errors import StudyError
 from .execution import Executor
 from .io import check_target, load_results, save_results
 from .priors import BASE, Study, load_study, study_of_run
-from .references import compare_references
+from .references import place, shares_in_draws
 from .results import Check, Comparison, Fits, Replay, Rerun, Run, Sensitivity
 from .sampling import BLOCK
 from .shipped import list_studies
@@ -46,6 +46,7 @@ __all__ = [
     "rerun",
     "fit",
     "check",
+    "condition",
     "resolve_run",
     "FIT_TOLERANCE",
 ]
@@ -91,6 +92,7 @@ def run(
     keep: bool | None = None,
     save: str | os.PathLike[str] | None = None,
     force: bool = False,
+    observed: bool = False,
     threads: int | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
@@ -127,6 +129,10 @@ def run(
         anything is simulated, and written atomically.
     force : bool
         Overwrite ``save`` if it exists.
+    observed : bool
+        Condition the run on the study's ``[observations]`` (:func:`condition`: importance
+        weights smoothed by PSIS, refused when Pareto k̂ says they cannot be trusted); implies
+        ``keep``. ``run.conditioned`` holds the posterior, and a saved run keeps the weights.
     threads, executor
         Who runs the blocks (see :mod:`chipdemand.execution`); the numbers never change.
     progress : callable, optional
@@ -156,6 +162,12 @@ def run(
         if memory_budget is None
         else validate.positive_int(memory_budget, key="memory_budget")
     )
+    if observed:
+        if not study.observations:
+            raise StudyError(
+                "the study states no [observations.NAME] to condition on", file=study.path, key="observations"
+            )
+        keep = True
     if save is not None:
         keep = True
         size = None if draws == "auto" else make_plan(study, draws, seed, method, names).saved_nbytes()
@@ -200,9 +212,14 @@ def run(
                 executor=executor,
                 progress=_stage(progress, 2 * draws * len(names), "two passes"),
             )
+    conditioned = None
+    if observed and res is not None:
+        from .conditioning import condition as weigh
+
+        conditioned = weigh(res, study.observations, ci=ci)
     saved = None
     if save is not None and res is not None:
-        saved = save_results(res, save, force=force)
+        saved = save_results(res if conditioned is None else conditioned.dataset(), save, force=force)
     plan = make_plan(study, int(n), seed, method, names)
     references = _references(plan, summ, res, threads=threads, executor=executor)
     return Run(
@@ -217,6 +234,7 @@ def run(
         converged=converged,
         saved=saved,
         references=references,
+        conditioned=conditioned,
     )
 
 
@@ -264,43 +282,15 @@ def _auto(
 def _references(
     plan: Any, summ: xr.Dataset, res: xr.Dataset | None, *, threads: int | None, executor: Executor | None
 ) -> list[dict[str, Any]]:
-    """Every reference of the study against the run (see :func:`chipdemand.references.compare_references`)."""
-    study = plan.study
-    refs = [r for spec in study.outputs.values() for r in getattr(spec, "references", ())]
-    if not refs:
-        return []
-
-    def stats(ref: Any, scenario: str) -> tuple[float, float, float, str]:
-        da = summ[ref.output].sel(scenario=scenario, **ref.coords)
-        return (*(float(da.sel(stat=k)) for k in ("median", "low", "high")), da.attrs.get("unit", ""))
-
-    def index(ref: Any) -> tuple[int, ...]:
-        dims = study.outputs[ref.output].dims
-        coords = study.model.coords
-        return tuple(list(coords[d]).index(ref.coords[d]) for d in dims)
-
-    scenarios = list(plan.scenarios)
-    wanted = [
-        (ref.scenario or (BASE if BASE in scenarios else scenarios[0]), ref.output, index(ref), ref.point)
-        for ref in refs
-    ]
+    """Every reference of the study placed in the run (see :func:`chipdemand.references.place`)."""
     if res is not None:
-        shares = {
-            q: float(np.mean(np.asarray(res[q[1]].sel(scenario=q[0]).values)[(slice(None), *q[2])] <= q[3]))
-            for q in wanted
-            if q[0] in scenarios
-        }
+        shares = shares_in_draws(res)
     else:
-        kept = [q for q in wanted if q[0] in scenarios]
-        shares = dict(zip(kept, share_below(plan, kept, threads=threads, executor=executor), strict=True))
-    lookup = dict(zip([id(r) for r in refs], wanted, strict=True))
-    return compare_references(
-        refs,
-        study=study.name,
-        scenarios=scenarios,
-        stats=stats,
-        below=lambda ref, scenario, x: shares[lookup[id(ref)]],
-    )
+
+        def shares(queries: list[Any]) -> list[float]:
+            return share_below(plan, queries, threads=threads, executor=executor)
+
+    return place(plan.study, summ, list(plan.scenarios), shares)
 
 
 # ----------------------------------------------------------------------------- sources
@@ -496,7 +486,7 @@ def sensitivity(
         study = load_study(study if source is None else source)
     if draws is not None:
         draws = validate.draws(draws)
-    if res is None and method == "rank":
+    if res is None and method in ("rank", "prior"):
         scen = validate.scenario(study.scenario_names, BASE if scenario is None else scenario)
         res = simulate(study, draws=RANK_DRAWS if draws is None else draws, seed=seed, scenarios=[scen])
     frame = rank_inputs(
@@ -548,6 +538,8 @@ def rerun(path: str | os.PathLike[str]) -> Rerun:
         raise StudyError("the saved run lacks its seed, draws or method", file=str(path)) from None
     scenarios = [str(s) for s in saved["scenario"].values]
     again = simulate(study, draws=draws, seed=seed, method=method, scenarios=scenarios)
+    drawn = ("input", "output")  # weights from observations are not draws: conditioning redoes them
+    saved = saved[[v for v in saved.data_vars if saved[v].attrs.get("role") in drawn]]
     names = set(saved.data_vars) | set(again.data_vars)
     differs = sorted(
         str(v)
@@ -639,3 +631,25 @@ def check(
     for study in studies:
         rows += run(study, draws, seed, ci=ci, threads=threads, keep=False).references
     return Check(rows=rows)
+
+
+# ----------------------------------------------------------------------------- observations
+def condition(source: Any, observations: Any = None, *, ci: float = 0.9) -> Any:
+    """Condition a run on observations by importance sampling, without simulating again.
+
+    ``source`` is a :class:`Run`, a Dataset, a saved ``.nc`` run (which may carry weights from
+    ``run --observed --save``), or a study (simulated here with 100,000 draws). ``observations``
+    defaults to the weights a saved run carries, else the study's ``[observations]``. Returns a
+    :class:`chipdemand.conditioning.Conditioned` (posterior table, Pareto k̂ and ESS per
+    scenario, what moved); refused with a clear message when k̂ says the weights cannot be
+    trusted (see :func:`chipdemand.conditioning.condition`).
+    """
+    from .conditioning import WEIGHT
+    from .conditioning import condition as weigh
+
+    res, study, _ = resolve_run(source)
+    if observations is None and WEIGHT not in res:
+        if study is None or not study.observations:
+            raise StudyError("the study states no [observations.NAME] to condition on", key="observations")
+        observations = study.observations
+    return weigh(res, observations, ci=validate.ci(ci))

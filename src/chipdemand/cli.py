@@ -126,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--save", metavar="FILE.nc", help="keep the draws in this netCDF file (for report and rerun)"
     )
     p.add_argument(
+        "--observed",
+        action="store_true",
+        help="condition on the study's [observations] (importance weights, Pareto-smoothed): "
+        "posterior beside prior; refused when Pareto k-hat says the weights cannot be trusted",
+    )
+    p.add_argument(
         "--save-draws",
         metavar="FILE",
         help="export the draws of the outputs to FILE.csv (or FILE.parquet, with chipdemand[parquet])",
@@ -175,10 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="the output to explain (default: the study's headline output)")
     p.add_argument(
         "--method",
-        choices=["rank", "tornado", "sobol"],
+        choices=["rank", "tornado", "sobol", "prior"],
         default="rank",
-        help="rank (Spearman, from a run), tornado (one input at a time) or sobol (variance shares); "
-        "default rank",
+        help="rank (Spearman, from a run), tornado (one input at a time), sobol (variance shares) or "
+        "prior (power-scaling each input's prior, from a run); default rank",
     )
     p.add_argument(
         "--scenario", default=None, help="the scenario whose distributions are used (default base)"
@@ -407,6 +413,7 @@ def cmd_run(args: argparse.Namespace) -> None:
             save=args.save,
             force=args.force,
             keep=True if args.save_draws else None,
+            observed=args.observed,
             threads=args.threads,
             progress=progress,
         )
@@ -433,7 +440,7 @@ def cmd_run(args: argparse.Namespace) -> None:
                 "this scenario is a thought experiment",
                 file=sys.stderr,
             )
-    _finish(result, args, _show_run)
+    _finish(result, args, _show_observed if args.observed else _show_run)
     if not args.json:
         for path in (result.saved, draws_target):
             if path is not None:
@@ -475,6 +482,81 @@ def _show_run(result: Any) -> None:
     if result.references:
         print("\nIndependent estimates of the same quantities, placed in our distribution:\n")
         print(_references_table(result.references, study=False))
+
+
+def _show_observed(result: Any) -> None:
+    """The run conditioned on observations: prior and posterior of every output, what moved."""
+    c = result.conditioned
+    study = result.study
+    print(f"{study.title}\n{result.draws:,} draws, seed {result.seed}, {result.method}, conditioned on:")
+    for o in c.observations.values():
+        where = f" (scenarios {', '.join(o.scenarios)})" if getattr(o, "scenarios", None) else ""
+        shown = f"{o.target} = {fmt.number(o.value)}, {o.level:.0%} range {fmt.interval(*o.ci)}"
+        print(f"  {o.name}: {shown}{where}; {o.source}")
+    print()
+    for s, k, ess in zip(c.scenarios, c.pareto_k.values, c.ess.values, strict=True):
+        note = "no observation applies" if not c.observed(s) else f"Pareto k̂ {k:.2f}, ESS {ess:,.0f}"
+        print(f"  {s}: {note}")
+    print()
+    rows, previous = [], None
+    table = result.table
+    outputs = set(study.outputs)
+    for r in table.to_dict(orient="records"):
+        if r["variable"] not in outputs:
+            continue
+        unit = r["unit"]
+        year = r.get("year")
+        name = r["variable"] + (
+            f"[{fmt.year(year)}]" if year is not None and year == year and str(year) != "<NA>" else ""
+        )
+        rows.append(
+            [
+                r["scenario"] if r["scenario"] != previous else "",
+                name,
+                fmt.value(r["median"], unit),
+                fmt.interval(r["low"], r["high"], unit),
+                fmt.value(r["posterior_median"], unit),
+                fmt.interval(r["posterior_low"], r["posterior_high"], unit),
+                unit,
+            ]
+        )
+        previous = r["scenario"]
+    ci = f"{result.ci:.0%}"
+    print(
+        fmt.table(
+            [
+                "scenario",
+                "output",
+                "prior median",
+                f"prior {ci}",
+                "posterior median",
+                f"posterior {ci}",
+                "unit",
+            ],
+            rows,
+        )
+    )
+    moved = c.moved
+    if len(moved):
+        print("\nWhat the observations moved most (shift of the median in prior standard units):\n")
+        top = moved.groupby(["observation", "scenario"], sort=False).head(3)
+        print(
+            fmt.table(
+                ["observation", "scenario", "input", "prior median", "posterior median", "shift"],
+                [
+                    [
+                        r["observation"],
+                        r["scenario"],
+                        r["input"],
+                        fmt.number(r["prior_median"]),
+                        fmt.number(r["posterior_median"]),
+                        f"{r['shift']:+.2f}",
+                    ]
+                    for r in top.to_dict(orient="records")
+                ],
+                left=3,
+            )
+        )
 
 
 def _reference_value(r: dict[str, Any]) -> str:
@@ -635,8 +717,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> None:
         _refuse(args, ["--scale"], "to --method " + args.method + " (only to sobol)")
     if args.method == "tornado":
         _refuse(args, ["--draws", "--seed"], "to --method tornado (it evaluates the model, draws nothing)")
-    if args.method == "rank":
-        _refuse(args, ["--ci"], "to --method rank")
+    if args.method in ("rank", "prior"):
+        _refuse(args, ["--ci"], f"to --method {args.method}")
     at = None
     if args.year is not None:
         at = {"year": int(args.year) if args.year.lstrip("-").isdigit() else args.year}
@@ -687,6 +769,13 @@ def _show_sensitivity(result: Any, ci: float) -> None:
             ]
             for r in rows
         ]
+    elif result.method == "prior":
+        title = (
+            "how far the output's distribution moves when one input's prior is made a little more or "
+            "less confident (power-scaling, Kallioinen et al. 2024); above ~0.05 it matters"
+        )
+        head = ["input", "sensitivity", "prior"]
+        cells = [[r["input"], f"{r['index']:.3f}", r.get("dist", "")] for r in rows]
     else:
         of = f"log({output})" if result.extra.get("scale") == "log" else output
         n = result.extra.get("n")

@@ -259,6 +259,21 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(den > 0, rho, 0.0)
 
 
+@_method("prior")
+def _prior(*, res, study, output, scenario, position, **_) -> pd.DataFrame:
+    """Power-scaling of each input's prior, from the run's draws (no new simulation)."""
+    from .conditioning import prior_sensitivity
+
+    if res is None:
+        raise StudyError("the prior method reads a run's draws; give one (res=)", key="res")
+    dims = study.outputs[output].dims
+    at = {d: list(study.model.coords[d])[i] for d, i in zip(dims, position, strict=True)}
+    table = prior_sensitivity(res, output, scenario=scenario, study=study, at=at or None)
+    keep = {k: v for k, v in table.attrs.items() if k in ("conditioned", "skipped")}
+    table.attrs = keep
+    return table
+
+
 @_method("tornado")
 def _tornado(*, study, output, scenario, names, ci, position, **_) -> pd.DataFrame:
     lo_p, hi_p = (1 - ci) / 2, (1 + ci) / 2

@@ -29,6 +29,8 @@ __all__ = [
     "tornado_chart",
     "exceedance_curve",
     "fan_chart",
+    "prior_posterior",
+    "side_by_side",
     "to_png",
     "to_data_uri",
     "WIDE",
@@ -121,6 +123,36 @@ def _mark_reported(ax, value: float | None, label: bool = True, unit: str = "") 
     ax.axvline(value, **REPORTED, label=f"reported {fmt.value(value, unit)}" if label else None)
 
 
+REFERENCE = dict(color="#1b7f3b", linestyle="-.", linewidth=1.3)
+BOUND = dict(color="#b2182b", linestyle=":", linewidth=1.6)
+
+
+def _applicable(references: Sequence, names: Sequence[str], at: Mapping) -> list:
+    """References that answer one of the plotted scenarios' questions at the plotted coords."""
+    return [
+        r
+        for r in references
+        if (r.scenario is None or r.scenario in names) and all(at.get(d) == v for d, v in r.coords.items())
+    ]
+
+
+def _span_of(references: Sequence) -> list[float]:
+    return [x for r in references for x in (r.value, r.low, r.high) if x is not None]
+
+
+def _mark_references(ax, references: Sequence, unit: str = "") -> None:
+    """Independent estimates as green dash-dot lines (a range as a green band), physical bounds
+    as red dotted lines, each labelled with its source."""
+    for r in references:
+        label = (
+            f"{'bound' if r.bound else 'ref'}: {r.source[:40]}{'…' if len(r.source) > 40 else ''} ({r.date})"
+        )
+        if r.value is not None:
+            ax.axvline(r.value, **(BOUND if r.bound else REFERENCE), label=label)
+        else:
+            ax.axvspan(r.low, r.high, color=REFERENCE["color"], alpha=0.12, label=label)
+
+
 def to_png(fig: Figure, dpi: int = 110) -> bytes:
     """The figure as PNG bytes."""
     buf = io.BytesIO()
@@ -142,10 +174,13 @@ def density(
     scenarios: Sequence[str] | None = None,
     at: Mapping | None = None,
     bins: int = 80,
+    references: Sequence = (),
 ) -> Figure:
     """Histogram density of ``output`` per scenario, each with its median and ``ci`` interval.
 
-    The report's printed value is a dashed vertical line. The x axis is logarithmic when the
+    The report's printed value is a dashed vertical line; ``references``
+    (:class:`chipdemand.references.Reference`) are green dash-dot lines or bands, physical
+    bounds red dotted lines. The x axis is logarithmic when the
     central 99.8% of the draws spans more than two decades (densities are then per unit of
     log10 x, so the areas still read as probabilities).
     """
@@ -156,6 +191,7 @@ def density(
     pooled = np.concatenate(list(draws.values()))
     lo, hi = np.quantile(pooled, [0.001, 0.999])
     reported = _reported(res, output)
+    references = _applicable(references, names, at)
     wide = _is_wide([lo, hi])
     if wide:
         edges = np.geomspace(lo, hi, bins + 1)
@@ -186,6 +222,10 @@ def density(
         ax.plot([row["low"], row["high"]], [y, y], color=colours[s], linewidth=2.5, solid_capstyle="butt")
         ax.plot([row["median"]], [y], "o", color=colours[s], markersize=5)
     _mark_reported(ax, reported, unit=res[output].attrs.get("unit", ""))
+    _mark_references(ax, references)
+    if wide and references:  # keep every reference in view (a log axis shows them all)
+        shown = [x for x in _span_of(references) if x > 0]
+        ax.set_xlim(min([lo, *shown]) / 1.5, max([hi, *shown]) * 1.5)
     _scale(ax, "x", wide, res[output].attrs.get("unit", ""))
     ax.set_ylim(0, top * (1.15 + 0.07 * len(names)))
     ax.set_yticks([])
@@ -300,8 +340,10 @@ def exceedance_curve(
     scenarios: Sequence[str] | None = None,
     at: Mapping | None = None,
     points: int = 300,
+    references: Sequence = (),
 ) -> Figure:
-    """``P(output > x)`` against ``x`` per scenario, with the report's value marked."""
+    """``P(output > x)`` against ``x`` per scenario, with the report's value and ``references``
+    (independent estimates, physical bounds) marked."""
     _check_output(res, output)
     names = _scenarios(res, scenarios)
     at = _at(res, output, at)
@@ -309,7 +351,8 @@ def exceedance_curve(
     pooled = np.concatenate([_draws(res, output, s, at) for s in names])
     lo, hi = np.quantile(pooled, [0.0005, 0.9995])
     reported = _reported(res, output)
-    span = [lo, hi] + ([reported] if reported else [])
+    references = _applicable(references, names, at)
+    span = [lo, hi] + ([reported] if reported else []) + _span_of(references)
     wide = _is_wide(span)
     lo, hi = min(span), max(span)
     grid = np.geomspace(lo, hi, points) if wide else np.linspace(lo, hi, points)
@@ -329,6 +372,7 @@ def exceedance_curve(
             va="bottom",
             fontsize=8,
         )
+    _mark_references(ax, references)
     _scale(ax, "x", wide, res[output].attrs.get("unit", ""))
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("P(exceeded)")
@@ -394,4 +438,82 @@ def fan_chart(
     ax.set_title(f"{output} over {dim}s: medians, {shown} bands{whose}", fontsize=10)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8, frameon=False)
+    return fig
+
+
+def prior_posterior(conditioned, variable: str, scenario: str, *, bins: int = 60) -> Figure:
+    """The prior and the posterior of one variable in one scenario of a conditioned run.
+
+    ``conditioned`` is a :class:`chipdemand.conditioning.Conditioned`; the posterior histogram is
+    the prior draws weighted by their importance weights. An observation of this variable is a
+    green band (its range) with its value.
+    """
+    run = conditioned.run
+    _check_output(run, variable)
+    x = np.asarray(run[variable].sel(scenario=scenario).values, dtype=float)
+    if x.ndim > 1:
+        x = x[..., -1]  # over years: the last year
+    w = np.exp(np.asarray(conditioned.log_weight.sel(scenario=scenario).values, dtype=float))
+    lo, hi = np.quantile(x, [0.001, 0.999])
+    wide = _is_wide([lo, hi])
+    if not hi > lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.geomspace(lo, hi, bins + 1) if wide else np.linspace(lo, hi, bins + 1)
+    widths = np.diff(np.log10(edges)) if wide else np.diff(edges)
+    prior, _ = np.histogram(x, edges)
+    post, _ = np.histogram(x, edges, weights=w)
+    fig = _figure(7.0, 3.2)
+    ax = fig.add_subplot()
+    ax.stairs(prior / (x.size * widths), edges, color="C7", fill=True, alpha=0.35, label="prior")
+    ax.stairs(post / (w.sum() * widths), edges, color="C3", linewidth=1.6, label="posterior")
+    for o in conditioned.observations.values():
+        if o.target == variable and o.applies_to(scenario):
+            ax.axvspan(*o.ci, color=REFERENCE["color"], alpha=0.12, label=f"observed {fmt.number(o.value)}")
+            ax.axvline(o.value, **REFERENCE)
+    unit = run[variable].attrs.get("unit", "")
+    _scale(ax, "x", wide, unit)
+    ax.set_yticks([])
+    ax.set_xlabel(unit)
+    ax.set_ylabel("density" + (" (per decade)" if wide else ""))
+    ax.set_title(f"{variable} ({scenario}): prior and posterior given the observations", fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    return fig
+
+
+def side_by_side(
+    rows: Mapping[str, tuple[xr.Dataset, str]],
+    outputs: Sequence[str],
+    *,
+    ci: float = 0.9,
+) -> Figure:
+    """Runs side by side (e.g. a study and the study it extends): median and ``ci`` interval of
+    each shared output, one panel per output, one row per ``label: (run, scenario)``."""
+    labels = list(rows)
+    cols = 2 if len(outputs) > 2 else 1
+    n_rows = -(-len(outputs) // cols)
+    fig = _figure(7.0 if cols == 2 else 6.0, n_rows * (0.35 * len(labels) + 1.0) + 0.3)
+    axes = fig.subplots(n_rows, cols, squeeze=False)
+    lo_p, hi_p = (1 - ci) / 2, (1 + ci) / 2
+    first = rows[labels[0]][0]
+    for k, output in enumerate(outputs):
+        ax = axes[k // cols][k % cols]
+        y = np.arange(len(labels))[::-1]
+        values = []
+        for yi, label in zip(y, labels, strict=True):
+            res, scenario = rows[label]
+            x = np.asarray(res[output].sel(scenario=scenario, **_at(res, output, None)).values, dtype=float)
+            low, median, high = np.quantile(x, [lo_p, 0.5, hi_p])
+            ax.plot(
+                [low, high], [yi, yi], color=f"C{len(labels) - 1 - yi}", linewidth=2.5, solid_capstyle="butt"
+            )
+            ax.plot([median], [yi], "o", color="C3", markersize=5)
+            values += [low, high]
+        _scale(ax, "x", _is_wide(values), first[output].attrs.get("unit", ""))
+        ax.set_yticks(y, labels if k % cols == 0 else [""] * len(labels), fontsize=8)
+        ax.set_ylim(-0.6, len(labels) - 0.4)
+        ax.tick_params(axis="x", labelsize=8)
+        ax.set_title(_title(first, output, _at(first, output, None)), fontsize=9)
+    for k in range(len(outputs), n_rows * cols):
+        axes[k // cols][k % cols].set_visible(False)
+    fig.suptitle(f"Side by side: median (dot) and {ci:.0%} interval", fontsize=10)
     return fig

@@ -52,7 +52,9 @@ CONSTANT_KEYS = frozenset({"value", "unit", "source", "chip", "field", "descript
 STUDY_KEYS = frozenset(
     {"name", "title", "model", "source", "description", "headline", "years", "extends", "drop"}
 )
-TOP_KEYS = frozenset({"study", "inputs", "outputs", "scenarios", "correlations", "constants", "derived"})
+TOP_KEYS = frozenset(
+    {"study", "inputs", "outputs", "scenarios", "correlations", "constants", "derived", "observations"}
+)
 #: domains that compare a plain number (a share of 1, at least 1, a whole number)
 _PLAIN_DOMAINS = ("share", "at_least_one", "count")
 
@@ -118,6 +120,7 @@ class Study:
     derived: dict[str, Any] = field(default_factory=dict)
     document: dict = field(default_factory=dict)
     parents: tuple[str, ...] = ()
+    observations: dict[str, Any] = field(default_factory=dict)  # name -> conditioning.Observation
 
     @property
     def sha256(self) -> str:
@@ -357,6 +360,18 @@ class _Loader:
                 _table(doc, "correlations"), inputs, scenarios, self.broken | (set(declared) - set(inputs))
             )
         self._check_sources(declared, inputs, scenarios, used_when, model)
+        observations: dict[str, Any] = {}
+        if "observations" in doc:
+            from .observations import parse_observations
+
+            units = {
+                **{n: spec.unit for n, spec in inputs.items()},
+                **{n: o.unit for n, o in outputs.items()},
+            }
+            with problems.at():
+                observations = parse_observations(
+                    _table(doc, "observations"), units, scenarios=[BASE, *scenarios]
+                )
 
         headline = ""
         if model is not None and model.outputs:
@@ -390,6 +405,7 @@ class _Loader:
             derived={f.name: f for f in formulas if f.table == "derived"},
             document=self.doc,
             parents=self.parents,
+            observations=observations,
         )
 
     # ------------------------------------------------------------------------- inputs

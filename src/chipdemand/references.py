@@ -20,7 +20,18 @@ from typing import Any
 from .errors import StudyError, did_you_mean
 from .units import conversion_factor
 
-__all__ = ["Reference", "parse_references", "compare_references", "REFERENCE_COLUMNS", "BOUNDS"]
+__all__ = [
+    "Reference",
+    "parse_references",
+    "compare_references",
+    "place",
+    "shares_in_draws",
+    "REFERENCE_COLUMNS",
+    "BOUNDS",
+]
+
+#: ``(scenario, output, index into the output's extra dims, value)``: a share of draws to count
+Query = tuple[str, str, tuple[int, ...], float]
 
 BOUNDS = ("upper", "lower")
 _KEYS = frozenset(
@@ -239,3 +250,58 @@ def compare_references(
             row["url"] = ref.url
         rows.append(row)
     return rows
+
+
+def place(
+    study: Any,
+    summary: Any,
+    scenarios: Sequence[str],
+    shares: Callable[[list[Query]], list[float]],
+) -> list[dict[str, Any]]:
+    """Every reference of ``study`` placed in a run (see :func:`compare_references`).
+
+    ``summary`` is the run's summary Dataset (:func:`chipdemand.summary`); ``shares(queries)``
+    counts the share of the run's draws at or below each query's value (:func:`shares_in_draws`
+    for draws in memory, :func:`chipdemand.streaming.share_below` for a streamed run).
+    """
+    refs = [r for spec in study.outputs.values() for r in getattr(spec, "references", ())]
+    if not refs:
+        return []
+    base = "base" if "base" in scenarios else scenarios[0]
+
+    def query(ref: Reference) -> Query:
+        dims = study.outputs[ref.output].dims
+        index = tuple(list(study.model.coords[d]).index(ref.coords[d]) for d in dims)
+        return (ref.scenario or base, ref.output, index, ref.point)
+
+    wanted = [query(r) for r in refs]
+    kept = [q for q in wanted if q[0] in scenarios]
+    found = dict(zip(kept, shares(kept), strict=True))
+
+    def stats(ref: Reference, scenario: str) -> tuple[float, float, float, str]:
+        da = summary[ref.output].sel(scenario=scenario, **ref.coords)
+        return (*(float(da.sel(stat=k)) for k in ("median", "low", "high")), da.attrs.get("unit", ""))
+
+    lookup = {id(r): q for r, q in zip(refs, wanted, strict=True)}
+    return compare_references(
+        refs,
+        study=study.name,
+        scenarios=list(scenarios),
+        stats=stats,
+        below=lambda ref, scenario, x: found[lookup[id(ref)]],
+        base=base,
+    )
+
+
+def shares_in_draws(res: Any) -> Callable[[list[Query]], list[float]]:
+    """``shares`` for :func:`place` from a run whose draws are in memory."""
+    import numpy as np
+
+    def shares(queries: list[Query]) -> list[float]:
+        out = []
+        for scenario, output, index, value in queries:
+            x = np.asarray(res[output].sel(scenario=scenario).values)[(slice(None), *index)]
+            out.append(float(np.mean(x <= value)))
+        return out
+
+    return shares

@@ -21,7 +21,8 @@ from .drivers import rank_inputs
 from .errors import StudyError
 from .io import atomic_write
 from .priors import BASE, Study
-from .summaries import compare, exceedance, outputs_of, summarize
+from .references import place, shares_in_draws
+from .summaries import compare, exceedance, outputs_of, summarize, summary
 
 __all__ = ["render", "check_out_dir", "write_page", "PAGE_NAME"]
 
@@ -115,9 +116,20 @@ def render(res: xr.Dataset, study: Study | None, *, ci: float = 0.9, origin: str
         "<h2>Scenarios at a glance</h2>",
         _img(plots.forest(res, ci=ci, table=table), "forest plot of the scenarios"),
     ]
+    placed = _placed(res, study, ci)
+    if placed:
+        parts += ["<h2>Independent estimates</h2>", _references_table(placed)]
+    conditioned, why = _conditioned(res, study, ci)
+    if conditioned is not None:
+        parts += ["<h2>Observations</h2>", _observations_section(conditioned, study)]
+    elif why:
+        parts += ["<h2>Observations</h2>", f"<p class=note>{_e(why)}</p>"]
+    if study is not None and study.parents:
+        parts += ["<h2>Compared with the study it extends</h2>", _parent_section(res, study, base, ci)]
     tornados = _tornados(res, study, base, ci)
     for output in outputs:
-        parts.append(_output_section(res, output, ci, tornados.get(output)))
+        refs = study.outputs[output].references if study is not None and output in study.outputs else ()
+        parts.append(_output_section(res, output, ci, tornados.get(output), refs))
     parts += ["<h2>What drives the answer</h2>", _sensitivity_section(res, study, tornados, base, ci)]
     if len(scenarios) > 1:
         parts += [
@@ -190,6 +202,170 @@ def _outputs_table(res: xr.Dataset, table: pd.DataFrame, ci: float) -> str:
     return _html_table(head, rows) + note
 
 
+def _placed(res: xr.Dataset, study: Study | None, ci: float) -> list[dict]:
+    """The study's references placed in this run's draws."""
+    if study is None or not any(o.references for o in study.outputs.values()):
+        return []
+    names = [str(x) for x in res["scenario"].values]
+    return place(study, summary(res, ci=ci), names, shares_in_draws(res))
+
+
+def _references_table(rows: list[dict]) -> str:
+    head = ["output", "scenario", "estimate", "source", "our median", "our interval", "percentile", ""]
+    body = []
+    for r in rows:
+        unit = r["unit"]
+        if "ref_value" in r:
+            value = fmt.value(r["ref_value"], unit)
+            value = {"upper": f"≤ {value}", "lower": f"≥ {value}"}.get(r.get("bound") or "", value)
+        else:
+            value = fmt.interval(r["ref_low"], r["ref_high"], unit)
+        verdict = (
+            ("<b>median passes this bound</b>" if r["passed"] else "within the bound")
+            if r.get("bound")
+            else ("inside" if r["inside"] else "<b>outside</b>")
+        )
+        link = f" <a href='{_e(r['url'])}'>link</a>" if r.get("url") else ""
+        note = f"<br><span class=cite>{_e(r['note'])}</span>" if r.get("note") else ""
+        year = f"[{fmt.year(r['year'])}]" if "year" in r else ""
+        body.append(
+            [
+                f"<td>{_e(r['output'])}{year}</td>",
+                f"<td>{_e(r['scenario'])}</td>",
+                f"<td class=n>{_e(value)} {_e(unit)}</td>",
+                f"<td class=cite>{_e(r['source'])}, {_e(r['date'])}{link}{note}</td>",
+                f"<td class=n>{fmt.value(r['median'], unit)}</td>",
+                f"<td class=n>{fmt.interval(r['low'], r['high'], unit)}</td>",
+                f"<td class=n>{100 * r['percentile']:.0f}%</td>",
+                f"<td>{verdict}</td>",
+            ]
+        )
+    return _html_table(head, body, "inputs") + (
+        "<p class=note>Estimates published by others of the same quantities (never the source "
+        "report's own number), placed in our distribution: the share of our draws at or below "
+        "each (the middle of a range) and whether it meets our interval. A bound is a physical "
+        "limit (e.g. every accelerator shipped to date): a median beyond it marks a thought "
+        "experiment. They are green (estimates) and red (bounds) on the charts below.</p>"
+    )
+
+
+def _conditioned(res: xr.Dataset, study: Study | None, ci: float):
+    """The run conditioned on observations: from its stored weights, else the study's own
+    observations (``None`` and why, when they cannot be trusted)."""
+    from .conditioning import WEIGHT, condition
+
+    try:
+        if WEIGHT in res:
+            return condition(res, None, ci=ci), ""
+        if study is not None and study.observations:
+            return condition(res, study.observations, ci=ci), ""
+    except StudyError as err:
+        return None, f"The study's observations were not applied: {err.message}"
+    return None, ""
+
+
+def _observations_section(conditioned, study: Study | None) -> str:
+    rows = []
+    for o in conditioned.observations.values():
+        rows.append(
+            [
+                f"<td>{_e(o.name)}</td>",
+                f"<td>{_e(o.target)}</td>",
+                f"<td class=n>{fmt.number(o.value)}</td>",
+                f"<td class=n>{fmt.interval(*o.ci)} ({o.level:.0%})</td>",
+                f"<td>{_e(', '.join(o.scenarios) if o.scenarios else 'all')}</td>",
+                f"<td class=cite>{_e(o.source)}{', ' + _e(o.date) if o.date else ''}</td>",
+            ]
+        )
+    parts = [
+        _html_table(["observation", "of", "value", "range", "scenarios", "source"], rows, "inputs"),
+        "<p class=note>The run's draws weighted by the likelihood of what was observed "
+        "(importance sampling, Pareto-smoothed). "
+        + "; ".join(
+            f"{_e(s)}: Pareto k̂ {k:.2f}, effective draws {e:,.0f}"
+            if conditioned.observed(s)
+            else f"{_e(s)}: none applies"
+            for s, k, e in zip(
+                conditioned.scenarios, conditioned.pareto_k.values, conditioned.ess.values, strict=True
+            )
+        )
+        + ". k̂ above 0.7 would mean the weights cannot be trusted.</p>",
+    ]
+    table = conditioned.table
+    outputs = [o for o in outputs_of(conditioned.run)]
+    rows = []
+    for r in table[table["variable"].isin(outputs)].to_dict(orient="records"):
+        unit = r["unit"]
+        rows.append(
+            [
+                f"<td>{_e(r['scenario'])}</td>",
+                f"<td>{_e(r['variable'])}</td>",
+                f"<td class=n>{fmt.value(r['median'], unit)}</td>",
+                f"<td class=n>{fmt.interval(r['low'], r['high'], unit)}</td>",
+                f"<td class=n><b>{fmt.value(r['posterior_median'], unit)}</b></td>",
+                f"<td class=n>{fmt.interval(r['posterior_low'], r['posterior_high'], unit)}</td>",
+                f"<td>{_e(unit)}</td>",
+            ]
+        )
+    parts.append(
+        _html_table(
+            [
+                "scenario",
+                "output",
+                "prior median",
+                "prior interval",
+                "posterior median",
+                "posterior interval",
+                "unit",
+            ],
+            rows,
+        )
+    )
+    figs = []
+    observed = [s for s in conditioned.scenarios if conditioned.observed(s)]
+    if observed:
+        first = observed[0]
+        targets = list(
+            dict.fromkeys(o.target for o in conditioned.observations.values() if o.applies_to(first))
+        )
+        headline = [study.headline] if study is not None and study.headline in conditioned.run else []
+        for var in dict.fromkeys([*targets, *headline]):
+            figs.append(_img(plots.prior_posterior(conditioned, var, first), f"prior and posterior of {var}"))
+    return "\n".join(parts) + f"<div class=figs>{''.join(figs)}</div>"
+
+
+def _parent_section(res: xr.Dataset, study: Study, base: str, ci: float) -> str:
+    """This study beside the study it extends, simulated with the same draws and seed (they share
+    the random streams of the inputs they have in common, so the comparison is draw by draw)."""
+    from .engine import simulate
+    from .priors import load_study
+
+    try:
+        parent = load_study(study.parents[0])
+    except StudyError as err:
+        return f"<p class=note>The parent study could not be loaded: {_e(err)}</p>"
+    if base not in parent.scenario_names:
+        return "<p class=note>The parent study has no scenario of this name to compare with.</p>"
+    draws, seed = int(res.attrs.get("draws", res.sizes["draw"])), int(res.attrs.get("seed", 0))
+    theirs = simulate(
+        parent, draws=draws, seed=seed, method=str(res.attrs.get("method", "mc")), scenarios=[base]
+    )
+    shared = [o for o in outputs_of(res) if o in theirs and res[o].dims == theirs[o].dims]
+    if not shared:
+        return "<p class=note>The two studies share no output.</p>"
+    rows = {f"{parent.name}: {base}": (theirs, base)}
+    mine = [str(x) for x in res["scenario"].values]
+    rows.update({f"{study.name}: {s}": (res, s) for s in mine if s == base or s not in parent.scenario_names})
+    fig = plots.side_by_side(rows, shared, ci=ci)
+    return _img(fig, f"{study.name} beside {parent.name}") + (
+        f"<p class=note>{_e(study.name)} beside {_e(parent.name)}, the study it extends ({_e(base)}, "
+        "and the scenarios it adds), with the same draws and seed: the inputs they share have the "
+        "same random draws. "
+        f"<code>chipdemand compare {_e(parent.name)} {_e(study.path or study.name)}</code> gives the "
+        "ratios draw by draw.</p>"
+    )
+
+
 def _html_table(head, rows, cls: str = "") -> str:
     h = "".join(f"<th>{c}</th>" for c in head)
     body = "\n".join("<tr>" + "".join(r) + "</tr>" for r in rows)
@@ -206,7 +382,7 @@ def _tornados(res, study, base, ci) -> dict[str, pd.DataFrame]:
     }
 
 
-def _output_section(res, output: str, ci: float, tornado: pd.DataFrame | None) -> str:
+def _output_section(res, output: str, ci: float, tornado: pd.DataFrame | None, references=()) -> str:
     da = res[output]
     unit = da.attrs.get("unit", "")
     desc = da.attrs.get("description", "")
@@ -214,8 +390,12 @@ def _output_section(res, output: str, ci: float, tornado: pd.DataFrame | None) -
     figs = []
     if "year" in da.dims:
         figs.append(_img(plots.fan_chart(res, output), f"fan chart of {output} over years"))
-    figs.append(_img(plots.density(res, output, ci=ci), f"density of {output} per scenario"))
-    figs.append(_img(plots.exceedance_curve(res, output), f"exceedance curve of {output}"))
+    figs.append(
+        _img(plots.density(res, output, ci=ci, references=references), f"density of {output} per scenario")
+    )
+    figs.append(
+        _img(plots.exceedance_curve(res, output, references=references), f"exceedance curve of {output}")
+    )
     if tornado is not None and len(tornado):
         figs.append(_img(plots.tornado_chart(tornado), f"tornado chart of {output}"))
     head = f"<h3>{_e(output)} <span class=unit>({_e(unit)})</span></h3>"

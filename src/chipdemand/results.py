@@ -115,10 +115,15 @@ class Run(Result):
     converged: bool = True
     saved: Path | None = None
     references: list[dict[str, Any]] = field(default_factory=list)
+    conditioned: Any = None  # chipdemand.conditioning.Conditioned, with observed=True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def table(self) -> pd.DataFrame:  # type: ignore[override]
+        """The run table; conditioned on observations, every output and input with
+        ``posterior_mean``, ``posterior_median``, ``posterior_low``, ``posterior_high``."""
+        if self.conditioned is not None:
+            return self.conditioned.table
         return summary_table(self.summary)
 
     @property
@@ -136,8 +141,16 @@ class Run(Result):
             "interval": self.interval,
             "results": records(self.table),
             "references": [_json_row(r) for r in self.references],
+            **self._observed(),
             **self.extra,
         }
+
+    def _observed(self) -> dict[str, Any]:
+        c = self.conditioned
+        if c is None:
+            return {}
+        doc = c.document()
+        return {key: doc[key] for key in ("observations", "pareto_k", "ess", "moved")}
 
 
 def _json_row(row: dict[str, Any]) -> dict[str, Any]:
