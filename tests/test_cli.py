@@ -215,15 +215,19 @@ def test_save_refuses_to_overwrite_without_force(cli, tmp_path):
 def test_progress_only_for_long_runs_and_on_stderr(capsys):
     from chipdemand.cli import _Progress
 
-    quick = _Progress()  # a bar appears only once a stage has lasted two seconds
+    quick = _Progress(enabled=True)  # a bar appears only once a stage has lasted two seconds
     quick(1_000, 40_000, "drawing")
     quick.close()
     assert capsys.readouterr().err == ""
-    slow = _Progress(delay=0)
+    slow = _Progress(delay=0, enabled=True)
     slow(1_000_000, 40_000_000, "drawing")
     slow.close()
     captured = capsys.readouterr()
     assert captured.out == "" and "drawing" in captured.err and "40.0M" in captured.err
+    piped = _Progress(delay=0)  # stderr is not a terminal here: never a bar in a pipe or a log
+    piped(1_000_000, 40_000_000, "drawing")
+    piped.close()
+    assert capsys.readouterr().err == ""
 
 
 def test_json_runs_print_nothing_on_stderr(cli):

@@ -9,13 +9,19 @@ import math
 
 import numpy as np
 import pytest
-from scipy import optimize, stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import optimize, special, stats
 
 from chipdemand.distributions import FAMILIES, parse_distribution
 from chipdemand.errors import StudyError
 
 N = 200_000
 PROBS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
+#: the uniforms' extremes (sampling.py clamps to 2**-54; a double's largest below 1 is 1 - 2**-53)
+EXTREME_U = np.array(
+    [2.0**-54, 1e-15, 1e-12, 1e-9, 1e-7, 1e-6, 1e-5, 0.5, 1 - 1e-5, 1 - 1e-6, 1 - 1e-9, 1 - 2.0**-53]
+)
 
 
 def draw(dist, n=N, seed=1):
@@ -28,6 +34,7 @@ class FamilyCase:
 
     spec: dict
     exact = None
+    sf_resolution = 1e-14
 
     @pytest.fixture
     def dist(self):
@@ -51,6 +58,26 @@ class FamilyCase:
     def test_shape_and_vectorization(self, dist):
         u = np.full((3, 4), 0.3)
         assert dist.ppf(u).shape == (3, 4)
+
+    def test_isf_is_the_quantile_of_the_complement(self, dist):
+        q = np.linspace(0.01, 0.99, 99)
+        np.testing.assert_allclose(dist.isf(q), dist.ppf(1 - q), rtol=1e-7, atol=1e-9)
+
+    def test_upper_tail_keeps_its_precision(self, dist):
+        # where 1 - q rounds away q's digits, isf must still invert the survival function, up to
+        # the spacing of doubles near x and ``sf_resolution`` (near a finite bound, a truncation's
+        # sf is the difference of two of the base's cdf values, each good to ~1e-15 of itself)
+        q = np.geomspace(1e-15, 1e-3, 13)
+        x = dist.isf(q)
+        resolution = 4 * dist.pdf(x) * np.spacing(np.abs(x)) + self.sf_resolution
+        assert np.all(np.abs(dist.sf(x) - q) <= 1e-6 * q + resolution)
+
+    def test_every_uniform_gives_a_finite_draw_inside_the_support(self, dist):
+        x = dist.ppf(EXTREME_U)
+        assert np.all(np.isfinite(x)) and np.all(np.diff(x) >= 0)
+        assert np.all((x >= dist.support[0]) & (x <= dist.support[1]))
+        if dist.support[0] == 0:
+            assert np.all(x > 0)
 
 
 class IntervalCase(FamilyCase):
@@ -154,6 +181,115 @@ class TestTruncatedLogNormal(FamilyCase):
 class TestTruncatedNormal(FamilyCase):
     spec = {"dist": "normal", "mean": 0.5, "sd": 0.3, "lower": 0.0, "upper": 1.0}
     exact = stats.truncnorm((0 - 0.5) / 0.3, (1 - 0.5) / 0.3, loc=0.5, scale=0.3)
+
+
+class TruncatedTailCase(FamilyCase):
+    """A truncation far in a tail, where the base's cdf rounds to 1 (or its mass is tiny)."""
+
+    def test_conditional_distribution_by_ks(self, dist):
+        x = draw(dist, n=20_000, seed=5)
+        assert stats.kstest(x, self.exact.cdf).pvalue > 1e-3
+
+    def test_draws_are_fine_and_inside_the_bounds(self, dist):
+        x = draw(dist, n=20_000, seed=5)
+        assert np.unique(x).size == x.size  # no rounding onto a few values
+        assert np.all((x >= dist.lower) & (x <= dist.upper))
+
+
+def _tail_of(base, lower=-math.inf, upper=math.inf):
+    """The exact truncation of a frozen scipy distribution, in the tail's precise coordinates."""
+    upper_tail = base.sf(lower) < 0.5
+    sa, sb = base.sf(lower), base.sf(upper)
+    fa, fb = base.cdf(lower), base.cdf(upper)
+
+    class Exact:
+        def cdf(self, x):
+            return (sa - base.sf(x)) / (sa - sb) if upper_tail else (base.cdf(x) - fa) / (fb - fa)
+
+        def ppf(self, q):
+            return base.isf(sb + (sa - sb) * (1 - q)) if upper_tail else base.ppf(fa + (fb - fa) * q)
+
+        def pdf(self, x):
+            return base.pdf(x) / ((sa - sb) if upper_tail else (fb - fa))
+
+    return Exact()
+
+
+class TestNormalTruncatedAtSevenSigma(TruncatedTailCase):
+    # the inverse cdf made F(7) + (1 - F(7)) u round to 1, and 1 to +inf (issue 10)
+    spec = {"dist": "normal", "mean": 0.0, "sd": 1.0, "lower": 7.0}
+    exact = stats.truncnorm(7.0, np.inf)
+
+
+class TestNormalTruncatedAtTwentySigma(TruncatedTailCase):
+    spec = {"dist": "normal", "mean": 5.0, "sd": 2.0, "lower": 45.0, "upper": 46.0}
+    exact = stats.truncnorm(20.0, 20.5, loc=5.0, scale=2.0)
+
+
+class TestNormalTruncatedFarBelow(TruncatedTailCase):
+    spec = {"dist": "normal", "mean": 0.0, "sd": 1.0, "upper": -20.0}
+    exact = stats.truncnorm(-np.inf, -20.0)
+
+
+class TestLogNormalTruncatedFarOut(TruncatedTailCase):
+    spec = {"dist": "lognormal", "mu": 0.0, "sigma": 1.0, "lower": math.exp(9.0)}
+    exact = _tail_of(stats.lognorm(1.0), lower=math.exp(9.0))
+
+
+class TestGammaTruncatedFarUp(TruncatedTailCase):
+    spec = {"dist": "gamma", "shape": 3.0, "scale": 1.0, "lower": 80.0}  # S(80) = 1e-31
+    exact = _tail_of(stats.gamma(3.0), lower=80.0)
+
+
+class TestGammaTruncatedFarDown(TruncatedTailCase):
+    spec = {"dist": "gamma", "shape": 3.0, "scale": 1.0, "upper": 1e-8}  # F(1e-8) = 1.7e-25
+    exact = _tail_of(stats.gamma(3.0), upper=1e-8)
+    sf_resolution = 1e-13  # its upper end is F(1e-8) - F(x): scipy's gammainc is good to ~1e-14 there
+
+
+class TestBetaTruncatedFarUp(TruncatedTailCase):
+    spec = {"dist": "beta", "alpha": 2.0, "beta": 30.0, "lower": 0.9}  # S(0.9) = 2.8e-29
+    exact = _tail_of(stats.beta(2.0, 30.0), lower=0.9)
+
+
+class TestMixtureTruncatedFarUp(TruncatedTailCase):
+    # a family without scipy's isf: the mixture inverts its own survival function
+    spec = {
+        "dist": "mixture",
+        "components": [
+            {"dist": "normal", "mean": 0.0, "sd": 1.0},
+            {"dist": "normal", "mean": 3.0, "sd": 1.0},
+        ],
+        "lower": 12.0,
+    }
+
+    @pytest.fixture(autouse=True)
+    def _exact(self):
+        a, b = stats.norm(0, 1), stats.norm(3, 1)
+        sf = lambda x: 0.5 * a.sf(x) + 0.5 * b.sf(x)  # noqa: E731
+        sa = sf(12.0)
+
+        class Exact:
+            def cdf(self, x):
+                return (sa - sf(x)) / sa
+
+            def pdf(self, x):
+                return (0.5 * a.pdf(x) + 0.5 * b.pdf(x)) / sa
+
+            def ppf(self, q):
+                q = np.atleast_1d(q)
+                return np.array(
+                    [optimize.brentq(lambda x, t=t: sf(x) / sa - t, 12, 40, xtol=1e-14) for t in 1 - q]
+                )
+
+        self.exact = Exact()
+
+
+def test_a_truncation_without_probability_is_refused():
+    # S(40) for a standard normal is 3.6e-350: below the smallest double
+    with pytest.raises(StudyError, match="holds no probability") as info:
+        parse_distribution({"dist": "normal", "mean": 0, "sd": 1, "lower": 40})
+    assert info.value.key == "lower"
 
 
 class TestMixture(FamilyCase):
@@ -276,3 +412,65 @@ def test_beta_family_ppf_uses_fast_inversion(spec):
 
     ppf, _, _ = parse_distribution(spec)._fast_ppf()
     assert isinstance(ppf.__self__, NumericalInverseHermite)
+
+
+# ----------------------------------------------------------------------------- Hermite inversion's tails
+# HINV is checked on [1e-6, 1 - 1e-6]; outside, the exact inverse incomplete gamma and beta
+# functions (scipy.special) answer. The reference is the family's own cdf (betainc, gammainc)
+# or survival function (betaincc, gammaincc) at the draw, which must give back u.
+@pytest.mark.parametrize(
+    ("spec", "cdf", "sf"),
+    [
+        (
+            {"dist": "gamma", "shape": 0.3, "scale": 1.0},  # HINV gave exactly 0 below u = 1e-12
+            lambda x: special.gammainc(0.3, x),
+            lambda x: special.gammaincc(0.3, x),
+        ),
+        (
+            {"dist": "gamma", "shape": 30.0, "scale": 1.0},  # HINV gave 0.0014 for 3.92 at u = 2**-54
+            lambda x: special.gammainc(30.0, x),
+            lambda x: special.gammaincc(30.0, x),
+        ),
+        (
+            {"dist": "beta", "alpha": 0.5, "beta": 3.0},  # scipy.stats.beta.ppf misses its lower tail
+            lambda x: special.betainc(0.5, 3.0, x),
+            lambda x: special.betaincc(0.5, 3.0, x),
+        ),
+    ],
+)
+def test_tails_beyond_hermite_inversion_are_exact(spec, cdf, sf):
+    dist = parse_distribution(spec)
+    low = np.array([2.0**-54, 1e-15, 1e-12, 1e-9, 1e-7])
+    high = 1 - low[1:]  # 1 - 2**-54 is 1
+    x_low, x_high = dist.ppf(low), dist.ppf(high)
+    assert np.all(x_low > 0)
+    np.testing.assert_allclose(cdf(x_low), low, rtol=1e-9)
+    np.testing.assert_allclose(sf(x_high), 1 - high, rtol=1e-6)  # 1 - high is exact
+
+
+@given(
+    family=st.sampled_from(["beta", "pert", "gamma"]),
+    a=st.floats(-1.3, 1.7),  # log10 of alpha / shape: 0.05 to 50
+    b=st.floats(-1.3, 1.7),  # log10 of beta
+    where=st.floats(-6, 12),  # log10 of gamma's scale, or of PERT's min
+    mode=st.floats(0, 1),
+    lam=st.floats(0.5, 20),
+    u=st.floats(2.0**-54, 1 - 2.0**-53),
+)
+@settings(max_examples=60, deadline=None)
+def test_hermite_families_draw_inside_their_support_for_every_uniform(family, a, b, where, mode, lam, u):
+    if family == "beta":
+        spec = {"dist": "beta", "alpha": 10**a, "beta": 10**b}
+    elif family == "gamma":
+        spec = {"dist": "gamma", "shape": 10**a, "scale": 10**where}
+    else:
+        lo, hi = 10**where, 10**where * (1 + 10**b)
+        spec = {"dist": "pert", "min": lo, "mode": lo + mode * (hi - lo), "max": hi, "lambda": lam}
+    dist = parse_distribution(spec)
+    grid = np.sort(np.append(EXTREME_U, u))
+    x = dist.ppf(grid)
+    assert np.all(np.isfinite(x))
+    assert np.all((x >= dist.support[0]) & (x <= dist.support[1]))
+    assert np.all(np.diff(x) >= 0)  # monotone: LHS, Sobol and rank correlation rely on it
+    if dist.support[0] == 0:
+        assert np.all(x > 0)

@@ -333,7 +333,7 @@ def compare(
     second: Any = None,
     third: Any = None,
     *,
-    scenario: str | None = None,
+    scenario: str | Sequence[str] | None = None,
     draws: int = DEFAULT_DRAWS,
     seed: int = 0,
     method: str = "mc",
@@ -345,9 +345,10 @@ def compare(
     ``compare(source, "base", "heavy_use")``: scenario ``b`` against ``a`` of one source, draw by
     draw (common random numbers make a pure scaling's ratio exact). ``compare(source_a,
     source_b)``: the outputs two studies share (names, ``.toml`` paths, saved ``.nc`` runs,
-    Runs or Datasets), in ``scenario`` (default base) of each: draw by draw when both share the
-    seed, method, draws and some of the inputs' random streams (an extending study and its
-    parent do, input by input), otherwise as independent distributions; ``paired`` says which.
+    Runs or Datasets), in ``scenario`` of each (default base; two names: A's then B's, e.g. a
+    parent's base against its child's new scenario): draw by draw when both share the seed,
+    method, draws and some of the inputs' random streams (an extending study and its parent do,
+    input by input), otherwise as independent distributions; ``paired`` says which.
 
     Returns
     -------
@@ -369,13 +370,23 @@ def compare(
             label = study.name
         frame = compare_scenarios(res, a, b, ci=ci)
         return Comparison(
-            frame, a=a, b=b, study=label, draws=res.sizes["draw"], seed=int(res.attrs.get("seed", seed))
+            frame,
+            a=a,
+            b=b,
+            study=label,
+            draws=res.sizes["draw"],
+            seed=int(res.attrs.get("seed", seed)),
+            ci=ci,
         )
     if second is None:
         raise StudyError("give two studies, or a study and two scenarios", key="compare")
-    scen = BASE if scenario is None else scenario
+    pair = (
+        [BASE, BASE] if scenario is None else [scenario] * 2 if isinstance(scenario, str) else list(scenario)
+    )
+    if len(pair) != 2:
+        raise StudyError(f"give one scenario, or two (A's then B's), got {len(pair)}", key="scenario")
     sides = []
-    for source in (first, second):
+    for source, scen in zip((first, second), pair, strict=True):
         if isinstance(source, Run | xr.Dataset) or Path(str(source)).suffix.lower() in (".nc", ".nc4", ".h5"):
             res, study, _ = resolve_run(source)
         else:
@@ -383,9 +394,8 @@ def compare(
             study.check_scenarios([scen])
             res = simulate(study, draws, seed, method, [scen], threads=threads)
         validate.scenario([str(s) for s in res["scenario"].values], scen)
-        sides.append(
-            (res.sel(scenario=scen), study, study.name if study is not None else str(res.attrs.get("study")))
-        )
+        name = study.name if study is not None else str(res.attrs.get("study"))
+        sides.append((res.sel(scenario=scen), study, name if pair == [BASE, BASE] else f"{name} [{scen}]"))
     (ra, sa, la), (rb, sb, lb) = sides
     shared = [o for o in outputs_of(ra) if o in outputs_of(rb) and ra[o].dims == rb[o].dims]
     if not shared:
@@ -406,6 +416,7 @@ def compare(
         seed=int(ra.attrs.get("seed", seed)),
         paired=paired,
         kind="studies",
+        ci=ci,
     )
 
 
@@ -500,6 +511,7 @@ def sensitivity(
         scenario=frame.attrs["scenario"],
         unit=frame.attrs["unit"],
         extra=extra,
+        ci=ci,
     )
 
 
@@ -630,7 +642,7 @@ def check(
     rows: list[dict[str, Any]] = []
     for study in studies:
         rows += run(study, draws, seed, ci=ci, threads=threads, keep=False).references
-    return Check(rows=rows)
+    return Check(rows=rows, ci=ci)
 
 
 # ----------------------------------------------------------------------------- observations

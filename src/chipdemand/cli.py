@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import warnings
@@ -17,7 +18,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from . import format as fmt
 from . import validate
 from .errors import StudyError
 
@@ -155,8 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--scenario",
         action="append",
-        help="twice: scenarios A then B of one study; once with two studies: the scenario of each "
-        "(default base)",
+        help="twice: scenarios A then B of one study; with two studies, once (the scenario of both) "
+        "or twice (A's then B's; default base)",
     )
     _common_run(p, auto=False)
     _ci_flag(p, "mass of the ratio intervals (default 0.9)")
@@ -276,9 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit a distribution to an expert's 5th, 50th and 95th percentiles",
         description="Fit distribution families to three percentiles and print the best as a study-file spec.",
     )
-    p.add_argument("--p5", type=float, required=True, help="the 5th percentile")
-    p.add_argument("--p50", type=float, required=True, help="the median")
-    p.add_argument("--p95", type=float, required=True, help="the 95th percentile")
+    p.add_argument("--p5", type=float, required=True, help="the expert's 5th percentile")
+    p.add_argument("--p50", type=float, required=True, help="the expert's median (50th percentile)")
+    p.add_argument("--p95", type=float, required=True, help="the expert's 95th percentile")
     p.add_argument(
         "--family",
         default="auto",
@@ -311,8 +311,8 @@ def _emit(doc: dict[str, Any]) -> None:
     sys.stdout.write("\n")
 
 
-def _finish(result: Any, args: argparse.Namespace, show: Callable[[Any], None]) -> None:
-    """Write ``--csv``, then print the JSON document or the table."""
+def _finish(result: Any, args: argparse.Namespace) -> None:
+    """Write ``--csv``, then print the JSON document or the result's table."""
     if getattr(args, "csv", None):
         path = result.to_csv(args.csv, force=args.force)
         if not args.json:
@@ -320,18 +320,26 @@ def _finish(result: Any, args: argparse.Namespace, show: Callable[[Any], None]) 
     if args.json:
         _emit(result.to_dict())
     else:
-        show(result)
+        print(result.text())
+
+
+def _terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 class _Progress:
     """Progress bars on stderr (tqdm): shown only when a stage lasts more than two seconds and
-    stderr is a terminal, cleared when done."""
+    stderr is a terminal (never in a pipe or a log, so an error stays the one line), cleared when
+    done."""
 
-    def __init__(self, delay: float = 2.0) -> None:
+    def __init__(self, delay: float = 2.0, enabled: bool | None = None) -> None:
         self.bars: dict[str, Any] = {}
         self.delay = delay
+        self.enabled = _terminal() if enabled is None else enabled
 
     def __call__(self, done: int, total: int, stage: str) -> None:
+        if not self.enabled:
+            return
         bar = self.bars.get(stage)
         if bar is None:
             from tqdm import tqdm
@@ -354,14 +362,26 @@ class _Progress:
 
 @contextmanager
 def _slow(what: str, after: float = 2.0) -> Iterator[None]:
-    """Say on stderr what is happening when it takes more than ``after`` seconds."""
-    timer = threading.Timer(after, lambda: print(f"{what} ...", file=sys.stderr, flush=True))
+    """Say on a terminal's stderr what is happening when it takes more than ``after`` seconds
+    (a line erased when done; nothing in a pipe or a log)."""
+    if not _terminal():
+        yield
+        return
+    shown = threading.Event()
+
+    def say() -> None:
+        shown.set()
+        print(f"{what} ...", end="", file=sys.stderr, flush=True)
+
+    timer = threading.Timer(after, say)
     timer.daemon = True
     timer.start()
     try:
         yield
     finally:
         timer.cancel()
+        if shown.is_set():
+            print("\r\x1b[K", end="", file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------------------- commands
@@ -372,9 +392,9 @@ def cmd_list(args: argparse.Namespace) -> None:
     if args.json:
         _emit({"studies": studies})
         return
-    print(
-        fmt.table(["study", "model", "title"], [[s["name"], s["model"], s["title"]] for s in studies], left=3)
-    )
+    from . import text
+
+    print(text.studies(studies))
 
 
 def _refuse(args: argparse.Namespace, flags: Sequence[str], why: str) -> None:
@@ -426,176 +446,13 @@ def cmd_run(args: argparse.Namespace) -> None:
         for o in outputs:
             validate.output(result.study.outputs, o, key="--output")
         save_draws(result.dataset, draws_target, outputs, force=args.force)
-    if not result.converged:
-        print(
-            f"warning: --draws auto stopped at {result.draws:,} draws before reaching "
-            f"--rel-tol {args.rel_tol}",
-            file=sys.stderr,
-        )
-    for r in result.references:
-        if r.get("passed"):
-            print(
-                f"warning: the median of {r['output']} in {r['scenario']} ({fmt.number(r['median'])} "
-                f"{r['unit']}) passes a physical bound ({_reference_value(r)}, {r['source']}, {r['date']}): "
-                "this scenario is a thought experiment",
-                file=sys.stderr,
-            )
-    _finish(result, args, _show_observed if args.observed else _show_run)
+    for line in result.warnings():
+        print(f"warning: {line}", file=sys.stderr)
+    _finish(result, args)
     if not args.json:
         for path in (result.saved, draws_target):
             if path is not None:
                 print(f"\nsaved {path}")
-
-
-def _show_run(result: Any) -> None:
-    study = result.study
-    print(
-        f"{study.title}\n{study.source}\n{result.draws:,} draws, seed {result.seed}, {result.method}, "
-        f"{result.ci:.0%} {result.interval.upper()} intervals\n"
-    )
-    rows, previous = [], None
-    for r in result.table.to_dict(orient="records"):
-        year = r.get("year")
-        name = r["variable"] + (
-            f"[{fmt.year(year)}]" if year is not None and year == year and str(year) != "<NA>" else ""
-        )
-        scenario = r["scenario"] if r["scenario"] != previous else ""
-        previous = r["scenario"]
-        unit = r["unit"]
-        rows.append(
-            [
-                scenario,
-                name,
-                fmt.value(r["median"], unit),
-                fmt.interval(r["low"], r["high"], unit),
-                fmt.mcse_text(r),
-                fmt.value(r["reported"], unit),
-                unit,
-            ]
-        )
-    print(
-        fmt.table(
-            ["scenario", "output", "median", f"{result.ci:.0%} interval", "mcse", "reported", "unit"], rows
-        )
-    )
-    print("\nmcse: the largest Monte Carlo standard error of low, median and high, relative to its value")
-    if result.references:
-        print("\nIndependent estimates of the same quantities, placed in our distribution:\n")
-        print(_references_table(result.references, study=False))
-
-
-def _show_observed(result: Any) -> None:
-    """The run conditioned on observations: prior and posterior of every output, what moved."""
-    c = result.conditioned
-    study = result.study
-    print(f"{study.title}\n{result.draws:,} draws, seed {result.seed}, {result.method}, conditioned on:")
-    for o in c.observations.values():
-        where = f" (scenarios {', '.join(o.scenarios)})" if getattr(o, "scenarios", None) else ""
-        shown = f"{o.target} = {fmt.number(o.value)}, {o.level:.0%} range {fmt.interval(*o.ci)}"
-        print(f"  {o.name}: {shown}{where}; {o.source}")
-    print()
-    for s, k, ess in zip(c.scenarios, c.pareto_k.values, c.ess.values, strict=True):
-        note = "no observation applies" if not c.observed(s) else f"Pareto k̂ {k:.2f}, ESS {ess:,.0f}"
-        print(f"  {s}: {note}")
-    print()
-    rows, previous = [], None
-    table = result.table
-    outputs = set(study.outputs)
-    for r in table.to_dict(orient="records"):
-        if r["variable"] not in outputs:
-            continue
-        unit = r["unit"]
-        year = r.get("year")
-        name = r["variable"] + (
-            f"[{fmt.year(year)}]" if year is not None and year == year and str(year) != "<NA>" else ""
-        )
-        rows.append(
-            [
-                r["scenario"] if r["scenario"] != previous else "",
-                name,
-                fmt.value(r["median"], unit),
-                fmt.interval(r["low"], r["high"], unit),
-                fmt.value(r["posterior_median"], unit),
-                fmt.interval(r["posterior_low"], r["posterior_high"], unit),
-                unit,
-            ]
-        )
-        previous = r["scenario"]
-    ci = f"{result.ci:.0%}"
-    print(
-        fmt.table(
-            [
-                "scenario",
-                "output",
-                "prior median",
-                f"prior {ci}",
-                "posterior median",
-                f"posterior {ci}",
-                "unit",
-            ],
-            rows,
-        )
-    )
-    moved = c.moved
-    if len(moved):
-        print("\nWhat the observations moved most (shift of the median in prior standard units):\n")
-        top = moved.groupby(["observation", "scenario"], sort=False).head(3)
-        print(
-            fmt.table(
-                ["observation", "scenario", "input", "prior median", "posterior median", "shift"],
-                [
-                    [
-                        r["observation"],
-                        r["scenario"],
-                        r["input"],
-                        fmt.number(r["prior_median"]),
-                        fmt.number(r["posterior_median"]),
-                        f"{r['shift']:+.2f}",
-                    ]
-                    for r in top.to_dict(orient="records")
-                ],
-                left=3,
-            )
-        )
-
-
-def _reference_value(r: dict[str, Any]) -> str:
-    if "ref_value" in r:
-        shown = fmt.value(r["ref_value"], r["unit"])
-        return {"upper": f"≤ {shown}", "lower": f"≥ {shown}"}.get(r.get("bound") or "", shown)
-    return fmt.interval(r["ref_low"], r["ref_high"], r["unit"])
-
-
-def _verdict(r: dict[str, Any]) -> str:
-    if r.get("bound"):
-        return "median PASSES the bound" if r["passed"] else "within the bound"
-    return "inside" if r["inside"] else "outside"
-
-
-def _references_table(rows: list[dict[str, Any]], *, study: bool) -> str:
-    def short(text: str, n: int = 48) -> str:
-        return text if len(text) <= n else text[: n - 1] + "…"
-
-    head = [*(["study"] if study else []), "output", "scenario", "reference", "source", "date"]
-    head += ["our median", "our interval", "percentile", ""]
-    cells = []
-    for r in rows:
-        name = r["output"] + (f"[{fmt.year(r['year'])}]" if "year" in r else "")
-        cells.append(
-            [
-                *([r["study"]] if study else []),
-                name,
-                r["scenario"],
-                _reference_value(r),
-                short(r["source"]),
-                r["date"],
-                fmt.value(r["median"], r["unit"]),
-                fmt.interval(r["low"], r["high"], r["unit"]),
-                f"{100 * r['percentile']:.0f}%",
-                _verdict(r),
-            ]
-        )
-    return fmt.table(head, cells, left=len(head) - 4)
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
@@ -619,14 +476,14 @@ def cmd_compare(args: argparse.Namespace) -> None:
             threads=args.threads,
         )
     else:
-        if len(scenarios) > 1:
+        if len(scenarios) > 2:
             raise StudyError(
-                "with two studies give at most one --scenario (the scenario of each)", key="--scenario"
+                "with two studies give one --scenario (of both) or two (A's then B's)", key="--scenario"
             )
         result = compare(
             args.study,
             args.other,
-            scenario=scenarios[0] if scenarios else None,
+            scenario=scenarios or None,
             draws=args.draws,
             seed=seed,
             method=args.method,
@@ -637,37 +494,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
         from .io import check_target
 
         check_target(args.csv, force=args.force)
-    _finish(result, args, lambda r: _show_compare(r, args.ci))
-
-
-def _show_compare(result: Any, ci: float) -> None:
-    a, b = result.a, result.b
-    if result.kind == "scenarios":
-        print(f"{result.study}: {b} ÷ {a}, draw by draw ({result.draws:,} draws, common random numbers)\n")
-    else:
-        how = (
-            "draw by draw (same seed and random streams)"
-            if result.paired
-            else "as independent distributions (no shared random streams)"
-        )
-        print(f"{b} ÷ {a}: the outputs they share, {how}; {result.draws:,} draws\n")
-    rows = []
-    for r in result.table.to_dict(orient="records"):
-        year = r.get("year")
-        name = r["variable"] + (f"[{fmt.year(year)}]" if year is not None and year == year else "")
-        cells = [name, ""]
-        if result.kind != "scenarios":
-            cells += [fmt.number(r["median_a"]), fmt.number(r["median_b"])]
-        cells += [
-            fmt.number(r["ratio_median"]),
-            fmt.interval(r["ratio_low"], r["ratio_high"]),
-            f"{r['p_b_greater']:.3f}",
-        ]
-        rows.append(cells)
-    head = ["output", ""]
-    if result.kind != "scenarios":
-        head += [f"median {a}", f"median {b}"]
-    print(fmt.table([*head, "ratio median", f"{ci:.0%} interval", f"P({b} > {a})"], rows))
+    _finish(result, args)
 
 
 def cmd_replay(args: argparse.Namespace) -> None:
@@ -677,37 +504,7 @@ def cmd_replay(args: argparse.Namespace) -> None:
         from .io import check_target
 
         check_target(args.csv, force=args.force)
-    _finish(replay(args.study), args, _show_replay)
-
-
-def _show_replay(result: Any) -> None:
-    rows = result.rows.to_dict(orient="records")
-    print(
-        fmt.table(
-            ["study", "variable", "computed", "reported", "rel. error", "unit"],
-            [
-                [
-                    r["study"],
-                    r["variable"],
-                    fmt.number(r["computed"]),
-                    fmt.number(r["reported"]),
-                    fmt.DASH if r["rel_error"] != r["rel_error"] else f"{r['rel_error']:+.2%}",
-                    r["unit"],
-                ]
-                for r in rows
-            ],
-        )
-    )
-    audit = result.audit.to_dict(orient="records")
-    if audit:
-        print("\nAudit: each factor is the output with one slip corrected ÷ the output as printed\n")
-        print(
-            fmt.table(
-                ["study", "issue", "factor", "note"],
-                [[r["study"], r["issue"], fmt.ratio(r["factor"]), r["note"]] for r in audit],
-                left=4,
-            )
-        )
+    _finish(replay(args.study), args)
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> None:
@@ -742,60 +539,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> None:
             at=at,
             scale=args.scale or "auto",
         )
-    _finish(result, args, lambda r: _show_sensitivity(r, 0.9 if args.ci is None else args.ci))
-
-
-def _show_sensitivity(result: Any, ci: float) -> None:
-    rows = result.table.to_dict(orient="records")
-    output, unit = result.output, result.unit
-    lo, hi = (1 - ci) / 2, (1 + ci) / 2
-    if result.method == "rank":
-        title = "Spearman rank correlation of each input with the output, from the run's draws"
-        head = ["input", "rho"]
-        cells = [[r["input"], f"{r['rho']:+.3f}"] for r in rows]
-    elif result.method == "tornado":
-        title = (
-            f"the output with one input at its {lo:.0%} and {hi:.0%} quantiles, the others at their "
-            f"medians (all at medians: {fmt.number(rows[0]['centre']) if rows else fmt.DASH} {unit})"
-        )
-        head = ["input", "input range", f"{output} at low", f"{output} at high", "swing"]
-        cells = [
-            [
-                r["input"],
-                fmt.interval(r["input_low"], r["input_high"]),
-                fmt.number(r["low"]),
-                fmt.number(r["high"]),
-                fmt.number(r["swing"]),
-            ]
-            for r in rows
-        ]
-    elif result.method == "prior":
-        title = (
-            "how far the output's distribution moves when one input's prior is made a little more or "
-            "less confident (power-scaling, Kallioinen et al. 2024); above ~0.05 it matters"
-        )
-        head = ["input", "sensitivity", "prior"]
-        cells = [[r["input"], f"{r['index']:.3f}", r.get("dist", "")] for r in rows]
-    else:
-        of = f"log({output})" if result.extra.get("scale") == "log" else output
-        n = result.extra.get("n")
-        title = f"Sobol' indices of {of} over independent inputs ({n} base samples), {ci:.0%} intervals"
-        head = ["input", "total", "interval", "first-order", "interval"]
-        cells = [
-            [
-                r["input"],
-                f"{r['total']:.3f}",
-                f"{r['total_low']:.3f} – {r['total_high']:.3f}",
-                f"{r['first']:.3f}",
-                f"{r['first_low']:.3f} – {r['first_high']:.3f}",
-            ]
-            for r in rows
-        ]
-    print(f"What drives {output} ({unit}), scenario {result.scenario}: {result.method}\n{title}\n")
-    if not rows:
-        print("every input is a point value in this scenario: nothing varies, nothing to rank")
-        return
-    print(fmt.table(head, cells, left=1))
+    _finish(result, args)
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -824,7 +568,7 @@ def cmd_rerun(args: argparse.Namespace) -> None:
     if args.json:
         _emit(result.to_dict())
     elif result.identical:
-        print(f"{args.file}: the re-run reproduces the saved draws exactly")
+        print(result.text())
     if not result.identical:
         raise StudyError(
             f"the re-run does not reproduce the saved draws of {', '.join(result.differs)}", file=args.file
@@ -844,42 +588,9 @@ def cmd_describe(args: argparse.Namespace) -> None:
     if args.json:
         _emit(d)
         return
-    print(f"{d['kind']} {d['name']}" + (f" (model {d['model']})" if d["model"] != d["name"] else ""))
-    for key in ("title", "description", "source"):
-        if d.get(key):
-            print(f"{key}: {' '.join(str(d[key]).split())}")
-    if d.get("extends"):
-        print("extends: " + " -> ".join(d["extends"]))
-    if d.get("years"):
-        print(f"years: {d['years'][0]} to {d['years'][-1]}")
-    print("\ninputs:")
-    rows = []
-    for i in d["inputs"]:
-        when = "; ".join(f"{w['choice']} = {' or '.join(w['labels'])}" for w in i.get("used_when") or [])
-        rows.append(
-            [
-                i["name"],
-                i.get("written_unit") or i["unit"],
-                i.get("domain") or "",
-                when or "always",
-                i["description"],
-            ]
-        )
-    print(fmt.table(["input", "unit", "domain", "used when", "description"], rows, left=5))
-    for c in d.get("constants") or []:
-        print(f"constant {c['name']} = {fmt.number(c['value'])} {c['unit']}")
-    print("\noutputs:")
-    rows = [[o["name"], o["unit"], " × ".join(o.get("dims") or []), o["description"]] for o in d["outputs"]]
-    print(fmt.table(["output", "unit", "over", "description"], rows, left=4))
-    formulas = [(o["name"], o["formula"]) for o in d["outputs"] if o.get("formula")]
-    if formulas:
-        print("\nformulas:")
-        for x in d.get("derived") or []:
-            print(f"  {x['name']} = {x['formula']}  [{x['unit']}]")
-        for name, formula in formulas:
-            print(f"  {name} = {formula}")
-    if d.get("scenarios"):
-        print("\nscenarios: " + ", ".join(s["name"] for s in d["scenarios"]))
+    from . import text
+
+    print(text.description(d))
 
 
 def cmd_new(args: argparse.Namespace) -> None:
@@ -910,20 +621,7 @@ def cmd_check(args: argparse.Namespace) -> None:
             args.study or None, draws=args.draws, seed=0 if args.seed is None else args.seed, ci=args.ci
         )
 
-    def show(result: Any) -> None:
-        if not result.rows:
-            print("no study lists a reference yet")
-            return
-        inside = sum(1 for r in result.rows if not r.get("bound") and r["inside"])
-        estimates = sum(1 for r in result.rows if not r.get("bound"))
-        passed = sum(1 for r in result.rows if r.get("passed"))
-        print(_references_table(result.rows, study=True))
-        print(
-            f"\n{inside} of {estimates} independent estimates inside our {args.ci:.0%} intervals; "
-            f"{passed} median(s) past a physical bound"
-        )
-
-    _finish(result, args, show)
+    _finish(result, args)
 
 
 def cmd_fit(args: argparse.Namespace) -> None:
@@ -932,30 +630,8 @@ def cmd_fit(args: argparse.Namespace) -> None:
     result = fit(args.p5, args.p50, args.p95, family=args.family)
     if args.json:
         _emit(result.to_dict())
-        return
-    print(
-        "5th, 50th, 95th percentiles wanted: "
-        f"{fmt.number(args.p5)}, {fmt.number(args.p50)}, {fmt.number(args.p95)}\n"
-    )
-    print(
-        fmt.table(
-            ["family", "5th", "50th", "95th", "worst error"],
-            [
-                [f.family, *(fmt.number(q) for q in f.quantiles), f"{f.max_rel_error:.2%}"]
-                for f in result.candidates
-            ],
-            left=1,
-        )
-    )
-    if result.best is not None:
-        print(f"\nbest: {result.best.toml()}")
     else:
-        closest = result.candidates[0]
-        print(
-            f"\nno family fits these quantiles within {result.tolerance:.0%}: the closest, "
-            f"{closest.family}, is {closest.max_rel_error:.0%} off. Try a mixture of two families, "
-            "or check the percentiles"
-        )
+        print(result.text())
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
@@ -974,12 +650,54 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
 }
 
 
+#: seconds a command may take to wind down after Ctrl-C before it is ended at once
+GRACE = 5.0
+_said = threading.Event()  # the one "error: interrupted" line is out
+
+
+def _say_interrupted() -> None:
+    if not _said.is_set():
+        _said.set()
+        print("error: interrupted", file=sys.stderr, flush=True)
+
+
+def _give_up() -> None:
+    """Ctrl-C was pressed GRACE seconds ago and the process is still winding down (a worker
+    stuck in C code, a lock taken mid-interrupt): remove the temporary files being written and
+    end now. The user's files are whole either way (a file is renamed into place or not at all)."""
+    from .io import remove_temporaries
+
+    remove_temporaries()
+    _say_interrupted()
+    os._exit(130)
+
+
+def _interrupt_once() -> None:
+    """Ctrl-C raises KeyboardInterrupt once (the command unwinds: workers finish their block,
+    temporary files are removed, one line is printed); later ones are ignored, and if winding
+    down takes more than GRACE seconds the process ends anyway, with the same one line and 130."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        timer = threading.Timer(GRACE, _give_up)
+        timer.daemon = True
+        timer.start()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``chipdemand`` command; returns the exit status.
 
     Warnings raised while a command runs are held back: printed as ``warning:`` lines when it
     succeeds, dropped when it fails (the one ``error:`` line says what went wrong).
     """
+    _interrupt_once()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -989,7 +707,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
-            print("error: interrupted", file=sys.stderr)
+            _say_interrupted()
             return 130
         except MemoryError:
             print("error: out of memory: give fewer --draws (or none of --save)", file=sys.stderr)

@@ -26,7 +26,7 @@ from . import (
 from .errors import StudyError
 from .execution import Executor, executor_for, map_ordered
 from .priors import InputSpec, Study, load_study
-from .sampling import BLOCK, block_generator, block_uniforms, iman_conover
+from .sampling import BLOCK, block_generator, block_uniforms, iman_conover, sobol_dimensions
 
 __all__ = [
     "Plan",
@@ -96,6 +96,14 @@ class Plan:
         return tuple(sorted(names))
 
     @cached_property
+    def sobol_dimensions(self) -> dict[str, int]:
+        """Sobol' dimension of each stream, from every input and stream name of the study."""
+        study = self.study
+        names = set(study.inputs) | {spec.stream for spec in study.inputs.values()}
+        names |= {spec.stream for table in study.scenarios.values() for spec in table.values()}
+        return sobol_dimensions(names)
+
+    @cached_property
     def correlations(self) -> dict[tuple[str, str], float]:
         """Rank correlations between streams."""
         inputs = self.study.inputs
@@ -154,7 +162,9 @@ class Plan:
         """Uniforms of every stream for draws ``start:stop`` within ``block`` (block offsets)."""
         size = self.block_size(block)
         whole = bool(self.correlations)
-        u = block_uniforms(self.method, self.seed, self.streams, block, size, size if whole else stop)
+        u = block_uniforms(
+            self.method, self.seed, self.streams, block, size, size if whole else stop, self.sobol_dimensions
+        )
         if whole:
             u = iman_conover(u, self.correlations, block_generator(self.seed, "", block, self.method))
         return {k: v[start:stop] for k, v in u.items()}

@@ -50,7 +50,7 @@ import pint
 
 from .errors import StudyError, did_you_mean
 from .formulas._units import BOOL, PLACEHOLDER, library, signature_of
-from .units import registry
+from .units import registry, unit_problem
 
 __all__ = [
     "Formula",
@@ -368,7 +368,7 @@ def parse_unit(text: str) -> pint.Unit:
     try:
         quantity = ureg.Quantity(1.0, text)
     except Exception as exc:  # noqa: BLE001 - pint's parser raises many kinds for a bad string
-        raise StudyError(f"unknown unit {text!r} ({type(exc).__name__}: {exc})") from None
+        raise StudyError(f"unknown unit {text!r}: {unit_problem(exc)}") from None
     if quantity.magnitude != 1.0:
         raise StudyError(f"{text!r} is a number times a unit; write the number in the value")
     return quantity.units

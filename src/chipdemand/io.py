@@ -30,6 +30,7 @@ from .errors import StudyError
 __all__ = [
     "check_target",
     "atomic_write",
+    "remove_temporaries",
     "save_results",
     "load_results",
     "altered",
@@ -42,6 +43,18 @@ __all__ = [
 
 #: file suffixes :func:`save_draws` writes
 DRAW_FORMATS = (".csv", ".parquet")
+
+
+#: temporary files being written right now (removed by :func:`remove_temporaries` on Ctrl-C)
+_TEMPORARIES: set[str] = set()
+
+
+def remove_temporaries() -> None:
+    """Remove every temporary file a write in progress has made (the targets are untouched)."""
+    for tmp in list(_TEMPORARIES):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        _TEMPORARIES.discard(tmp)
 
 
 def _umask() -> int:
@@ -108,6 +121,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], None], *, 
     except OSError as exc:
         raise StudyError(f"cannot write here ({_describe(exc)})", file=str(path)) from None
     os.close(fd)
+    _TEMPORARIES.add(tmp)
     try:
         write(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
@@ -134,6 +148,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], None], *, 
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        _TEMPORARIES.discard(tmp)
     return path
 
 

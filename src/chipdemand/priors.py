@@ -354,6 +354,16 @@ class _Loader:
             outputs = self._outputs(raw_outputs, model, {f.name: f for f in formulas}, [BASE, *scenarios])
         else:
             outputs = {}
+        for scen, specs in [("", inputs), *((f"scenarios.{k}.", v) for k, v in scenarios.items())]:
+            for name, spec in specs.items():
+                if spec.stream != name and spec.stream not in declared:
+                    problems.add(
+                        StudyError(
+                            f"{spec.stream!r} is not an input of the study; `stream` names the input "
+                            "whose random draws this one shares" + did_you_mean(spec.stream, declared),
+                            key=f"{scen or 'inputs.'}{name}.stream",
+                        )
+                    )
         correlations = {}
         with problems.at():
             correlations = _correlations(

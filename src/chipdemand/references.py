@@ -212,14 +212,14 @@ def compare_references(
 ) -> list[dict[str, Any]]:
     """Where each reference falls in a run: one row per reference and the scenario it answers.
 
-    A reference without ``scenario`` answers ``base`` (or the run's first scenario); one whose
-    scenario is not in the run is left out. ``stats(ref, scenario)`` gives the run's median,
-    low, high and unit of the reference's output (at its coords); ``below(ref, scenario, x)``
-    the share of the run's draws at or below ``x``, the reference's percentile.
+    A reference without ``scenario`` answers ``base``; one whose scenario is not in the run is
+    left out (never placed in another scenario's distribution). ``stats(ref, scenario)`` gives
+    the run's median, low, high and unit of the reference's output (at its coords);
+    ``below(ref, scenario, x)`` the share of the run's draws at or below ``x``, its percentile.
     """
     rows = []
     for ref in references:
-        scenario = ref.scenario or (base if base in scenarios else scenarios[0])
+        scenario = ref.scenario or base
         if scenario not in scenarios:
             continue
         median, low, high, unit = stats(ref, scenario)
@@ -267,7 +267,7 @@ def place(
     refs = [r for spec in study.outputs.values() for r in getattr(spec, "references", ())]
     if not refs:
         return []
-    base = "base" if "base" in scenarios else scenarios[0]
+    base = "base"
 
     def query(ref: Reference) -> Query:
         dims = study.outputs[ref.output].dims

@@ -76,11 +76,20 @@ class Result:
 
         return write_csv(self.csv_frame(), path, force=force)
 
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()  # type: ignore[operator]
+    def text(self) -> str:  # pragma: no cover - every result overrides it
+        """The result as the terminal prints it (see :mod:`chipdemand.text`)."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.text()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__}>\n{self.table.to_string(max_rows=40)}"
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(self.text())}</pre>"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -145,6 +154,18 @@ class Run(Result):
             **self.extra,
         }
 
+    def text(self) -> str:
+        from . import text
+
+        return text.run(self)
+
+    def warnings(self) -> list[str]:
+        """What a reader must not miss: ``draws="auto"`` stopping short, a median past a
+        physical bound."""
+        from . import text
+
+        return text.run_warnings(self)
+
     def _observed(self) -> dict[str, Any]:
         c = self.conditioned
         if c is None:
@@ -162,6 +183,12 @@ class Check(Result):
     """Independent references of the studies against our runs (``chipdemand check``)."""
 
     rows: list[dict[str, Any]]
+    ci: float = 0.9
+
+    def text(self) -> str:
+        from . import text
+
+        return text.check(self)
 
     @cached_property
     def table(self) -> pd.DataFrame:  # type: ignore[override]
@@ -190,6 +217,12 @@ class Comparison(Result):
     seed: int
     paired: bool = True
     kind: str = "scenarios"
+    ci: float = 0.9
+
+    def text(self) -> str:
+        from . import text
+
+        return text.comparison(self)
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -215,6 +248,12 @@ class Sensitivity(Result):
     scenario: str
     unit: str
     extra: dict[str, Any] = field(default_factory=dict)
+    ci: float = 0.9
+
+    def text(self) -> str:
+        from . import text
+
+        return text.sensitivity(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -242,6 +281,11 @@ class Replay(Result):
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter((self.rows, self.audit))
 
+    def text(self) -> str:
+        from . import text
+
+        return text.replay(self)
+
     def to_dict(self) -> dict[str, Any]:
         return {"rows": records(self.rows), "audit": records(self.audit)}
 
@@ -264,6 +308,11 @@ class Rerun(Result):
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter((self.identical, self.table))
 
+    def text(self) -> str:
+        from . import text
+
+        return text.rerun(self)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "file": self.file,
@@ -282,6 +331,11 @@ class Fits(Result):
     values: tuple[float, ...]
     candidates: list[Any]
     tolerance: float
+
+    def text(self) -> str:
+        from . import text
+
+        return text.fits(self)
 
     @property
     def best(self) -> Any | None:

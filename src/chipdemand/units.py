@@ -13,7 +13,7 @@ import pint
 
 from .errors import StudyError
 
-__all__ = ["registry", "conversion_factor"]
+__all__ = ["registry", "conversion_factor", "unit_problem"]
 
 COUNTS = (
     "user",
@@ -64,7 +64,7 @@ def conversion_factor(written: str, target: str, *, key: str = "unit") -> float:
     try:
         quantity = ureg.Quantity(1.0, written)
     except Exception as exc:  # noqa: BLE001 - pint's parser raises many kinds for a bad string
-        raise StudyError(f"unknown unit {written!r} ({type(exc).__name__}: {exc})", key=key) from None
+        raise StudyError(f"unknown unit {written!r}: {unit_problem(exc)}", key=key) from None
     try:
         return float(quantity.to(target).magnitude)
     except pint.errors.DimensionalityError:
@@ -74,6 +74,18 @@ def conversion_factor(written: str, target: str, *, key: str = "unit") -> float:
             f"unit {written!r} ({_dim(got)}) cannot be converted to the model's {target!r} ({_dim(want)})",
             key=key,
         ) from None
+
+
+def unit_problem(exc: BaseException) -> str:
+    """What is wrong with a unit string, from whatever pint raised reading it (its parser raises
+    assertion, token and zero-division errors as well as its own, some with no message)."""
+    if isinstance(exc, pint.errors.UndefinedUnitError):
+        names = ", ".join(repr(u) for u in getattr(exc, "unit_names", ())) or str(exc)
+        return f"{names} is not a unit pint knows (write e.g. 'ms', 'GB/s', 'query/user/day')"
+    text = str(exc).strip()
+    if isinstance(exc, pint.errors.DefinitionSyntaxError | ZeroDivisionError) and text:
+        return f"not a unit expression ({text})"
+    return "not a unit expression (units are names joined by *, / and ** powers, e.g. 'kW*h/day')"
 
 
 def _dim(dimensionality) -> str:

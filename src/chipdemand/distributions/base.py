@@ -86,8 +86,10 @@ class Distribution:
     """A distribution of one input: ``ppf`` maps uniforms in (0, 1) to values.
 
     Subclasses set ``name`` (through :func:`family`), ``keys`` (their parameters in a study file)
-    and implement :meth:`from_spec` and :meth:`ppf`. Continuous families also give ``cdf`` and
-    a frozen ``scipy`` distribution, which truncation, mixtures and the tests use.
+    and implement :meth:`from_spec` and :meth:`ppf`. Continuous families also give ``cdf``,
+    ``sf``, ``isf`` (by default from their frozen ``scipy`` distribution), which truncation,
+    mixtures and the tests use. ``isf(q)`` is the quantile at ``1 - q`` computed where ``q``
+    keeps its precision: upper tails are sampled through it.
     """
 
     name: ClassVar[str] = ""
@@ -121,6 +123,20 @@ class Distribution:
             raise NotImplementedError(f"{self.name} has no pdf")
         return frozen.pdf(x)
 
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        """``P(X > x)``, precise where it is small."""
+        frozen = self.scipy()
+        if frozen is None:
+            raise NotImplementedError(f"{self.name} has no sf")
+        return frozen.sf(x)
+
+    def isf(self, q: np.ndarray) -> np.ndarray:
+        """The ``x`` with ``P(X > x) = q``: the inverse survival function, precise for small ``q``."""
+        frozen = self.scipy()
+        if frozen is None:
+            raise NotImplementedError(f"{self.name} has no isf")
+        return frozen.isf(q)
+
     def quantile(self, q: float) -> float:
         return float(self.ppf(np.array([q]))[0])
 
@@ -150,6 +166,10 @@ def _fmt(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+#: HINV serves u in [_HINV_TAIL, 1 - _HINV_TAIL]; the exact inverse the ~2e-6 of draws outside
+_HINV_TAIL = 1e-6
+
+
 class _ScipyBacked(Distribution):
     """A continuous family whose ppf is fast Hermite inversion (HINV) of a scipy distribution.
 
@@ -157,8 +177,19 @@ class _ScipyBacked(Distribution):
     (``scipy.stats.sampling.NumericalInverseHermite``, built once per distribution from the exact
     cdf and pdf) costs 25-65 ns with error < 1e-9 in u. Polynomial inversion (PINV), which
     DESIGN.md suggests, never returns from its set-up for some betas in scipy 1.17 (e.g.
-    Beta(4.11, 1.89), a PERT(0.5, 4, 5)), so it is not used. Where HINV cannot be set up cleanly
-    or misses 1e-9, the exact scipy ppf is used instead.
+    Beta(4.11, 1.89), a PERT(0.5, 4, 5)), so it is not used.
+
+    HINV is used for u in [1e-6, 1 - 1e-6] only, where it is checked at set-up (error below 1e-9
+    in u, and below 1e-4 of the tail probability at the ends); in its own tails it is coarse (a
+    gamma of shape 0.3 gives exactly 0 below u = 1e-12, one of shape 30 gives 0.0014 for its
+    3.9 at u = 2**-54). The ~2e-6 of draws outside, and every draw of a distribution HINV cannot
+    serve, go to the exact inverse: :meth:`lower_inverse` below the median, :meth:`upper_inverse`
+    of ``1 - u`` above it (scipy.special's ``betaincinv``/``betainccinv``, ``gammaincinv``/
+    ``gammainccinv``: ``scipy.stats.beta.ppf``, boost's ibeta_inv, warns and misses by orders of
+    magnitude in the lower tail of e.g. Beta(0.5, 3) at u = 1e-12 in scipy 1.17). Every draw is
+    then finite and inside the support, and above zero where the support starts at zero (a value
+    that underflows becomes the smallest normal double, 2.2e-308). :meth:`isf` is served the
+    same way, so upper tails keep their precision.
     """
 
     _inverse: Any = None
@@ -167,27 +198,92 @@ class _ScipyBacked(Distribution):
         """``(frozen, loc, scale)``: a standardized scipy distribution and its affine map."""
         return self.scipy(), 0.0, 1.0
 
-    def _fast_ppf(self) -> tuple[Callable[[np.ndarray], np.ndarray], float, float]:
+    def lower_inverse(self, p: np.ndarray) -> np.ndarray:
+        """Exact quantiles at ``p`` of the standardized distribution (for its lower tail).
+
+        Families override this and :meth:`upper_inverse` with scipy.special's inverse incomplete
+        functions where ``scipy.stats``' ppf is unreliable in the tails.
+        """
+        return self.standard()[0].ppf(p)
+
+    def upper_inverse(self, q: np.ndarray) -> np.ndarray:
+        """Exact inverse survival function at ``q`` of the standardized distribution."""
+        return self.standard()[0].isf(q)
+
+    def _fast_ppf(self) -> tuple[Callable[[np.ndarray], np.ndarray] | None, float, float]:
+        """``(hinv, loc, scale)``; ``hinv`` is None where HINV cannot serve this distribution."""
         if self._inverse is None:
             frozen, loc, scale = self.standard()
             try:
                 with warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("error")  # UNU.RAN reports lost accuracy as warnings
                     gen = sampling.NumericalInverseHermite(frozen, random_state=0)
-                u = np.linspace(1e-9, 1 - 1e-9, 1001)
-                if not np.max(np.abs(frozen.cdf(gen.ppf(u)) - u)) <= 1e-9:
-                    raise ValueError("HINV inaccurate")
+                    _check_hinv(gen.ppf, frozen)
                 self._inverse = (gen.ppf, loc, scale)
             except (RuntimeWarning, RuntimeError, ValueError, sampling.UNURANError):
-                self._inverse = (self.scipy().ppf, 0.0, 1.0)
+                self._inverse = (None, loc, scale)
         return self._inverse
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        ppf, loc, scale = self._fast_ppf()
-        x = ppf(u)
-        return x if (loc, scale) == (0.0, 1.0) else loc + scale * x
+        return self._invert(u, upper=False)
+
+    def isf(self, q: np.ndarray) -> np.ndarray:
+        return self._invert(q, upper=True)
+
+    def _invert(self, v: np.ndarray, upper: bool) -> np.ndarray:
+        """Quantiles at ``v`` (``upper``: at ``1 - v``): HINV in the bulk, exact in the tails."""
+        fast, loc, scale = self._fast_ppf()
+        v = np.asarray(v, dtype=float)
+        flat = v.reshape(-1)
+        if fast is None:
+            x = self._exact(flat, upper)
+        else:
+            x = np.asarray(fast(1.0 - flat if upper else flat), dtype=float)
+            if flat.size and (flat.min() < _HINV_TAIL or flat.max() > 1 - _HINV_TAIL):
+                tail = (flat < _HINV_TAIL) | (flat > 1 - _HINV_TAIL)
+                x[tail] = self._exact(flat[tail], upper)
+        if (loc, scale) != (0.0, 1.0):
+            x *= scale
+            x += loc
+        low, high = self.support
+        np.clip(x, np.finfo(float).tiny if low == 0 else low, high, out=x)
+        return x.reshape(v.shape)
+
+    def _exact(self, v: np.ndarray, upper: bool) -> np.ndarray:
+        if upper:  # v is a survival probability
+            return _by_halves(v, self.upper_inverse, self.lower_inverse)
+        return _by_halves(v, self.lower_inverse, self.upper_inverse)
 
     def __getstate__(self):  # the UNU.RAN generator is rebuilt after pickling (dask workers)
         state = self.__dict__.copy()
         state.pop("_inverse", None)
         return state
+
+
+def _by_halves(
+    u: np.ndarray, lower: Callable[[np.ndarray], np.ndarray], upper: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """``lower(u)`` where ``u < 0.5``, ``upper(1 - u)`` elsewhere (``1 - u`` is exact there)."""
+    u = np.asarray(u, dtype=float)
+    x = np.empty_like(u)
+    low = u < 0.5
+    x[low] = lower(u[low])
+    x[~low] = upper(1.0 - u[~low])
+    return x
+
+
+def _check_hinv(ppf: Callable[[np.ndarray], np.ndarray], frozen: Any) -> None:
+    """Raise ValueError unless HINV inverts ``frozen`` on [1e-6, 1 - 1e-6].
+
+    The error must be below 1e-9 in u everywhere and below 1e-4 of the tail probability
+    ``min(u, 1 - u)`` (read from the cdf below the median, the survival function above it).
+    """
+    tail = np.geomspace(_HINV_TAIL, 0.5, 200)
+    u = np.unique(np.concatenate([tail, np.linspace(0.001, 0.999, 999), 1 - tail]))
+    x = ppf(u)
+    lower = u < 0.5
+    p = np.where(lower, frozen.cdf(x), frozen.sf(x))
+    target = np.where(lower, u, 1 - u)
+    error = np.abs(p - target)
+    if not (np.all(error <= 1e-9) and np.all(error <= 1e-4 * target)):
+        raise ValueError("HINV inaccurate")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..errors import StudyError
-from .base import Distribution, _require, family
+from .base import Distribution, _by_halves, _require, family
 
 __all__ = ["Mixture", "Truncated", "Scaled"]
 
@@ -16,8 +16,11 @@ __all__ = ["Mixture", "Truncated", "Scaled"]
 class Mixture(Distribution):
     """Weighted mixture of continuous ``components`` (each a spec table) with ``weights``.
 
-    The ppf inverts the mixture CDF: interpolation on a grid solved once by bisection, then one
-    Newton steps, so the map from u to x is monotone and LHS, Sobol and rank correlation work.
+    The ppf inverts the mixture CDF: interpolation on a grid solved once by bisection, then two
+    Newton steps, on the cdf below the median and on the survival function above it (so upper
+    tails keep their precision); beyond the grid's 1e-13 tails, bisection between the
+    components' quantiles. The map from u to x is monotone, so LHS, Sobol and rank correlation
+    work.
     """
 
     keys = frozenset({"components", "weights"})
@@ -57,6 +60,10 @@ class Mixture(Distribution):
         x = np.asarray(x, dtype=float)
         return sum(w * c.cdf(x) for w, c in zip(self.weights, self.components, strict=True))
 
+    def sf(self, x):
+        x = np.asarray(x, dtype=float)
+        return sum(w * c.sf(x) for w, c in zip(self.weights, self.components, strict=True))
+
     def pdf(self, x):
         x = np.asarray(x, dtype=float)
         return sum(w * c.pdf(x) for w, c in zip(self.weights, self.components, strict=True))
@@ -66,26 +73,66 @@ class Mixture(Distribution):
         u = np.unique(np.concatenate([tails, np.linspace(1e-3, 1 - 1e-3, 2001), 1 - tails]))
         lo = np.min([c.ppf(u) for c in self.components], axis=0)
         hi = np.max([c.ppf(u) for c in self.components], axis=0)
-        for _ in range(80):  # the mixture's quantile lies between its components' quantiles
-            mid = 0.5 * (lo + hi)
-            below = self.cdf(mid) < u
-            lo = np.where(below, mid, lo)
-            hi = np.where(below, hi, mid)
-        return u, 0.5 * (lo + hi)
+        return u, _bisect(self.cdf, u, lo, hi, rising=True)
 
     def ppf(self, u):
-        u = np.asarray(u, dtype=float)
-        x = np.interp(u, self._grid_u, self._grid_x)
-        inside = (u > self._grid_u[0]) & (u < self._grid_u[-1])
-        for _ in range(2):  # Newton steps from the interpolated guess
+        return _by_halves(u, self._lower, self._upper)
+
+    def isf(self, q):
+        return _by_halves(q, self._upper, self._lower)
+
+    def _lower(self, p):
+        """Quantiles at small ``p``: the grid, then Newton steps on the cdf; bisection below it."""
+        x = np.interp(p, self._grid_u, self._grid_x)
+        inside = p >= self._grid_u[0]
+        for _ in range(2):
             with np.errstate(divide="ignore", invalid="ignore"):
-                step = (self.cdf(x) - u) / self.pdf(x)
+                step = (self.cdf(x) - p) / self.pdf(x)
             x = np.where(inside & np.isfinite(step), x - step, x)
+        if not np.all(inside):
+            far = p[~inside]
+            lo = np.min([c.ppf(far) for c in self.components], axis=0)
+            hi = np.max([c.ppf(far) for c in self.components], axis=0)
+            x[~inside] = _bisect(self.cdf, far, lo, hi, rising=True)
+        return x
+
+    def _upper(self, q):
+        """Quantiles at ``1 - q`` for small ``q``, by the survival function (mirror of _lower)."""
+        x = np.interp(q, 1.0 - self._grid_u[::-1], self._grid_x[::-1])
+        inside = q >= 1.0 - self._grid_u[-1]
+        for _ in range(2):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step = (self.sf(x) - q) / self.pdf(x)
+            x = np.where(inside & np.isfinite(step), x + step, x)
+        if not np.all(inside):
+            far = q[~inside]
+            lo = np.min([c.isf(far) for c in self.components], axis=0)
+            hi = np.max([c.isf(far) for c in self.components], axis=0)
+            x[~inside] = _bisect(self.sf, far, lo, hi, rising=False)
         return x
 
 
+def _bisect(fn, target: np.ndarray, lo: np.ndarray, hi: np.ndarray, rising: bool) -> np.ndarray:
+    """The ``x`` in ``[lo, hi]`` with ``fn(x) = target`` (``fn`` monotone), by 80 halvings."""
+    lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
+    for _ in range(80):  # the mixture's quantile lies between its components' quantiles
+        mid = 0.5 * (lo + hi)
+        below = (fn(mid) < target) if rising else (fn(mid) > target)
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
+
+
 class Truncated(Distribution):
-    """A continuous distribution restricted to [lower, upper], sampled by inverse CDF."""
+    """A continuous distribution restricted to [lower, upper], sampled by inverse CDF.
+
+    The truncated quantile at ``u`` is the base's quantile at ``F(lower) + u (F(upper) -
+    F(lower))`` while that lies below the base's median, and otherwise its inverse survival
+    function at ``S(upper) + (1 - u) (S(lower) - S(upper))``: each tail in the coordinate where
+    its probabilities keep their precision. So a normal truncated at 7 or 20 standard deviations
+    (where ``F`` rounds to 1) samples finitely, with distinct values and the right conditional
+    distribution, as does a far lower tail. The base needs ``cdf``, ``sf``, ``ppf`` and ``isf``.
+    """
 
     def __init__(self, base: Distribution, lower: float, upper: float):
         if not lower < upper:
@@ -96,22 +143,52 @@ class Truncated(Distribution):
         self.support = (max(lower, base.support[0]), min(upper, base.support[1]))
         self._fa = float(base.cdf(lower)) if math.isfinite(lower) else 0.0
         self._fb = float(base.cdf(upper)) if math.isfinite(upper) else 1.0
-        if not self._fb - self._fa > 1e-12:
+        self._sa = float(base.sf(lower)) if math.isfinite(lower) else 1.0
+        self._sb = float(base.sf(upper)) if math.isfinite(upper) else 0.0
+        # the interval's probability, from the side where it is not a difference of numbers near 1
+        self._mass = self._sa - self._sb if self._sa < 0.5 else self._fb - self._fa
+        if not self._mass > 0:
             raise StudyError(f"[{lower:g}, {upper:g}] holds no probability of {base.describe()}", key="lower")
+        # below this u the truncated quantile lies below the base's median
+        self._split = min(max((0.5 - self._fa) / self._mass, 0.0), 1.0) if self._fa < 0.5 else 0.0
         self.spec = {**base.spec, "lower": lower, "upper": upper}
 
     def ppf(self, u):
-        x = self.base.ppf(self._fa + (self._fb - self._fa) * np.asarray(u))
-        return np.clip(x, self.lower, self.upper)
+        u = np.asarray(u, dtype=float)
+        x = np.empty(u.shape)
+        low = u < self._split
+        x[low] = self.base.ppf(self._fa + self._mass * u[low])
+        x[~low] = self.base.isf(self._sb + self._mass * (1.0 - u[~low]))
+        return np.clip(x, *self.support)
 
     def cdf(self, x):
         x = np.asarray(x, dtype=float)
-        return np.clip((self.base.cdf(x) - self._fa) / (self._fb - self._fa), 0.0, 1.0)
+        if self._sa < 0.5:  # the interval is above the base's median: work with survival
+            p = (self._sa - self.base.sf(x)) / self._mass
+        else:
+            p = (self.base.cdf(x) - self._fa) / self._mass
+        return np.clip(p, 0.0, 1.0)
+
+    def sf(self, x):
+        x = np.asarray(x, dtype=float)
+        if self._fb < 0.5:  # the interval is below the base's median: work with the cdf
+            q = (self._fb - self.base.cdf(x)) / self._mass
+        else:
+            q = (self.base.sf(x) - self._sb) / self._mass
+        return np.clip(q, 0.0, 1.0)
+
+    def isf(self, q):
+        q = np.asarray(q, dtype=float)
+        x = np.empty(q.shape)
+        high = q <= 1.0 - self._split
+        x[high] = self.base.isf(self._sb + self._mass * q[high])
+        x[~high] = self.base.ppf(self._fa + self._mass * (1.0 - q[~high]))
+        return np.clip(x, *self.support)
 
     def pdf(self, x):
         x = np.asarray(x, dtype=float)
         inside = (x >= self.lower) & (x <= self.upper)
-        return np.where(inside, self.base.pdf(x) / (self._fb - self._fa), 0.0)
+        return np.where(inside, self.base.pdf(x) / self._mass, 0.0)
 
     def scipy(self):
         return None
@@ -141,6 +218,12 @@ class Scaled(Distribution):
 
     def cdf(self, x):
         return self.base.cdf(np.asarray(x) / self.factor)
+
+    def sf(self, x):
+        return self.base.sf(np.asarray(x) / self.factor)
+
+    def isf(self, q):
+        return self.factor * self.base.isf(q)
 
     def pdf(self, x):
         return self.base.pdf(np.asarray(x) / self.factor) / self.factor

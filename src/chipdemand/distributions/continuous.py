@@ -8,7 +8,15 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from ..errors import StudyError
-from .base import Distribution, _interval, _number, _positive, _require, _ScipyBacked, family
+from .base import (
+    Distribution,
+    _interval,
+    _number,
+    _positive,
+    _require,
+    _ScipyBacked,
+    family,
+)
 
 __all__ = ["Uniform", "LogUniform", "Normal", "LogNormal", "Triangular", "PERT", "Beta", "Gamma"]
 
@@ -38,6 +46,12 @@ class Uniform(Distribution):
     def ppf(self, u):
         return self.low + (self.high - self.low) * u
 
+    def isf(self, q):
+        return self.high - (self.high - self.low) * np.asarray(q)
+
+    def sf(self, x):
+        return np.clip((self.high - np.asarray(x, dtype=float)) / (self.high - self.low), 0.0, 1.0)
+
     def scipy(self):
         return stats.uniform(self.low, self.high - self.low)
 
@@ -66,7 +80,16 @@ class LogUniform(Distribution):
         return cls(_number(spec, "low"), _number(spec, "high"))
 
     def ppf(self, u):
-        return np.exp(math.log(self.low) + math.log(self.high / self.low) * u)
+        x = self.low * np.exp(math.log(self.high / self.low) * np.asarray(u))
+        return np.clip(x, self.low, self.high)
+
+    def isf(self, q):  # high e^(-L q): exact near high, where exp(log(high) - L q) loses digits
+        x = self.high * np.exp(-math.log(self.high / self.low) * np.asarray(q))
+        return np.clip(x, self.low, self.high)
+
+    def sf(self, x):
+        x = np.clip(np.asarray(x, dtype=float), self.low, self.high)
+        return np.log(self.high / x) / math.log(self.high / self.low)
 
     def scipy(self):
         return stats.loguniform(self.low, self.high)
@@ -93,6 +116,9 @@ class Normal(Distribution):
 
     def ppf(self, u):
         return self.mean + self.sd * special.ndtri(u)
+
+    def isf(self, q):
+        return self.mean - self.sd * special.ndtri(q)
 
     def scipy(self):
         return stats.norm(self.mean, self.sd)
@@ -123,6 +149,9 @@ class LogNormal(Distribution):
 
     def ppf(self, u):
         return np.exp(self.mu + self.sigma * special.ndtri(u))
+
+    def isf(self, q):
+        return np.exp(self.mu - self.sigma * special.ndtri(q))
 
     def scipy(self):
         return stats.lognorm(self.sigma, scale=math.exp(self.mu))
@@ -157,6 +186,20 @@ class Triangular(Distribution):
         right = hi - np.sqrt((1 - u) * (hi - lo) * (hi - mode))
         return np.where(u < c, left, right)
 
+    def isf(self, q):
+        lo, mode, hi, c = self.lo, self.mode, self.hi, self._c
+        left = lo + np.sqrt((1 - q) * (hi - lo) * (mode - lo))
+        right = hi - np.sqrt(q * (hi - lo) * (hi - mode))
+        return np.where(q < 1 - c, right, left)
+
+    def sf(self, x):
+        lo, mode, hi = self.lo, self.mode, self.hi
+        x = np.clip(np.asarray(x, dtype=float), lo, hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            right = (hi - x) ** 2 / ((hi - lo) * (hi - mode))
+            left = 1 - (x - lo) ** 2 / ((hi - lo) * (mode - lo))
+        return np.where(x >= mode, np.where(hi > mode, right, 0.0), left)
+
     def scipy(self):
         return stats.triang(self._c, loc=self.lo, scale=self.hi - self.lo)
 
@@ -183,6 +226,12 @@ class PERT(_ScipyBacked):
 
     def standard(self):
         return stats.beta(self.alpha, self.beta), self.lo, self.hi - self.lo
+
+    def lower_inverse(self, p):
+        return special.betaincinv(self.alpha, self.beta, p)
+
+    def upper_inverse(self, q):
+        return special.betainccinv(self.alpha, self.beta, q)
 
 
 def _fit_two_parameters(make, lo: float, hi: float, level: float, guess) -> tuple[float, float]:
@@ -246,6 +295,12 @@ class Beta(_ScipyBacked):
     def standard(self):
         return stats.beta(self.alpha, self.beta), self.low, self.high - self.low
 
+    def lower_inverse(self, p):
+        return special.betaincinv(self.alpha, self.beta, p)
+
+    def upper_inverse(self, q):
+        return special.betainccinv(self.alpha, self.beta, q)
+
 
 @family("gamma")
 class Gamma(_ScipyBacked):
@@ -277,3 +332,9 @@ class Gamma(_ScipyBacked):
 
     def standard(self):
         return stats.gamma(self.shape), 0.0, self.scale
+
+    def lower_inverse(self, p):
+        return special.gammaincinv(self.shape, p)
+
+    def upper_inverse(self, q):
+        return special.gammainccinv(self.shape, q)
