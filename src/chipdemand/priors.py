@@ -337,6 +337,7 @@ class _Loader:
                 self.broken.add(name)
 
         scenarios, notes = self._scenarios(declared, inputs)
+        self._check_shared_chips(inputs, scenarios)
         constants = self._constants(raw_constants)
 
         model, used_when = base_model, {}
@@ -480,6 +481,10 @@ class _Loader:
         raw = dict(raw)
         catalogued = raw.get("dist") == "catalog"
         own_source = "source" in raw or base is None
+        if catalogued and base is not None and isinstance(base.dist, Catalogued):
+            # another chip for the same field, drawn with the inputs that describe the same chip
+            raw.setdefault("field", base.dist.field)
+            raw.setdefault("stream", base.stream)
         if base is not None and not catalogued:
             raw.setdefault("unit", base.written_unit)
             raw.setdefault("source", base.source)
@@ -619,6 +624,31 @@ class _Loader:
                     )
             scenarios[scen] = overrides
         return scenarios, notes
+
+    def _check_shared_chips(self, inputs: Mapping[str, InputSpec], scenarios: Mapping[str, Mapping]) -> None:
+        """Catalogue inputs that share a random stream describe one chip: when they choose among
+        chips, they must list the same chips with the same probabilities, in the base and in every
+        scenario (else a draw would pair one chip's peak with another's power). One pinned to a
+        single chip is the study's explicit choice and is left alone."""
+        for scen, overrides in [(BASE, {}), *scenarios.items()]:
+            groups: dict[str, list[tuple[str, InputSpec]]] = {}
+            for name in inputs:
+                spec = overrides.get(name) or inputs[name]
+                if isinstance(spec.dist, Catalogued) and len(spec.dist.chips) > 1:
+                    groups.setdefault(spec.stream, []).append((name, spec))
+            for members in groups.values():
+                first_name, first = members[0]
+                for name, spec in members[1:]:
+                    if spec.dist.chips != first.dist.chips:
+                        key = f"inputs.{name}.chips" if scen == BASE else f"scenarios.{scen}.{name}"
+                        self.problems.add(
+                            StudyError(
+                                f"shares the random stream {spec.stream!r} with {first_name!r} but lists "
+                                f"other chips ({spec.dist.chips} against {first.dist.chips}); inputs drawn "
+                                "together describe one chip, so a scenario that changes one must change all",
+                                key=key,
+                            )
+                        )
 
     def _constants(self, raw: Mapping) -> dict:
         from .formula_study import ConstantSpec
