@@ -77,6 +77,15 @@ DOMAINS: dict[str, Domain] = {
             suggestion='use a beta (dist = "beta", ci = [...]), or truncate it with lower = 0 and upper = 1',
         ),
         Domain(
+            "indicator",
+            "0 or 1 (an event: its mean over the draws is its probability)",
+            low=0.0,
+            low_open=False,
+            high=1.0,
+            whole=True,
+            suggestion="write it as where(condition, 1, 0)",
+        ),
+        Domain(
             "at_least_one",
             "a number >= 1",
             low=1.0,

@@ -50,15 +50,23 @@ def run(result: Run) -> str:
         "",
     ]
     rows, previous = [], None
+    events = {name for name, spec in study.outputs.items() if spec.domain == "indicator"}
     for r in result.table.to_dict(orient="records"):
         unit = r["unit"]
+        if r["variable"] in events:  # an event: its probability, with its binomial error
+            p = r["mean"]
+            median, spread = f"P = {p:.3f}", fmt.DASH
+            mcse = f"±{(p * (1 - p) / result.draws) ** 0.5:.3f}"
+        else:
+            median, spread = fmt.value(r["median"], unit), fmt.interval(r["low"], r["high"], unit)
+            mcse = fmt.mcse_text(r)
         rows.append(
             [
                 r["scenario"] if r["scenario"] != previous else "",
                 _name(r),
-                fmt.value(r["median"], unit),
-                fmt.interval(r["low"], r["high"], unit),
-                fmt.mcse_text(r),
+                median,
+                spread,
+                mcse,
                 fmt.value(r["reported"], unit),
                 unit,
             ]
@@ -68,6 +76,7 @@ def run(result: Run) -> str:
     lines += [fmt.table(head, rows), ""]
     lines.append(
         "mcse: the largest Monte Carlo standard error of low, median and high, relative to its value"
+        + ("; for an event (P = ...), the standard error of its probability" if events else "")
     )
     if "hdi_regions" in result.table.columns:
         for r in result.table.to_dict(orient="records"):
