@@ -177,11 +177,11 @@ def test_check_places_every_reference_of_every_shipped_study(cli):
     result = cli("check", "--json", "--draws", "4000")
     assert result.code == 0
     rows = json.loads(result.out)["references"]
-    assert {r["study"] for r in rows} == set(SHIPPED)
+    assert {r["study"] for r in rows} >= set(SHIPPED)  # and any other shipped study with references
     keys = {"study", "output", "scenario", "source", "date", "median", "low", "high", "percentile", "inside"}
     for row in rows:
         assert keys <= set(row) and ("ref_value" in row or {"ref_low", "ref_high"} <= set(row))
         assert 0 <= row["percentile"] <= 1 and row["low"] <= row["median"] <= row["high"]
     passed = {(r["study"], r["output"]) for r in rows if r.get("passed")}
     assert ("sora_inference", "chips") in passed and ("sora_inference", "annual_energy") in passed
-    assert not any(r.get("passed") for r in rows if r["study"] != "sora_inference")
+    assert not any(r.get("passed") for r in rows if r["study"] in SHIPPED and r["study"] != "sora_inference")

@@ -9,9 +9,10 @@ from scipy import stats
 
 import chipdemand as cd
 from chipdemand.distributions import parse_distribution
-from chipdemand.drivers import evaluate_at, sobol_of_function
+from chipdemand.drivers import evaluate_at
 from chipdemand.errors import StudyError
 from chipdemand.models import MODELS, Input, Model, Output, register
+from chipdemand.sobol import sobol_indices
 
 
 def sensitivity(res, output=None, method="rank", *, study=None, **kwargs):
@@ -242,7 +243,7 @@ def test_ishigami_closed_form_matches_the_cited_values():
 def test_sobol_indices_of_the_ishigami_function():
     # the study path's own distributions: uniform inputs parsed as a study file gives them
     dists = [parse_distribution({"dist": "uniform", "low": -np.pi, "high": np.pi})] * 3
-    found = sobol_of_function(ishigami, dists, 2**13, np.random.default_rng(0), ci=0.99)
+    found = sobol_indices(ishigami, dists, 2**13, seed=0, ci=0.99)
     for est, lo, hi, exact in (
         (found.first, found.first_low, found.first_high, ISHIGAMI_FIRST),
         (found.total, found.total_low, found.total_high, ISHIGAMI_TOTAL),
@@ -273,17 +274,17 @@ def test_sobol_of_a_product_of_lognormals_matches_the_closed_form(fleet):
     assert table.attrs["n"] == 2**13
 
 
-def test_sobol_is_seeded_and_rounds_draws_up_to_a_power_of_two(fleet):
+def test_sobol_is_seeded_and_rounds_draws_up_to_replicates_of_a_power_of_two(fleet):
     a = sensitivity(None, "chips", "sobol", study=fleet, draws=1000, seed=4)
     b = sensitivity(None, "chips", "sobol", study=fleet, draws=1000, seed=4)
     c = sensitivity(None, "chips", "sobol", study=fleet, draws=1000, seed=5)
     assert a.equals(b) and not a.equals(c)
-    assert a.attrs["n"] == 1024
+    assert a.attrs["n"] == 1024  # 8 scrambles of 128 = 2**7 base samples
 
 
-def test_sobol_needs_a_power_of_two():
+def test_sobol_needs_replicates_of_a_power_of_two():
     with pytest.raises(StudyError, match="power of two"):
-        sobol_of_function(ishigami, [stats.uniform()] * 3, 1000, np.random.default_rng(0))
+        sobol_indices(ishigami, [stats.uniform()] * 3, 1000, seed=0)
 
 
 # ----------------------------------------------------------------------------- outputs over years

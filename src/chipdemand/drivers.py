@@ -7,8 +7,7 @@ model at chosen input values (:func:`evaluate_at`). Each method is one registere
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -18,11 +17,11 @@ from scipy import stats
 from . import validate
 from .errors import StudyError
 from .priors import BASE, Study
+from .sampling import stream
+from .sobol import REPLICATES, SobolIndices, sobol_indices
 
 __all__ = [
     "rank_inputs",
-    "sobol_of_function",
-    "SobolIndices",
     "evaluate_at",
     "varying_inputs",
     "METHODS",
@@ -33,8 +32,6 @@ __all__ = [
 SOBOL_N = 2**13
 #: default draws of the run a rank correlation is read from, when it has to simulate one
 RANK_DRAWS = 100_000
-#: bootstrap resamples of the Sobol' indices
-RESAMPLES = 1000
 #: with scale="auto", Sobol' indices are of log(output) when its 5th-95th percentiles span more
 #: than this ratio (two decades), estimated from a pilot of PILOT model evaluations
 LOG_SPAN = 100.0
@@ -158,9 +155,10 @@ def rank_inputs(
         ``input_high`` (the input's values) and ``centre`` (every input at its median). One input
         at a time: correlations are not applied.
 
-        ``sobol``: first-order and total Sobol' indices (:func:`sobol_of_function`, the model
-        evaluated on ``draws`` base samples, rounded up to a power of two, default 2**13), with
-        percentile bootstrap intervals at ``ci``; ranked by ``total``. The first-order index of
+        ``sobol``: first-order and total Sobol' indices (:func:`chipdemand.sobol.sobol_indices`:
+        the model evaluated on ``draws`` base samples, rounded up to 8 times a power of two,
+        default 2**13, in 8 independently scrambled replicates), with Student t intervals at
+        ``ci`` from the replicates' spread; ranked by ``total``. The first-order index of
         an input is the share of the output's variance it explains alone, the total index the
         share it takes part in (alone or through interactions); ``total - first`` measures its
         interactions. Variance-based indices assume independent inputs: a study's
@@ -182,9 +180,9 @@ def rank_inputs(
     draws : int, optional
         Sobol' base samples (the rank method uses the run's draws).
     seed : int
-        Seed of the Sobol' sample and its bootstrap.
+        Seed of the Sobol' design (``sampling.stream(seed, "sensitivity", ...)``).
     ci : float
-        Tornado quantiles and the Sobol' bootstrap intervals' level.
+        Tornado quantiles and the Sobol' intervals' level.
     at : mapping, optional
         For an output with extra dims, which element to analyse, e.g. ``{"year": 2030}``
         (default: the last coordinate of each).
@@ -303,7 +301,7 @@ def _tornado(*, study, output, scenario, names, ci, position, **_) -> pd.DataFra
 
 @_method("sobol")
 def _sobol(*, study, output, scenario, names, draws, seed, ci, position, scale, **_) -> pd.DataFrame:
-    n = SOBOL_N if draws is None else _power_of_two(draws)
+    n = SOBOL_N if draws is None else _base_samples(draws)
     if not names:  # every input is a point value: nothing varies
         empty = pd.DataFrame(columns=["input", "index", *SobolIndices.__dataclass_fields__], dtype=float)
         empty.attrs.update(n=n, scale="linear")
@@ -321,7 +319,7 @@ def _sobol(*, study, output, scenario, names, draws, seed, ci, position, scale, 
     if scale not in ("auto", "linear", "log"):
         raise StudyError(f"unknown scale {scale!r} (expected auto, linear or log)", key="scale")
     if scale == "auto":
-        rng = np.random.default_rng([seed, 1])  # a pilot apart from the Sobol' sample's stream
+        rng = stream(seed, "sensitivity", "pilot")  # apart from the Sobol' design's streams
         pilot = model(np.array([d.ppf(rng.random(PILOT)) for d in dists]).reshape(len(dists), PILOT))
         lo, hi = np.quantile(pilot, [0.05, 0.95])
         scale = "log" if np.all(pilot > 0) and hi > LOG_SPAN * lo else "linear"
@@ -336,130 +334,16 @@ def _sobol(*, study, output, scenario, names, draws, seed, ci, position, scale, 
                 )
             return np.log(y)
 
-    found = sobol_of_function(func, dists, n, np.random.default_rng(seed), ci=ci)
+    found = sobol_indices(func, dists, n, seed=seed, ci=ci)
     table = pd.DataFrame({"input": names, "index": found.total, **found.columns()})
     table.attrs.update(n=n, scale=scale)
     return table
 
 
-def _power_of_two(draws) -> int:
+def _base_samples(draws: int) -> int:
+    """Sobol' base samples: ``draws`` rounded up to :data:`~chipdemand.sobol.REPLICATES` times a
+    power of two (at least 16), the sizes independent scrambles of a Sobol' net balance at."""
     if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 2:
         raise StudyError(f"must be a whole number of at least 2, got {draws!r}", key="draws")
-    return 1 << (int(draws) - 1).bit_length()
-
-
-# ----------------------------------------------------------------------------- Sobol' kernel
-@dataclass(frozen=True)
-class SobolIndices:
-    """First-order and total Sobol' indices with bootstrap intervals, each of shape ``(d,)``."""
-
-    first: np.ndarray
-    total: np.ndarray
-    first_low: np.ndarray
-    first_high: np.ndarray
-    total_low: np.ndarray
-    total_high: np.ndarray
-
-    def columns(self) -> dict[str, np.ndarray]:
-        return {
-            k: getattr(self, k)
-            for k in ("first", "total", "first_low", "first_high", "total_low", "total_high")
-        }
-
-
-def _saltelli_jansen(f_A: np.ndarray, f_B: np.ndarray, f_AB: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First-order (Saltelli et al. 2010) and total (Jansen 1999) indices, shape ``(..., s, d)``.
-
-    ``f_A``, ``f_B``: ``(..., s, n)``; ``f_AB``: ``(..., d, s, n)``; draws on the last axis,
-    any leading batch dims (the bootstrap's resamples). The estimators of
-    ``scipy.stats.sobol_indices(method="saltelli_2010")``, written to broadcast.
-    """
-    var = np.var(np.concatenate([f_A, f_B], axis=-1), axis=-1)[..., None, :]  # (..., 1, s)
-    f_A, f_B = f_A[..., None, :, :], f_B[..., None, :, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        first = np.mean(f_B * (f_AB - f_A), axis=-1) / var
-        total = 0.5 * np.mean((f_A - f_AB) ** 2, axis=-1) / var
-    return np.swapaxes(first, -1, -2), np.swapaxes(total, -1, -2)
-
-
-def sobol_of_function(
-    func: Callable[[np.ndarray], np.ndarray],
-    dists: Sequence,
-    n: int,
-    rng: np.random.Generator,
-    *,
-    ci: float = 0.9,
-    resamples: int = RESAMPLES,
-) -> SobolIndices:
-    """Sobol' indices of ``func`` over independent inputs, with bootstrap intervals.
-
-    The sample (scrambled Sobol' matrices A, B and the d mixed matrices), its transform through
-    each input's ``ppf`` and the point estimates are :func:`scipy.stats.sobol_indices`'s
-    (Saltelli 2010 first-order, Jansen total). The intervals are percentile bootstrap intervals
-    of the same estimators over the ``n`` rows, drawn from ``rng`` (scipy's own
-    ``.bootstrap()`` uses BCa, whose jackknife costs O(n²) and takes no generator).
-
-    Parameters
-    ----------
-    func : callable
-        ``func(x)`` with ``x`` of shape ``(d, m)`` returns the output, shape ``(m,)``.
-    dists : sequence
-        One object with a vectorized ``ppf`` per input (a chipdemand distribution or a frozen
-        scipy one).
-    n : int
-        Base samples, a power of two; ``func`` sees ``n * (d + 2)`` points.
-    rng : numpy.random.Generator
-        Scrambles the Sobol' sequence and draws the bootstrap resamples.
-    ci : float
-        Level of the bootstrap intervals.
-    resamples : int
-        Bootstrap resamples.
-
-    Returns
-    -------
-    SobolIndices
-
-    Notes
-    -----
-    Reference values: the Ishigami function (Ishigami & Homma 1990), whose indices are known in
-    closed form (Saltelli et al. 2008, Global Sensitivity Analysis: The Primer, §4.6).
-    """
-    if n < 2 or n & (n - 1):
-        raise StudyError(f"must be a power of two, got {n!r}", key="n")
-    captured = {}
-
-    def estimator(f_A, f_B, f_AB):
-        captured.update(f_A=f_A, f_B=f_B, f_AB=f_AB)
-        return _saltelli_jansen(f_A, f_B, f_AB)
-
-    found = stats.sobol_indices(
-        func=lambda x: np.atleast_2d(np.array(func(x), dtype=float)),
-        n=n,
-        dists=list(dists),
-        method=estimator,
-        rng=rng,
-    )
-    f_A, f_B, f_AB = captured["f_A"], captured["f_B"], captured["f_AB"]
-    if not np.all(np.var(np.concatenate([f_A, f_B], axis=-1), axis=-1) > 0):
-        raise StudyError(
-            "the output does not vary with the inputs; its Sobol' indices are undefined", key="output"
-        )
-    boot_first, boot_total = [], []
-    batch = max(1, 2**22 // (f_AB.size or 1))  # bounded memory: ~4M gathered values a batch
-    for start in range(0, resamples, batch):
-        rows = rng.integers(0, n, size=(min(batch, resamples - start), n))
-        a = np.moveaxis(f_A[:, rows], 1, 0)  # (batch, s, n)
-        b = np.moveaxis(f_B[:, rows], 1, 0)
-        ab = np.moveaxis(f_AB[:, :, rows], 2, 0)  # (batch, d, s, n)
-        first, total = _saltelli_jansen(a, b, ab)
-        boot_first.append(first)
-        boot_total.append(total)
-    q = [(1 - ci) / 2, (1 + ci) / 2]
-    first_lo, first_hi = np.quantile(np.concatenate(boot_first), q, axis=0)
-    total_lo, total_hi = np.quantile(np.concatenate(boot_total), q, axis=0)
-    s, d = f_A.shape[0], f_AB.shape[0]
-    out = [
-        np.asarray(a, dtype=float).reshape(s, d)
-        for a in (found.first_order, found.total_order, first_lo, first_hi, total_lo, total_hi)
-    ]
-    return SobolIndices(*(a[0] if s == 1 else a for a in out))
+    per = -(-int(draws) // REPLICATES)
+    return REPLICATES * max(2, 1 << (per - 1).bit_length())

@@ -26,7 +26,7 @@ from . import (
 from .errors import StudyError
 from .execution import Executor, executor_for, map_ordered
 from .priors import InputSpec, Study, load_study
-from .sampling import BLOCK, block_generator, block_uniforms, iman_conover, sobol_dimensions
+from .sampling import BLOCK, block_generator, block_uniforms, iman_conover, sobol_dimensions, sobol_draws
 
 __all__ = [
     "Plan",
@@ -254,7 +254,7 @@ class Plan:
                 attrs["description"] = model.input(name).description
             out[name] = (("scenario", "draw"), attrs)
         for name, o in study.outputs.items():
-            attrs = {"role": "output", "unit": o.unit, "description": o.description}
+            attrs = {"role": "output", "unit": o.unit, "description": o.description, "domain": o.domain}
             if o.reported is not None:
                 attrs["reported"] = o.reported
             if o.source:
@@ -287,11 +287,18 @@ def make_plan(
     method: str = "mc",
     scenarios: Sequence[str] | str | None = None,
 ) -> Plan:
-    """Validate the arguments of a run."""
+    """Validate the arguments of a run.
+
+    Under Sobol the draws are rounded up so that every block holds a power of two
+    (:func:`chipdemand.sampling.sobol_draws`: 100,000 become 131,072); a Sobol' net is balanced
+    only then.
+    """
     study = load_study(study)
     draws = validate.draws(draws)
     seed = validate.seed(seed)
     method = validate.method(method)
+    if method == "sobol":
+        draws = sobol_draws(draws)
     names = validate.scenarios(
         study.scenario_names, scenarios, key="scenarios", file=study.path or study.name
     )

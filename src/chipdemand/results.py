@@ -123,6 +123,7 @@ class Run(Result):
     interval: str
     converged: bool = True
     saved: Path | None = None
+    asked: int | None = None  # the draws asked for (a Sobol run rounds them up)
     references: list[dict[str, Any]] = field(default_factory=list)
     conditioned: Any = None  # chipdemand.conditioning.Conditioned, with observed=True
     extra: dict[str, Any] = field(default_factory=dict)

@@ -28,7 +28,9 @@ from .stats import (
     block_sums,
     exact_mean,
     exact_quantiles,
-    mcse_probabilities,
+    hdi_bounds,
+    hdi_intervals,
+    mcse_hdi,
     summary_probabilities,
     summary_row,
 )
@@ -171,25 +173,33 @@ def _dask_rows(data: Any, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, quant
 
 
-def _hdi(x: np.ndarray, ci: float, stats: np.ndarray) -> np.ndarray:
-    """``stats`` with low/high the HDI bounds (arviz-stats) and their MCSE at the bounds' own
-    probabilities."""
-    from arviz_stats.base import array_stats
-
-    bounds = array_stats.hdi(x, ci, axis=-1)
-    n = x.shape[-1]
+def _hdi(x: np.ndarray, ci: float, stats: np.ndarray) -> tuple[np.ndarray, dict]:
+    """``stats`` with low/high the HDI bounds and their honest MCSE (a smoothed bootstrap,
+    :func:`chipdemand.stats.mcse_hdi`), and the highest-density region of every series whose
+    draws have several modes (:func:`chipdemand.stats.hdi_intervals`): ``{index: [[low, high],
+    ...]}``."""
+    bounds = hdi_bounds(x, ci)
+    errors = mcse_hdi(x, ci)
     stats = stats.copy()
+    stats[..., 2:4] = bounds
+    stats[..., 4] = errors[..., 0]
+    stats[..., 6] = errors[..., 1]
+    regions = hdi_intervals(x, ci)
+    several = {}
     for index in np.ndindex(*x.shape[:-1]):
-        row = x[index]
-        p = np.array([np.mean(row <= b) for b in bounds[index]]).clip(0, 1)
-        lo, hi = mcse_probabilities(p, n)
-        q = exact_quantiles(row, np.concatenate([lo, hi]))
-        stats[index][[2, 3]] = bounds[index]
-        stats[index][[4, 6]] = (q[[2, 3]] - q[[0, 1]]) / 2
-    return stats
+        found = regions[index]
+        found = found[~np.isnan(found[:, 0])]
+        if len(found) > 1:
+            several[index] = found.tolist()
+    return stats, several
 
 
 # ----------------------------------------------------------------------------- summary
+def _label(rows: xr.DataArray, dims: Sequence[str], index: tuple[int, ...]) -> str:
+    """A series' coordinates as text: ``base`` or ``base, 2030``."""
+    return ", ".join(str(rows[d].values[i].item()) for d, i in zip(dims, index, strict=True))
+
+
 def summary_dataset(
     stats: dict[str, np.ndarray],
     variables: dict[str, tuple[tuple[str, ...], dict[str, Any]]],
@@ -207,7 +217,11 @@ def summary_dataset(
             values,
             dims=(*dims, "stat"),
             coords={d: coords[d] for d in dims if d in coords},
-            attrs={k: v for k, v in var_attrs.items() if k in ("unit", "role", "reported", "description")},
+            attrs={
+                k: v
+                for k, v in var_attrs.items()
+                if k in ("unit", "role", "reported", "description", "hdi_regions")
+            },
         )
     return xr.Dataset(data, coords={"stat": list(STATS)}, attrs=attrs)
 
@@ -264,10 +278,15 @@ def summary(
             mean, quant = _in_memory(np.asarray(rows.values), probs, threads, executor)
         values = summary_row(mean, quant)
         check_finite(values, var, _where(res))
+        attrs = dict(da.attrs)
         if interval == "hdi":
-            values = _hdi(np.asarray(rows.values), ci, values)
+            values, several = _hdi(np.asarray(rows.values), ci, values)
+            if several:  # where the draws have several modes: the union of intervals
+                attrs["hdi_regions"] = {
+                    _label(rows, others, index): region for index, region in several.items()
+                }
         stats[var] = values
-        layout[var] = (others, dict(da.attrs))
+        layout[var] = (others, attrs)
     coords = {d: res[d].values for d in res.coords if d != "draw"}
     attrs = {**res.attrs, "ci": ci, "interval": interval, "draws": n}
     return summary_dataset(stats, layout, coords, attrs)
@@ -302,8 +321,14 @@ def table(summary: xr.Dataset) -> pd.DataFrame:
                 mcse_median=float(v[5]),
                 mcse_high=float(v[6]),
             )
+            regions = da.attrs.get("hdi_regions")
+            if regions is not None:
+                key = ", ".join(str(row[d]) for d in others)
+                row["hdi_regions"] = regions.get(key)
             rows.append(row)
     cols = COLUMNS[:2] + (["year"] if has_year else []) + COLUMNS[2:]
+    if any("hdi_regions" in r for r in rows):
+        cols.append("hdi_regions")
     frame = pd.DataFrame(rows).reindex(columns=cols)
     if not len(frame):
         return frame
@@ -342,11 +367,21 @@ def summarize(
 
 
 def worst_relative_mcse(summary: xr.Dataset | pd.DataFrame) -> float:
-    """The largest MCSE of low, median or high relative to its value (0 where the value is 0)."""
+    """The largest MCSE of low, median or high relative to its value (0 where the value is 0).
+
+    For highest-density intervals (a summary Dataset whose ``interval`` is ``"hdi"``) the MCSE
+    of a bound is relative to the larger of its value and the interval's width: a bound on the
+    smallest draws of an output whose density is highest at 0 has a value near 0 and an error
+    that is not, whatever the draws.
+    """
+    hdi = isinstance(summary, xr.Dataset) and summary.attrs.get("interval") == "hdi"
     frame = table(summary) if isinstance(summary, xr.Dataset) else summary
+    width = np.abs(frame["high"].to_numpy(dtype=float) - frame["low"].to_numpy(dtype=float))
     worst = 0.0
     for q in ("low", "median", "high"):
-        value = frame[q].to_numpy(dtype=float)
+        value = np.abs(frame[q].to_numpy(dtype=float))
+        if hdi and q != "median":
+            value = np.maximum(value, width)
         err = frame[f"mcse_{q}"].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.where(value != 0, np.abs(err / value), np.where(err == 0, 0.0, np.inf))
@@ -391,7 +426,7 @@ def _ratio_rows(
         xv, yv = xv[..., :n], yv[..., :n]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where((xv == 0) & (yv == 0), 1.0, yv / xv)
-    q = exact_quantiles(ratio, [(1 - ci) / 2, 0.5, (1 + ci) / 2])
+        q = exact_quantiles(ratio, [(1 - ci) / 2, 0.5, (1 + ci) / 2])  # b > 0 = a: an infinite ratio
     p = np.mean(yv > xv, axis=-1)
     rows = []
     for index in np.ndindex(*xv.shape[:-1]):

@@ -6,10 +6,17 @@ import math
 
 import numpy as np
 
-from ..errors import StudyError
+from ..errors import StudyError, located_warnings
 from .base import Distribution, _by_halves, _require, family
 
 __all__ = ["Mixture", "Truncated", "Scaled"]
+
+
+def _cell(p: np.ndarray, grid_p: np.ndarray, grid_x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The grid points either side of each ``p`` (increasing ``grid_p``): the quantile lies between
+    them, so a Newton step where the density is nearly 0 (between two modes) cannot leave."""
+    k = np.clip(np.searchsorted(grid_p, p), 1, len(grid_p) - 1)
+    return grid_x[k - 1], grid_x[k]
 
 
 @family("mixture")
@@ -42,7 +49,8 @@ class Mixture(Distribution):
             try:
                 from . import parse_distribution
 
-                dist = parse_distribution(comp)
+                with located_warnings(key_prefix=f"components[{i}]"):
+                    dist = parse_distribution(comp)
             except StudyError as err:
                 raise err.located(key_prefix=f"components[{i}]") from None
             if not dist.continuous:
@@ -85,10 +93,15 @@ class Mixture(Distribution):
         """Quantiles at small ``p``: the grid, then Newton steps on the cdf; bisection below it."""
         x = np.interp(p, self._grid_u, self._grid_x)
         inside = p >= self._grid_u[0]
-        for _ in range(2):
+        lo, hi = _cell(p, self._grid_u, self._grid_x)
+        for _ in range(2):  # Newton steps, kept inside the grid cell that holds the quantile
             with np.errstate(divide="ignore", invalid="ignore"):
                 step = (self.cdf(x) - p) / self.pdf(x)
-            x = np.where(inside & np.isfinite(step), x - step, x)
+            x = np.where(inside & np.isfinite(step), np.clip(x - step, lo, hi), x)
+        with np.errstate(invalid="ignore"):
+            slow = inside & ~(np.abs(self.cdf(x) - p) <= 1e-10 * np.maximum(p, 1e-300) + 1e-14)
+        if np.any(slow):  # where the density is nearly 0 (between modes) Newton crawls: bisect
+            x[slow] = _bisect(self.cdf, p[slow], lo[slow], hi[slow], rising=True)
         if not np.all(inside):
             far = p[~inside]
             lo = np.min([c.ppf(far) for c in self.components], axis=0)
@@ -100,10 +113,16 @@ class Mixture(Distribution):
         """Quantiles at ``1 - q`` for small ``q``, by the survival function (mirror of _lower)."""
         x = np.interp(q, 1.0 - self._grid_u[::-1], self._grid_x[::-1])
         inside = q >= 1.0 - self._grid_u[-1]
+        lo, hi = _cell(q, 1.0 - self._grid_u[::-1], self._grid_x[::-1])
+        lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
         for _ in range(2):
             with np.errstate(divide="ignore", invalid="ignore"):
                 step = (self.sf(x) - q) / self.pdf(x)
-            x = np.where(inside & np.isfinite(step), x + step, x)
+            x = np.where(inside & np.isfinite(step), np.clip(x + step, lo, hi), x)
+        with np.errstate(invalid="ignore"):
+            slow = inside & ~(np.abs(self.sf(x) - q) <= 1e-10 * np.maximum(q, 1e-300) + 1e-14)
+        if np.any(slow):
+            x[slow] = _bisect(self.sf, q[slow], lo[slow], hi[slow], rising=False)
         if not np.all(inside):
             far = q[~inside]
             lo = np.min([c.isf(far) for c in self.components], axis=0)
