@@ -70,7 +70,8 @@ def test_bad_catalogue_references(spec, key, text):
 def test_a_scenarios_catalogue_override_keeps_the_field_and_the_shared_stream(study_doc, write_study):
     chips = {"A100_40GB": 0.3, "A100": 0.7}
     study_doc["scenarios"]["mix"] = {
-        name: {"dist": "catalog", "chips": chips} for name in ("gpu_memory", "memory_bandwidth", "peak_flops")
+        name: {"dist": "catalog", "chips": chips}
+        for name in ("gpu_memory", "memory_bandwidth", "peak_flops", "tdp_watts")  # tdp_watts: issue 12
     }
     study = cd.load_study(write_study(study_doc))
     spec = study.spec("mix", "memory_bandwidth")
