@@ -199,16 +199,18 @@ def build_model(
     if failed:
         return None, None
 
-    usage = _usage(graph, {f.name: compiled[f.name].guards for f in formulas}, [f.name for f in formula_outputs])
+    usage = _usage(
+        graph, {f.name: compiled[f.name].guards for f in formulas}, [f.name for f in formula_outputs]
+    )
     used_when: dict[str, tuple | None] = {}
     for i in inputs:
         if i.name not in usage:
             used_when[i.name] = None  # no output reads it
-        elif usage[i.name] is None:
+        elif (guard := usage[i.name]) is None:
             used_when[i.name] = ()
         else:
             by_choice: dict[str, list[str]] = {}
-            for choice, label in sorted(usage[i.name], key=lambda pair: (pair[0], pair[1] or "")):
+            for choice, label in sorted(guard, key=lambda pair: (pair[0], pair[1] or "")):
                 by_choice.setdefault(choice, [])
                 if label is not None:
                     by_choice[choice].append(label)

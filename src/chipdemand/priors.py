@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -140,7 +141,7 @@ class Study:
 
 
 # ----------------------------------------------------------------------------- loading
-def load_study(study: str | Path, *, drafts: bool = False) -> Study:
+def load_study(study: str | os.PathLike[str] | Study, *, drafts: bool = False) -> Study:
     """Read and validate a study: a name from the shipped priors/ or a path to a TOML file.
 
     Parameters

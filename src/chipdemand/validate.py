@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from .errors import StudyError, did_you_mean
 
@@ -64,6 +64,10 @@ def _whole(value: Any, key: str, what: str) -> int:
     return int(x)
 
 
+@overload
+def draws(value: Any, *, auto: Literal[False] = False, key: str = "draws") -> int: ...
+@overload
+def draws(value: Any, *, auto: bool, key: str = "draws") -> int | Literal["auto"]: ...
 def draws(value: Any, *, auto: bool = False, key: str = "draws") -> int | Literal["auto"]:
     """Draws per scenario: a whole number in [1, 2**40] (``1e5`` accepted), or ``"auto"``."""
     if auto and value == "auto":
