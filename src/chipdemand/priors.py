@@ -19,16 +19,19 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import validate
-from .distributions import FIELD_UNITS, Catalogued, Distribution, Point, Scaled, parse_distribution
+from .distributions import FIELD_UNITS, Catalogued, Choice, Distribution, Point, Scaled, parse_distribution
 from .domains import DOMAINS, TOLERANCE, check_distribution, check_domain_name, check_value
 from .errors import Problems, StudyError, did_you_mean
 from .models import Input, Model, get_model
 from .schema import BASE, TODO
 from .shipped import list_studies, priors_dir, resolve
 from .units import conversion_factor
+
+if TYPE_CHECKING:  # formula studies import it when they are loaded
+    from .formula_study import ConstantSpec
 
 __all__ = [
     "InputSpec",
@@ -396,6 +399,8 @@ class _Loader:
                     )
                 )
         problems.raise_if_any()
+        if model is None:  # every way to no model records a problem, raised above
+            raise RuntimeError(f"{self.path}: no model and no problem recorded")
         return Study(
             name=head["name"],
             title=head["title"],
@@ -445,7 +450,7 @@ class _Loader:
                 field_name = raw.get("field")
                 if not (isinstance(field_name, str) and field_name in FIELD_UNITS):
                     parse_distribution({k: raw[k] for k in ("dist", "field", "chip", "chips") if k in raw})
-                unit = FIELD_UNITS[field_name]  # the catalogue's
+                unit = FIELD_UNITS[str(field_name)]  # the catalogue's (parse_distribution refused others)
             if labels is not None:
                 unit = "1"
             elif not isinstance(unit, str) or not unit.strip():
@@ -469,7 +474,9 @@ class _Loader:
             self.problems.add(err, where)
             self.broken.add(name)
 
-    def _input(self, name: str, raw: Any, declared: Input, base: InputSpec | None, prefix: str = "inputs"):
+    def _input(
+        self, name: str, raw: Any, declared: Input, base: InputSpec | None, prefix: str = "inputs"
+    ) -> InputSpec:
         """Parse one input (or a scenario override, which inherits unit and source from ``base``)."""
         where = f"{prefix}.{name}"
         if isinstance(raw, bool):
@@ -502,7 +509,7 @@ class _Loader:
 
         labels = dist.labels
         if declared.choices is not None:
-            if labels is None:
+            if labels is None or not isinstance(dist, Choice):  # only a choice has labels
                 raise StudyError(
                     f"a structural choice: give labels among {list(declared.choices)}", key=f"{where}.values"
                 )
@@ -539,7 +546,7 @@ class _Loader:
         point = _value(raw, "point", where, declared, factor)
         corrected = _value(raw, "corrected", where, declared, factor)
         if point is None and dist.is_point:
-            point = float(dist.ppf(0.5))
+            point = dist.median()
         self._check_domain(declared, dist, point, corrected, where)
         stream = raw.get("stream", name)
         if not isinstance(stream, str):
@@ -558,7 +565,9 @@ class _Loader:
             labels=declared.choices,
         )
 
-    def _check_domain(self, declared: Input, dist, point, corrected, where: str) -> None:
+    def _check_domain(
+        self, declared: Input, dist: Distribution, point: float | None, corrected: float | None, where: str
+    ) -> None:
         domain = declared.effective_domain
         if domain == "any":
             return
@@ -582,8 +591,11 @@ class _Loader:
                 except StudyError as err:
                     raise err.located(key_prefix=f"{where}.{key}") from None
 
-    def _scenarios(self, declared: Mapping[str, Input], inputs: Mapping[str, InputSpec]):
-        scenarios, notes = {}, {}
+    def _scenarios(
+        self, declared: Mapping[str, Input], inputs: Mapping[str, InputSpec]
+    ) -> tuple[dict[str, dict[str, InputSpec]], dict[str, str]]:
+        scenarios: dict[str, dict[str, InputSpec]] = {}
+        notes: dict[str, str] = {}
         for scen, table in _table(self.doc, "scenarios").items():
             if not isinstance(table, dict):
                 self.problems.add(StudyError("expected a table of input overrides", key=f"scenarios.{scen}"))
@@ -595,7 +607,7 @@ class _Loader:
                     )
                 )
                 continue
-            overrides = {}
+            overrides: dict[str, InputSpec] = {}
             for name, raw in table.items():
                 if name in ("description", "note"):
                     notes[scen] = str(raw)
@@ -638,6 +650,8 @@ class _Loader:
                         if key not in entry:
                             raise StudyError(f"missing '{key}'", key=key)
                     value = _optional_number(entry, "value", "")
+                    if value is None:  # cannot be: "value" is given
+                        raise StudyError("missing 'value'", key="value")
                     unit = entry["unit"]
                     if not isinstance(unit, str):
                         raise StudyError(f"expected a unit as text, got {unit!r}", key="unit")
@@ -714,7 +728,9 @@ class _Loader:
             model = _with_used_when(model, used_when or {})
         return model, used_when or {}
 
-    def _reaches_zero(self, name: str, inputs, scenarios) -> str | None:
+    def _reaches_zero(
+        self, name: str, inputs: Mapping[str, InputSpec], scenarios: Mapping[str, Mapping[str, InputSpec]]
+    ) -> str | None:
         from .domains import _below
 
         if name not in inputs:
@@ -734,7 +750,9 @@ class _Loader:
                 )
         return None
 
-    def _outputs(self, raw: Mapping, model: Model, formulas: Mapping, scenarios) -> dict[str, OutputSpec]:
+    def _outputs(
+        self, raw: Mapping, model: Model, formulas: Mapping, scenarios: Sequence[str]
+    ) -> dict[str, OutputSpec]:
         from .references import parse_references
 
         declared = {o.name: o for o in model.outputs}
@@ -759,7 +777,7 @@ class _Loader:
                 reported = _optional_number(table, "reported", where)
                 if reported is not None and "unit" in table and formula is None:
                     reported *= conversion_factor(str(table["unit"]), o.unit, key=f"{where}.unit")
-                references = ()
+                references: tuple = ()
                 if "references" in table:
                     references = parse_references(
                         table["references"],
@@ -786,7 +804,14 @@ class _Loader:
         return out
 
     # ------------------------------------------------------------------------- sources
-    def _check_sources(self, declared, inputs, scenarios, used_when, model) -> None:
+    def _check_sources(
+        self,
+        declared: Mapping[str, Input],
+        inputs: Mapping[str, InputSpec],
+        scenarios: Mapping[str, Mapping[str, InputSpec]],
+        used_when: Mapping[str, tuple | None],
+        model: Model | None,
+    ) -> None:
         """Missing or ``TODO`` sources: an error unless no scenario uses the input.
 
         Every input still saying ``TODO`` is listed in one problem (keyed ``inputs``).
@@ -816,7 +841,9 @@ class _Loader:
             )
 
     @staticmethod
-    def _possible_labels(choice: str, inputs, scenarios) -> set[str]:
+    def _possible_labels(
+        choice: str, inputs: Mapping[str, InputSpec], scenarios: Mapping[str, Mapping[str, InputSpec]]
+    ) -> set[str]:
         """The labels a structural choice can take in some scenario (or in the replay)."""
         if choice not in inputs:
             return set()
@@ -855,7 +882,7 @@ def _labels_of(raw: Mapping) -> tuple[str, ...] | None:
     return None
 
 
-def _catalogue_constant(name: str, entry: Mapping):
+def _catalogue_constant(name: str, entry: Mapping) -> ConstantSpec:
     """``{ chip = "H100", field = "tdp_watts" }``: one chip's catalogue value as a constant."""
     from .catalog import chip, load_catalog
     from .formula_study import ConstantSpec
@@ -965,7 +992,7 @@ def _optional_number(raw: Mapping, key: str, where: str) -> float | None:
     return float(value)
 
 
-def _value(raw: Mapping, key: str, where: str, declared, factor: float) -> float | None:
+def _value(raw: Mapping, key: str, where: str, declared: Input, factor: float) -> float | None:
     """A report's value (``point``, ``corrected``): a number in the written unit, converted, or,
     for a structural choice, a label given as its code."""
     if key not in raw:
@@ -978,11 +1005,14 @@ def _value(raw: Mapping, key: str, where: str, declared, factor: float) -> float
             f"expected one of the alternatives {list(declared.choices)}, got {value!r}", key=f"{where}.{key}"
         )
     number = _optional_number(raw, key, where)
-    return number * factor
+    return None if number is None else number * factor
 
 
 def _correlations(
-    raw: Mapping, inputs: Mapping[str, InputSpec], scenarios, broken
+    raw: Mapping,
+    inputs: Mapping[str, InputSpec],
+    scenarios: Mapping[str, Mapping[str, InputSpec]],
+    broken: set[str],
 ) -> dict[tuple[str, str], float]:
     from .sampling import check_correlations
 
