@@ -556,7 +556,7 @@ class Compiler:
         symbols: Mapping[str, Symbol],
         years: Sequence[float] | None = None,
         zero_check: Callable[[str], str | None] | None = None,
-    ):
+    ) -> None:
         self.symbols = dict(symbols)
         self.years = None if years is None else np.asarray(years, dtype=float)
         self.zero_check = zero_check or (lambda name: None)

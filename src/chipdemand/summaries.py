@@ -478,7 +478,7 @@ class ChipdemandAccessor:
     >>> res.chipdemand.summary()["chips"].sel(scenario="base", stat="median")  # doctest: +SKIP
     """
 
-    def __init__(self, ds: xr.Dataset):
+    def __init__(self, ds: xr.Dataset) -> None:
         self._ds = ds
 
     def summary(

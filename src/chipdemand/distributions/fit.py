@@ -28,7 +28,7 @@ class Fit:
 
     family: str
     spec: dict
-    quantiles: tuple[float, float, float]
+    quantiles: tuple[float, ...]
     max_rel_error: float
     parameters: int
 
@@ -37,7 +37,7 @@ class Fit:
         return "{ " + body + " }"
 
 
-def _toml(v) -> str:
+def _toml(v: str | float) -> str:
     if isinstance(v, str):
         return f'"{v}"'
     return f"{float(v):.6g}"
@@ -165,7 +165,7 @@ def fit_quantiles(
     fits = [_fit_one(name, q) for name in names]
     order = list(FITTABLE)  # ties go to the family listed first (lognormal before loguniform)
 
-    def rank(f: Fit):
+    def rank(f: Fit) -> tuple[bool, int, float, int]:
         close = f.max_rel_error <= tolerance
         return (not close, f.parameters if close else 0, round(f.max_rel_error, 6), order.index(f.family))
 
