@@ -165,7 +165,7 @@ def fit_quantiles(
     fits = [_fit_one(name, q) for name in names]
     order = list(FITTABLE)  # ties go to the family listed first (lognormal before loguniform)
 
-    def rank(f: Fit) -> tuple[bool, int, float, int]:
+    def rank(f: Fit) -> tuple:  # a sort key
         close = f.max_rel_error <= tolerance
         return (not close, f.parameters if close else 0, round(f.max_rel_error, 6), order.index(f.family))
 
