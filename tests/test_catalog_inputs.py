@@ -65,3 +65,27 @@ def test_bad_catalogue_references(spec, key, text):
     with pytest.raises(StudyError, match=text) as info:
         parse_distribution({"dist": "catalog", **spec})
     assert info.value.key == key
+
+
+def test_a_scenarios_catalogue_override_keeps_the_field_and_the_shared_stream(study_doc, write_study):
+    chips = {"A100_40GB": 0.3, "A100": 0.7}
+    study_doc["scenarios"]["mix"] = {
+        name: {"dist": "catalog", "chips": chips} for name in ("gpu_memory", "memory_bandwidth", "peak_flops")
+    }
+    study = cd.load_study(write_study(study_doc))
+    spec = study.spec("mix", "memory_bandwidth")
+    assert spec.dist.field == "memory_bandwidth" and spec.stream == "gpu_memory"  # from the base input
+    res = cd.simulate(study, draws=20_000, seed=3, scenarios=["mix"]).isel(scenario=0)
+    pairs = {(m, b) for m, b in zip(res["gpu_memory"].values, res["memory_bandwidth"].values, strict=True)}
+    assert pairs == {(chip(n)["memory_bytes"], chip(n)["memory_bandwidth"]) for n in chips}
+    share_40 = float(np.mean(res["gpu_memory"].values == chip("A100_40GB")["memory_bytes"]))
+    assert abs(share_40 - 0.3) < 3 * math.sqrt(0.3 * 0.7 / 20_000)
+
+
+def test_inputs_drawn_together_must_choose_among_the_same_chips(study_doc, write_study):
+    study_doc["scenarios"]["mix"] = {
+        "gpu_memory": {"dist": "catalog", "chips": {"A100_40GB": 0.3, "A100": 0.7}}
+    }
+    with pytest.raises(StudyError, match="shares the random stream 'gpu_memory'") as info:
+        cd.load_study(write_study(study_doc))
+    assert "scenarios.mix.memory_bandwidth" in str(info.value)  # an input the scenario left behind

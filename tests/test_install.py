@@ -1,6 +1,7 @@
 """A non-editable install in a fresh virtual environment runs from any folder (priors ship inside)."""
 
 import json
+import os
 import subprocess
 import sys
 import sysconfig
@@ -46,9 +47,11 @@ def test_wheel_in_a_fresh_venv_runs_from_another_folder(tmp_path):
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the fresh venv's own import path
     where = subprocess.run(
         [python, "-c", "import chipdemand; print(chipdemand.__file__)"],
         cwd=elsewhere,
+        env=env,
         check=True,
         capture_output=True,
         text=True,
@@ -56,7 +59,9 @@ def test_wheel_in_a_fresh_venv_runs_from_another_folder(tmp_path):
     assert where.startswith(site)
 
     script = venv / "bin" / "chipdemand"
-    listed = subprocess.run([script, "list", "--json"], cwd=elsewhere, capture_output=True, text=True)
+    listed = subprocess.run(
+        [script, "list", "--json"], cwd=elsewhere, env=env, capture_output=True, text=True
+    )
     assert listed.returncode == 0, listed.stderr
     paths = [s["path"] for s in json.loads(listed.stdout)["studies"]]
     assert paths and all(p.startswith(site) for p in paths)
@@ -64,6 +69,7 @@ def test_wheel_in_a_fresh_venv_runs_from_another_folder(tmp_path):
     run = subprocess.run(
         [script, "run", "chatgpt_inference", "--draws", "2000", "--json"],
         cwd=elsewhere,
+        env=env,
         capture_output=True,
         text=True,
     )

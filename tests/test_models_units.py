@@ -38,6 +38,12 @@ CASES = [  # (study, model, input, new unit)
     ("china_compute_supply", "compute_supply_race", "anchor_training_flop", "PF_day"),
     ("kimi_long_context", "long_context_inference", "context_chars", "kchar/query"),
     ("kimi_long_context", "long_context_inference", "kv_bytes_per_token", "GB/token"),
+    ("chatgpt_inference_2025", "chatgpt_inference_2025", "kv_bytes_per_token", "kB/token"),
+    ("chatgpt_inference_2025", "chatgpt_inference_2025", "h100_rental_price", "USD/GPU/minute"),
+    ("frontier_training", "frontier_training", "training_tokens", "Ttoken"),
+    ("frontier_training", "frontier_training", "carbon_intensity", "g/MWh"),
+    ("china_supply_demand", "china_supply_demand", "tokens_per_day_2025", "Ttoken/day"),
+    ("china_supply_demand", "china_supply_demand", "fleet_flops_per_watt_2024", "GFLOPS/W"),
 ]
 
 

@@ -51,7 +51,10 @@ values = st.one_of(
     st.lists(st.one_of(st.floats(), st.integers(-3, 3), st.text(max_size=3)), max_size=4),
 )
 keys = st.sampled_from(
-    sorted({k for cls in FAMILIES.values() for k in cls.keys} | {"ci", "level", "lower", "upper", "bogus"})
+    sorted(
+        {k for cls in FAMILIES.values() for k in cls.keys}
+        | {"ci", "level", "lower", "upper", "bogus", "quantiles", "family"}
+    )
 )
 
 

@@ -57,7 +57,7 @@ DEFAULT_DRAWS = 100_000
 AUTO_START, AUTO_MAX = 1 << 14, 1 << 24
 
 #: a fitted family whose quantiles are all within this (relative) of the expert's fits them
-FIT_TOLERANCE = 0.05
+FIT_TOLERANCE = 0.05  # chipdemand.distributions.fit.TOLERANCE, without importing scipy here
 
 #: ``progress(done, total, stage)``: ``done`` draws more of ``total`` in ``stage`` (e.g. "drawing")
 Progress = Callable[[int, int, str], None]
@@ -611,19 +611,40 @@ def report(
 
 
 # ----------------------------------------------------------------------------- fit
-def fit(p5: float, p50: float, p95: float, family: str = "auto", *, tolerance: float = FIT_TOLERANCE) -> Fits:
-    """Fit distribution families to an expert's 5th, 50th and 95th percentiles.
+def fit(
+    *quantiles: Any,
+    family: str = "auto",
+    tolerance: float = FIT_TOLERANCE,
+) -> Fits:
+    """Fit distribution families to an expert's quantiles.
 
-    Every family whose support holds the quantiles is tried (or only ``family``); the result
-    lists them best first (see :func:`chipdemand.distributions.fit.fit_quantiles`). ``best`` is
-    the first when its quantiles are within ``tolerance`` (relative) of those given, else None:
-    no family fits, and the closest is only shown.
+    ``fit(p5, p50, p95)`` takes the 5th, 50th and 95th percentiles; ``fit([[0.1, a], [0.5, b],
+    [0.9, c], ...])`` any list of ``[probability, value]`` pairs (probabilities and values
+    increasing). Every family whose support holds the values is tried (or only ``family``); the
+    result lists them best first (see :func:`chipdemand.distributions.fit.fit_quantiles`).
+    ``best`` is the first when its quantiles are within ``tolerance`` (relative) of those given,
+    else None: no family fits, and the closest is only shown. The same fit runs when a study
+    file writes an input as ``quantiles = [[p, v], ...]``.
+
+    Examples
+    --------
+    >>> cd.fit(1e7, 2e7, 4.5e7).best.family  # doctest: +SKIP
+    'lognormal'
     """
     from .distributions.fit import fit_quantiles
 
     tolerance = validate.probability(tolerance, key="tolerance")
-    fits = fit_quantiles(p5, p50, p95, family=family)
-    return Fits(probs=(0.05, 0.5, 0.95), values=(p5, p50, p95), candidates=fits, tolerance=tolerance)
+    if len(quantiles) == 3 and all(not isinstance(q, list | tuple) for q in quantiles):
+        pairs = [[0.05, quantiles[0]], [0.5, quantiles[1]], [0.95, quantiles[2]]]
+        fits = fit_quantiles(*quantiles, family=family, tolerance=tolerance)
+    elif len(quantiles) == 1:
+        pairs = [list(pair) for pair in quantiles[0]]
+        fits = fit_quantiles(pairs, family=family, tolerance=tolerance)
+    else:
+        raise StudyError("give p5, p50, p95, or a list of [probability, value] pairs", key="quantiles")
+    probs = tuple(float(p) for p, _ in pairs)
+    values = tuple(float(v) for _, v in pairs)
+    return Fits(probs=probs, values=values, candidates=fits, tolerance=tolerance)
 
 
 # ----------------------------------------------------------------------------- check

@@ -139,7 +139,10 @@ def _dist_text(raw: Any) -> str:
     """An input's distribution as written, e.g. ``lognormal(ci=[1e+07, 4.5e+07])``."""
     if not isinstance(raw, dict):
         return f"point({toml_value(raw)})"
-    args = ", ".join(f"{k}={toml_value(v)}" for k, v in raw.items() if k not in _NOT_DIST and k != "dist")
+    skip = _NOT_DIST | {"dist", "family"}
+    args = ", ".join(f"{k}={toml_value(v)}" for k, v in raw.items() if k not in skip)
+    if "quantiles" in raw:  # fitted when the study is loaded: the family, or the best fit's
+        return f"{raw.get('dist', raw.get('family', 'best fit'))}({args})"
     return f"{raw.get('dist', '?')}({args})"
 
 

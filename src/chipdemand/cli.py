@@ -273,12 +273,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "fit",
-        help="fit a distribution to an expert's 5th, 50th and 95th percentiles",
-        description="Fit distribution families to three percentiles and print the best as a study-file spec.",
+        help="fit a distribution to an expert's percentiles",
+        description="Fit distribution families to an expert's 5th, 50th and 95th percentiles (or any "
+        "quantiles) and print the best as a study-file spec.",
     )
-    p.add_argument("--p5", type=float, required=True, help="the expert's 5th percentile")
-    p.add_argument("--p50", type=float, required=True, help="the expert's median (50th percentile)")
-    p.add_argument("--p95", type=float, required=True, help="the expert's 95th percentile")
+    p.add_argument("--p5", type=float, help="the expert's 5th percentile")
+    p.add_argument("--p50", type=float, help="the expert's median (50th percentile)")
+    p.add_argument("--p95", type=float, help="the expert's 95th percentile")
+    p.add_argument(
+        "--quantile",
+        action="append",
+        metavar="P=V",
+        help="instead of --p5/--p50/--p95: a probability and its value, e.g. 0.1=2e7 (repeatable)",
+    )
     p.add_argument(
         "--family",
         default="auto",
@@ -629,7 +636,24 @@ def cmd_check(args: argparse.Namespace) -> None:
 def cmd_fit(args: argparse.Namespace) -> None:
     from .api import fit
 
-    result = fit(args.p5, args.p50, args.p95, family=args.family)
+    three = [args.p5, args.p50, args.p95]
+    if args.quantile:
+        if any(x is not None for x in three):
+            raise StudyError("give either --quantile P=V or --p5, --p50 and --p95", key="--quantile")
+        pairs = []
+        for text in args.quantile:
+            p, sep, v = text.partition("=")
+            try:
+                pairs.append([float(p), float(v)])
+            except ValueError:
+                raise StudyError(f"expected P=V such as 0.1=2e7, got {text!r}", key="--quantile") from None
+            if not sep:
+                raise StudyError(f"expected P=V such as 0.1=2e7, got {text!r}", key="--quantile")
+        result = fit(pairs, family=args.family)
+    else:
+        if any(x is None for x in three):
+            raise StudyError("give --p5, --p50 and --p95 (or --quantile P=V, repeated)", key="--p50")
+        result = fit(*three, family=args.family)
     if args.json:
         _emit(result.to_dict())
     else:

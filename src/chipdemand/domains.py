@@ -81,6 +81,15 @@ DOMAINS: dict[str, Domain] = {
             suggestion='use a beta (dist = "beta", ci = [...]), or truncate it with lower = 0 and upper = 1',
         ),
         Domain(
+            "indicator",
+            "0 or 1 (an event: its mean over the draws is its probability)",
+            low=0.0,
+            low_open=False,
+            high=1.0,
+            whole=True,
+            suggestion="write it as where(condition, 1, 0)",
+        ),
+        Domain(
             "at_least_one",
             "a number >= 1",
             low=1.0,
@@ -217,9 +226,14 @@ def check_distribution(dist: Distribution, domain: str, *, what: str) -> None:
     if p > TOLERANCE:
         d = DOMAINS[domain]
         shown = f"{p:.2g}" if p >= 1e-3 else f"{p:.1e}"
+        suggestion = d.suggestion
+        if "quantiles" in (getattr(dist, "spec", None) or {}):  # fitted to quantiles: no truncation
+            suggestion = (
+                'name a family that stays inside it (family = "lognormal" or "gamma", "beta" for a share)'
+            )
         raise StudyError(
             f"{dist.describe()} puts probability {shown} outside the domain of {what}, {domain!r} "
-            f"({d.text}); {d.suggestion}"
+            f"({d.text}); {suggestion}"
         )
 
 

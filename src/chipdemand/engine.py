@@ -254,7 +254,7 @@ class Plan:
                 attrs["description"] = model.input(name).description
             out[name] = (("scenario", "draw"), attrs)
         for name, o in study.outputs.items():
-            attrs = {"role": "output", "unit": o.unit, "description": o.description}
+            attrs = {"role": "output", "unit": o.unit, "description": o.description, "domain": o.domain}
             if o.reported is not None:
                 attrs["reported"] = o.reported
             if o.source:

@@ -6,11 +6,13 @@ anything else that escapes is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
 from types import TracebackType
 
-__all__ = ["StudyError", "StudyErrors", "Problems", "did_you_mean"]
+__all__ = ["StudyError", "StudyErrors", "StudyWarning", "Problems", "did_you_mean", "located_warnings"]
 
 
 class StudyError(ValueError):
@@ -124,3 +126,44 @@ class _Catch:
             self.failed = True
             return True
         return False
+
+
+class StudyWarning(UserWarning):
+    """Something a user should know about a study that still loads (a prior fitted to quantiles
+    it does not quite reproduce), located like a :class:`StudyError`: ``FILE: KEY: message``."""
+
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None) -> None:
+        self.message, self.file, self.key = message, file, key
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return ": ".join(str(part) for part in (self.file, self.key, self.message) if part)
+
+    def located(self, file: str | None = None, key_prefix: str | None = None) -> StudyWarning:
+        """A copy with the file filled in and ``key_prefix`` put before the key."""
+        key = self.key
+        if key_prefix:
+            key = f"{key_prefix}.{key}" if key else key_prefix
+        return StudyWarning(self.message, file=self.file or file, key=key)
+
+
+@contextlib.contextmanager
+def located_warnings(file: str | None = None, key_prefix: str | None = None) -> Iterator[None]:
+    """Re-issue the :class:`StudyWarning` raised inside with ``file`` and ``key_prefix`` filled in
+    (as :meth:`StudyError.located` does for errors); other warnings pass unchanged.
+
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     with located_warnings("a.toml", "inputs.x"):
+    ...         warnings.warn(StudyWarning("fitted 7% off", key="quantiles"))
+    >>> str(seen[0].message)
+    'a.toml: inputs.x.quantiles: fitted 7% off'
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        if isinstance(w.message, StudyWarning):
+            warnings.warn(w.message.located(file=file, key_prefix=key_prefix), stacklevel=3)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from . import validate
 from .distributions import FIELD_UNITS, Catalogued, Choice, Distribution, Point, Scaled, parse_distribution
 from .domains import DOMAINS, TOLERANCE, check_distribution, check_domain_name, check_value
-from .errors import Problems, StudyError, did_you_mean
+from .errors import Problems, StudyError, did_you_mean, located_warnings
 from .models import Input, Model, get_model
 from .schema import BASE, TODO
 from .shipped import list_studies, priors_dir, resolve
@@ -341,6 +341,7 @@ class _Loader:
                 self.broken.add(name)
 
         scenarios, notes = self._scenarios(declared, inputs)
+        self._check_shared_chips(inputs, scenarios)
         constants = self._constants(raw_constants)
 
         model, used_when = base_model, {}
@@ -488,6 +489,10 @@ class _Loader:
         raw = dict(raw)
         catalogued = raw.get("dist") == "catalog"
         own_source = "source" in raw or base is None
+        if catalogued and base is not None and isinstance(base.dist, Catalogued):
+            # another chip for the same field, drawn with the inputs that describe the same chip
+            raw.setdefault("field", base.dist.field)
+            raw.setdefault("stream", base.stream)
         if base is not None and not catalogued:
             raw.setdefault("unit", base.written_unit)
             raw.setdefault("source", base.source)
@@ -495,7 +500,10 @@ class _Loader:
             raw["value"] = raw["point"]
         extra = FORMULA_INPUT_KEYS if base is None and name in self.own_inputs else INPUT_KEYS
         try:
-            dist = parse_distribution(raw, extra_keys=extra)
+            # a quantity never negative is fitted to quantiles by a family that stays positive
+            positive = DOMAINS[declared.effective_domain].low >= 0
+            with located_warnings(self.path, where):  # a fit to quantiles that misses them
+                dist = parse_distribution(raw, extra_keys=extra, positive=positive)
         except StudyError as err:
             raise err.located(key_prefix=where) from None
         if isinstance(dist, Catalogued):  # the catalogue knows its units and sources
@@ -629,6 +637,31 @@ class _Loader:
                     )
             scenarios[scen] = overrides
         return scenarios, notes
+
+    def _check_shared_chips(self, inputs: Mapping[str, InputSpec], scenarios: Mapping[str, Mapping]) -> None:
+        """Catalogue inputs that share a random stream describe one chip: when they choose among
+        chips, they must list the same chips with the same probabilities, in the base and in every
+        scenario (else a draw would pair one chip's peak with another's power). One pinned to a
+        single chip is the study's explicit choice and is left alone."""
+        for scen, overrides in [(BASE, {}), *scenarios.items()]:
+            groups: dict[str, list[tuple[str, Catalogued]]] = {}  # by stream
+            for name in inputs:
+                spec = overrides.get(name) or inputs[name]
+                if isinstance(spec.dist, Catalogued) and len(spec.dist.chips) > 1:
+                    groups.setdefault(spec.stream, []).append((name, spec.dist))
+            for stream, members in groups.items():
+                first_name, first = members[0]
+                for name, dist in members[1:]:
+                    if dist.chips != first.chips:
+                        key = f"inputs.{name}.chips" if scen == BASE else f"scenarios.{scen}.{name}"
+                        self.problems.add(
+                            StudyError(
+                                f"shares the random stream {stream!r} with {first_name!r} but lists "
+                                f"other chips ({dist.chips} against {first.chips}); inputs drawn "
+                                "together describe one chip, so a scenario that changes one must change all",
+                                key=key,
+                            )
+                        )
 
     def _constants(self, raw: Mapping) -> dict:
         from .formula_study import ConstantSpec

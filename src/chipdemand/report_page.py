@@ -191,10 +191,13 @@ def _outputs_table(res: xr.Dataset, table: pd.DataFrame, ci: float) -> str:
         cells = [f"<td class=grp>{_e(scen)}</td>", f"<td>{_e(r['variable'])}</td>"]
         if has_year:
             cells.append(f"<td>{fmt.year(r.get('year'))}</td>")
+        event = res[r["variable"]].attrs.get("domain") == "indicator"  # its mean is its probability
+        middle = f"P = {r['mean']:.3f}" if event else fmt.value(r["median"], unit)
+        spread = fmt.DASH if event else fmt.interval(r["low"], r["high"], unit)
         cells += [
             f"<td>{_e(unit)}</td>",
-            f"<td class=n><b>{fmt.value(r['median'], unit)}</b></td>",
-            f"<td class=n>{fmt.interval(r['low'], r['high'], unit)}</td>",
+            f"<td class=n><b>{middle}</b></td>",
+            f"<td class=n>{spread}</td>",
             f"<td class=n title='{_e(mcse_title)}'>{fmt.mcse_text(r)}</td>",
             f"<td class=n>{shown}</td>",
             f"<td class=n>{chance}</td>",

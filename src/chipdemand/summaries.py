@@ -426,7 +426,7 @@ def _ratio_rows(
         xv, yv = xv[..., :n], yv[..., :n]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where((xv == 0) & (yv == 0), 1.0, yv / xv)
-    q = exact_quantiles(ratio, [(1 - ci) / 2, 0.5, (1 + ci) / 2])
+        q = exact_quantiles(ratio, [(1 - ci) / 2, 0.5, (1 + ci) / 2])  # b > 0 = a: an infinite ratio
     p = np.mean(yv > xv, axis=-1)
     rows = []
     for index in np.ndindex(*xv.shape[:-1]):

@@ -50,15 +50,23 @@ def run(result: Run) -> str:
         "",
     ]
     rows, previous = [], None
+    events = {name for name, spec in study.outputs.items() if spec.domain == "indicator"}
     for r in result.table.to_dict(orient="records"):
         unit = r["unit"]
+        if r["variable"] in events:  # an event: its probability, with its binomial error
+            p = r["mean"]
+            median, spread = f"P = {p:.3f}", fmt.DASH
+            mcse = f"±{(p * (1 - p) / result.draws) ** 0.5:.3f}"
+        else:
+            median, spread = fmt.value(r["median"], unit), fmt.interval(r["low"], r["high"], unit)
+            mcse = fmt.mcse_text(r)
         rows.append(
             [
                 r["scenario"] if r["scenario"] != previous else "",
                 _name(r),
-                fmt.value(r["median"], unit),
-                fmt.interval(r["low"], r["high"], unit),
-                fmt.mcse_text(r),
+                median,
+                spread,
+                mcse,
                 fmt.value(r["reported"], unit),
                 unit,
             ]
@@ -68,6 +76,7 @@ def run(result: Run) -> str:
     lines += [fmt.table(head, rows), ""]
     lines.append(
         "mcse: the largest Monte Carlo standard error of low, median and high, relative to its value"
+        + ("; for an event (P = ...), the standard error of its probability" if events else "")
     )
     if "hdi_regions" in result.table.columns:
         for r in result.table.to_dict(orient="records"):
@@ -331,15 +340,27 @@ def sensitivity(result: Sensitivity) -> str:
     return text + fmt.table(head, cells, left=1)
 
 
+def _percentile(p: float) -> str:
+    n = f"{100 * p:g}"
+    if "." in n or "e" in n:
+        return f"p{n}"
+    suffix = "th" if n.endswith(("11", "12", "13")) else {"1": "st", "2": "nd", "3": "rd"}.get(n[-1], "th")
+    return f"{n}{suffix}"
+
+
+def _error(x: float) -> str:
+    return f"{x:.2%}" if x <= 10 else "> 1000%"
+
+
 def fits(result: Fits) -> str:
     """Families fitted to an expert's quantiles, and the best as a study-file spec."""
-    labels = [f"{100 * p:g}th" if p != 0.5 else "50th" for p in result.probs]
+    labels = [_percentile(p) for p in result.probs]
     wanted = ", ".join(fmt.number(v) for v in result.values)
     text = f"{', '.join(labels)} percentiles wanted: {wanted}\n\n"
     text += fmt.table(
         ["family", *labels, "worst error"],
         [
-            [f.family, *(fmt.number(q) for q in f.quantiles), f"{f.max_rel_error:.2%}"]
+            [f.family, *(fmt.number(q) for q in f.quantiles), _error(f.max_rel_error)]
             for f in result.candidates
         ],
         left=1,
@@ -349,7 +370,7 @@ def fits(result: Fits) -> str:
     closest = result.candidates[0]
     return text + (
         f"\n\nno family fits these quantiles within {result.tolerance:.0%}: the closest, "
-        f"{closest.family}, is {closest.max_rel_error:.0%} off. Try a mixture of two families, "
+        f"{closest.family}, is {_error(closest.max_rel_error)} off. Try a mixture of two families, "
         "or check the percentiles"
     )
 

@@ -44,14 +44,24 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- parsing
-def parse_distribution(spec: Mapping[str, Any], extra_keys: frozenset[str] = frozenset()) -> Distribution:
+def parse_distribution(
+    spec: Mapping[str, Any], extra_keys: frozenset[str] = frozenset(), *, positive: bool = False
+) -> Distribution:
     """Build a :class:`Distribution` from one spec table of a study file.
 
     ``spec["dist"]`` names the family; the family's parameters, or ``ci``/``level`` for the
     families that accept an interval, follow; ``lower``/``upper`` truncate a continuous family.
     Keys in ``extra_keys`` (unit, source, point, ...) are the caller's and are ignored here.
-    Raises :class:`StudyError` with the offending key.
+    A spec written ``quantiles = [[p, value], ...]`` (``family`` or ``dist`` optional) is the
+    family fitted to them (:func:`chipdemand.distributions.fit.from_quantiles`, which warns when
+    no family reproduces them within its tolerance); ``positive`` says the quantity is never
+    negative, and the best fit is then among the families that stay positive. Raises
+    :class:`StudyError` with the offending key.
     """
+    if "quantiles" in spec:
+        from .fit import from_quantiles
+
+        return from_quantiles(spec, extra_keys, positive=positive)
     if "dist" not in spec:
         raise StudyError("missing 'dist' (the distribution's family)" + did_you_mean("", FAMILIES))
     name = spec["dist"]

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._typing import FloatArray
-from ..errors import StudyError
+from ..errors import StudyError, located_warnings
 from .base import Distribution, _by_halves, _require, family
 
 __all__ = ["Mixture", "Truncated", "Scaled"]
@@ -53,7 +53,8 @@ class Mixture(Distribution):
             try:
                 from . import parse_distribution
 
-                dist = parse_distribution(comp)
+                with located_warnings(key_prefix=f"components[{i}]"):
+                    dist = parse_distribution(comp)
             except StudyError as err:
                 raise err.located(key_prefix=f"components[{i}]") from None
             if not dist.continuous:
