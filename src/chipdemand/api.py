@@ -445,7 +445,7 @@ def _study_rows(x: xr.DataArray, y: xr.DataArray, output: str, ci: float, paired
     others = [d for d in x.dims if d != "draw"]
     for row in rows:
         at = {d: row[d] for d in others}
-        a, b = qa.sel(**at).values, qb.sel(**at).values
+        a, b = qa.sel(at).values, qb.sel(at).values
         row.update(
             median_a=float(a[1]),
             low_a=float(a[0]),
@@ -497,7 +497,10 @@ def sensitivity(
         if study is None:
             raise StudyError("the run carries no study text; pass study=", key="study")
     else:
-        study = load_study(study if source is None else source)
+        given = study if source is None else source
+        if given is None:
+            raise StudyError("give a run or a study (source=)", key="source")
+        study = load_study(given)
     if draws is not None:
         draws = validate.draws(draws)
     if res is None and method in ("rank", "prior"):

@@ -141,19 +141,20 @@ def replay_study(study: Study | str) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
 
     audit = []
-    corrections = {n: s for n, s in study.inputs.items() if s.corrected is not None}
+    corrections = {n: s.corrected for n, s in study.inputs.items() if s.corrected is not None}
     if corrections:
         headline = headline_output(study)
         as_printed = float(outputs[headline])
-        for name, spec in corrections.items():
-            fixed = float(evaluate_point(study, {**printed, name: spec.corrected})[headline])
+        for name, corrected in corrections.items():
+            input_spec = study.inputs[name]
+            fixed = float(evaluate_point(study, {**printed, name: corrected})[headline])
             factor = _ratio(fixed, as_printed)
             audit.append(
                 {
                     "study": study.name,
-                    "issue": spec.audit or f"{name} as printed",
+                    "issue": input_spec.audit or f"{name} as printed",
                     "factor": factor,
-                    "note": f"{name} {_shown(spec, spec.point)} → {_shown(spec, spec.corrected)}: "
+                    "note": f"{name} {_shown(input_spec, printed[name])} → {_shown(input_spec, corrected)}: "
                     f"{headline} {as_printed:.4g} → {fixed:.4g}",
                     "input": name,
                     "output": headline,
@@ -162,7 +163,7 @@ def replay_study(study: Study | str) -> tuple[pd.DataFrame, pd.DataFrame]:
                 }
             )
         if len(corrections) > 1:
-            every = {**printed, **{n: s.corrected for n, s in corrections.items()}}
+            every = {**printed, **corrections}
             fixed = float(evaluate_point(study, every)[headline])
             audit.append(
                 {

@@ -220,9 +220,9 @@ def _describe_study(study: Study) -> dict[str, Any]:
             row.update(dist=spec.dist.describe(), written_unit=spec.written_unit, source=spec.source)
     outputs = _model_outputs(model)
     for row in outputs:
-        spec = study.outputs.get(row["name"])
-        row["formula"] = spec.formula if spec is not None else None
-        row["reported"] = spec.reported if spec is not None else None
+        output_spec = study.outputs.get(row["name"])
+        row["formula"] = output_spec.formula if output_spec is not None else None
+        row["reported"] = output_spec.reported if output_spec is not None else None
     return {
         "kind": "study",
         "name": study.name,

@@ -282,7 +282,14 @@ def _check_reference(ref: dict[str, Any], key: str, path: str) -> None:
         )
 
 
-def _check_entry(entry, key, fields, allowed, references, path) -> None:
+def _check_entry(
+    entry: dict[str, Any],
+    key: str,
+    fields: tuple[str, ...],
+    allowed: set[str],
+    references: dict[str, Any],
+    path: str,
+) -> None:
     for field in ("name", "source"):
         if not _text(entry.get(field)):
             raise StudyError("missing or empty (expected a string)", file=path, key=f"{key}.{field}")

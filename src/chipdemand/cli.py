@@ -452,6 +452,8 @@ def cmd_run(args: argparse.Namespace) -> None:
         outputs = args.output or [o for o, spec in result.study.outputs.items() if not spec.dims]
         for o in outputs:
             validate.output(result.study.outputs, o, key="--output")
+        if result.dataset is None:  # keep=True keeps the draws
+            raise RuntimeError("the run kept no draws to save")
         save_draws(result.dataset, draws_target, outputs, force=args.force)
     for line in result.warnings():
         print(f"warning: {line}", file=sys.stderr)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,10 @@ from scipy import special
 
 from .errors import StudyError, did_you_mean
 from .observations import Observation, parse_observations
+
+if TYPE_CHECKING:  # for annotations only
+    from .distributions import Distribution
+    from .priors import Study
 
 __all__ = [
     "Observation",
@@ -235,7 +239,7 @@ def _as_observations(res: xr.Dataset, observations: ObservationsLike) -> dict[st
     if isinstance(observations, Mapping):
         values = list(observations.values())
         if values and all(isinstance(o, Observation) for o in values):
-            return dict(observations)
+            return {name: o for name, o in observations.items() if isinstance(o, Observation)}
         scenarios = [str(s) for s in res["scenario"].values]
         return parse_observations(observations, variables_of(res), scenarios=scenarios)
     out: dict[str, Observation] = {}
@@ -388,7 +392,7 @@ def condition(res: xr.Dataset, observations: ObservationsLike = None, *, ci: flo
     return Conditioned(run, observations, log_w, k, ess, ci)
 
 
-def _weights(run: xr.Dataset, ll: NDArray) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
+def _weights(run: xr.Dataset, ll: ArrayLike) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
     lw, k = psis_log_weights(ll)
     scen = {"scenario": run["scenario"]}
     return (
@@ -398,7 +402,14 @@ def _weights(run: xr.Dataset, ll: NDArray) -> tuple[xr.DataArray, xr.DataArray, 
     )
 
 
-def _check_trust(run, observations, per, k, ess, ci: float) -> None:
+def _check_trust(
+    run: xr.Dataset,
+    observations: Mapping[str, Observation],
+    per: Mapping[str, NDArray],
+    k: xr.DataArray,
+    ess: xr.DataArray,
+    ci: float,
+) -> None:
     n = run.sizes["draw"]
     limit = khat_threshold(n)
     least = TAIL_DRAWS / ((1 - ci) / 2)
@@ -468,7 +479,8 @@ class Conditioned:
     @property
     def weights(self) -> xr.DataArray:
         """Normalized weights (each scenario's sum to 1)."""
-        return np.exp(self.log_weight).rename("weight")
+        # numpy's stubs type np.exp of a DataArray as an ndarray; __array_ufunc__ keeps it a DataArray
+        return cast(xr.DataArray, np.exp(self.log_weight)).rename("weight")
 
     @property
     def scenarios(self) -> list[str]:
@@ -485,7 +497,7 @@ class Conditioned:
         ``high`` (a scenario no observation applies to keeps its prior)."""
         from .summaries import summarize
 
-        roles = {v: self.run[v].attrs.get("role") for v in self.run.data_vars}
+        roles = {str(v): self.run[v].attrs.get("role") for v in self.run.data_vars}
         variables = [v for v in roles if roles[v] == "output"] + [v for v in roles if roles[v] == "input"]
         prior = summarize(self.run, ci=self.ci, variables=variables)
         post = pd.DataFrame(self._posterior_rows(variables))
@@ -510,7 +522,10 @@ class Conditioned:
             q = weighted_quantiles(x, ww, probs)
             mean = np.sum(x * ww, axis=-1)
             for index in np.ndindex(*q.shape[:-1]):
-                row = {"scenario": str(self.run["scenario"].values[index[0]]), "variable": var}
+                row: dict[Hashable, Any] = {
+                    "scenario": str(self.run["scenario"].values[index[0]]),
+                    "variable": var,
+                }
                 for d, j in zip(others, index[1:], strict=True):
                     row[d] = self.run[d].values[j].item()
                 low, median, high = q[index]
@@ -542,7 +557,7 @@ class Conditioned:
         sets: dict[str, dict[str, Observation]] = {n: {n: o} for n, o in self.observations.items()}
         if len(self.observations) > 1:
             sets[ALL] = dict(self.observations)
-        inputs = [v for v in self.run.data_vars if self.run[v].attrs.get("role") == "input"]
+        inputs = [str(v) for v in self.run.data_vars if self.run[v].attrs.get("role") == "input"]
         priors: dict[tuple[int, str], _InputPrior] = {}  # sorted once, reused by every set
         rows = []
         for label, subset in sets.items():
@@ -722,7 +737,7 @@ def prior_sensitivity(
     *,
     scenario: str | None = None,
     at: Mapping[str, Any] | None = None,
-    study=None,
+    study: Study | str | None = None,
     alphas: tuple[float, float] = (0.99, 1.01),
 ) -> pd.DataFrame:
     """Rank inputs by how much ``output`` moves when each input's prior is power-scaled.
@@ -767,8 +782,12 @@ def prior_sensitivity(
 
     from .priors import BASE, load_study, parse_study
 
-    conditioned = res if isinstance(res, Conditioned) else (read_weights(res) if WEIGHT in res else None)
-    run = conditioned.run if conditioned is not None else res
+    conditioned: Conditioned | None
+    if isinstance(res, Conditioned):
+        conditioned, run = res, res.run
+    else:
+        conditioned = read_weights(res) if WEIGHT in res else None
+        run = conditioned.run if conditioned is not None else res
     if study is not None:
         study = load_study(study)
     elif run.attrs.get("study_toml"):
@@ -789,7 +808,7 @@ def prior_sensitivity(
         raise StudyError(f"expected 0 < lower < 1 < upper, got {alphas!r}", key="alphas")
 
     y = _at(run[output].sel(scenario=scenario), at)
-    take = slice(None)
+    take: slice | NDArray = slice(None)
     if conditioned is not None:
         take = _systematic_resample(np.exp(conditioned.log_weight.sel(scenario=scenario).values))
         y = y[take]
@@ -829,7 +848,7 @@ def prior_sensitivity(
 def _at(da: xr.DataArray, at: Mapping[str, Any] | None) -> NDArray:
     """The draws of one element of a variable: extra dims at ``at`` or their last coordinate."""
     at = dict(at or {})
-    extra = [d for d in da.dims if d != "draw"]
+    extra = [str(d) for d in da.dims if d != "draw"]
     unknown = [d for d in at if d not in extra]
     if unknown:
         raise StudyError(f"{da.name} has no dimension {unknown[0]!r} (it has {extra or 'none'})", key="at")
@@ -866,7 +885,7 @@ def _systematic_resample(w: NDArray) -> NDArray:
     return np.minimum(np.searchsorted(cdf, (np.arange(n) + 0.5) / n), n - 1)
 
 
-def _log_prior(dist, x: NDArray) -> NDArray | None:
+def _log_prior(dist: Distribution, x: NDArray) -> NDArray | None:
     """Log prior density (or probability, for a choice) of the draws ``x``; None if it has none."""
     from .distributions import Choice, Scaled
 

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import StudyError, did_you_mean
+
+if TYPE_CHECKING:  # at run time the functions below import the families they need
+    from .distributions import Distribution
 
 __all__ = [
     "Domain",
@@ -114,7 +118,7 @@ def check_domain_name(name: object, *, where: str = "") -> str:
 
 
 # ----------------------------------------------------------------------------- distributions
-def _atoms(dist) -> tuple[np.ndarray, np.ndarray] | None:
+def _atoms(dist: Distribution) -> tuple[np.ndarray, np.ndarray] | None:
     """``(values, probabilities)`` of a discrete distribution, or None."""
     from .distributions import Choice, Empirical, Point
 
@@ -128,7 +132,7 @@ def _atoms(dist) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
-def _below(dist, x: float, inclusive: bool) -> float:
+def _below(dist: Distribution, x: float, inclusive: bool) -> float:
     """P(X < x), or P(X <= x) when ``inclusive``."""
     from .distributions import Catalogued, Scaled
 
@@ -158,7 +162,7 @@ def _below(dist, x: float, inclusive: bool) -> float:
         return _below_by_ppf(dist, x)
 
 
-def _below_by_ppf(dist, x: float) -> float:
+def _below_by_ppf(dist: Distribution, x: float) -> float:
     """P(X < x) for a family with only a ppf: bisection on the (monotone) ppf."""
     lo, hi = 0.0, 1.0
     for _ in range(64):
@@ -170,7 +174,7 @@ def _below_by_ppf(dist, x: float) -> float:
     return lo
 
 
-def _continuous_mass(dist) -> float:
+def _continuous_mass(dist: Distribution) -> float:
     """The probability a distribution spreads over intervals rather than on single values."""
     from .distributions import Catalogued, Scaled
 
@@ -183,7 +187,7 @@ def _continuous_mass(dist) -> float:
     return 0.0 if dist.is_point else 1.0
 
 
-def probability_outside(dist, domain: str) -> float:
+def probability_outside(dist: Distribution, domain: str) -> float:
     """The probability ``dist`` puts outside ``domain`` (0 for a choice of labels).
 
     Examples
@@ -199,10 +203,12 @@ def probability_outside(dist, domain: str) -> float:
     if math.isfinite(d.high):
         p += 1.0 - _below(dist, d.high, inclusive=True)
     if d.whole:
-        atoms = _atoms(dist.base if hasattr(dist, "factor") else dist)
+        from .distributions import Scaled
+
+        atoms = _atoms(dist.base if isinstance(dist, Scaled) else dist)
         if atoms is not None:
             values, probs = atoms
-            if hasattr(dist, "factor"):
+            if isinstance(dist, Scaled):
                 values = values * dist.factor
             inside = values >= d.low
             p += float(probs[inside & (values != np.round(values))].sum())
@@ -211,7 +217,7 @@ def probability_outside(dist, domain: str) -> float:
     return min(max(p, 0.0), 1.0)
 
 
-def check_distribution(dist, domain: str, *, what: str) -> None:
+def check_distribution(dist: Distribution, domain: str, *, what: str) -> None:
     """Refuse ``dist`` when more than :data:`TOLERANCE` of it lies outside ``domain``.
 
     ``what`` names the input (``input 'utilization'``) in the message.

@@ -8,6 +8,7 @@ model at chosen input values (:func:`evaluate_at`). Each method is one registere
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,8 +41,13 @@ PILOT = 4096
 METHODS: dict[str, Callable[..., pd.DataFrame]] = {}
 
 
-def _method(name: str):
-    def register(fn):
+#: a sensitivity method: keyword arguments res, study, output, scenario, names, draws, seed, ci,
+#: position and scale (each takes those it needs), a table of inputs back
+Method = Callable[..., pd.DataFrame]
+
+
+def _method(name: str) -> Callable[[Method], Method]:
+    def register(fn: Method) -> Method:
         METHODS[name] = fn
         return fn
 
@@ -229,15 +235,25 @@ def rank_inputs(
 
 # ----------------------------------------------------------------------------- methods
 @_method("rank")
-def _rank(*, res, study, output, scenario, names, position, **_) -> pd.DataFrame:
+def _rank(
+    *,
+    res: xr.Dataset | None,
+    study: Study,
+    output: str,
+    scenario: str,
+    names: list[str],
+    position: tuple[int, ...],
+    **_: Any,
+) -> pd.DataFrame:
     if res is None:
         raise StudyError("the rank method reads a run's draws; give one (res=)", key="res")
     if scenario not in list(res["scenario"].values):
         raise StudyError(f"the run has no scenario {scenario!r}", key="scenario")
     run = res.sel(scenario=scenario)
-    y = run[output]
-    extra = [d for d in y.dims if d != "draw"]
-    y = np.asarray(y.transpose("draw", *extra).values)[(slice(None), *position)]
+    draws = run[output]
+    extra = [d for d in draws.dims if d != "draw"]
+    at: tuple[slice | int, ...] = (slice(None), *position)  # every draw at the position
+    y = np.asarray(draws.transpose("draw", *extra).values)[at]
     _finite(y, output)
     x = np.column_stack([np.asarray(run[n].values, dtype=float) for n in names] or [np.empty(len(y))])
     rho = _spearman(x, y)[: len(names)]
@@ -258,7 +274,9 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 @_method("prior")
-def _prior(*, res, study, output, scenario, position, **_) -> pd.DataFrame:
+def _prior(
+    *, res: xr.Dataset | None, study: Study, output: str, scenario: str, position: tuple[int, ...], **_: Any
+) -> pd.DataFrame:
     """Power-scaling of each input's prior, from the run's draws (no new simulation)."""
     from .conditioning import prior_sensitivity
 
@@ -273,14 +291,24 @@ def _prior(*, res, study, output, scenario, position, **_) -> pd.DataFrame:
 
 
 @_method("tornado")
-def _tornado(*, study, output, scenario, names, ci, position, **_) -> pd.DataFrame:
+def _tornado(
+    *,
+    study: Study,
+    output: str,
+    scenario: str,
+    names: list[str],
+    ci: float,
+    position: tuple[int, ...],
+    **_: Any,
+) -> pd.DataFrame:
     lo_p, hi_p = (1 - ci) / 2, (1 + ci) / 2
     centre = evaluate_at(study, {}, scenario)[output][(0, *position)]
+    at: tuple[slice | int, ...] = (slice(None), *position)  # both ends at the position
     rows = []
     for name in names:
         dist = study.spec(scenario, name).dist
         x = np.array([dist.quantile(lo_p), dist.quantile(hi_p)])
-        y = evaluate_at(study, {name: x}, scenario)[output][(slice(None), *position)]
+        y = evaluate_at(study, {name: x}, scenario)[output][at]
         _finite(y, output)
         rows.append(
             {
@@ -300,7 +328,19 @@ def _tornado(*, study, output, scenario, names, ci, position, **_) -> pd.DataFra
 
 
 @_method("sobol")
-def _sobol(*, study, output, scenario, names, draws, seed, ci, position, scale, **_) -> pd.DataFrame:
+def _sobol(
+    *,
+    study: Study,
+    output: str,
+    scenario: str,
+    names: list[str],
+    draws: int | None,
+    seed: int,
+    ci: float,
+    position: tuple[int, ...],
+    scale: str,
+    **_: Any,
+) -> pd.DataFrame:
     n = SOBOL_N if draws is None else _base_samples(draws)
     if not names:  # every input is a point value: nothing varies
         empty = pd.DataFrame(columns=["input", "index", *SobolIndices.__dataclass_fields__], dtype=float)
@@ -308,11 +348,12 @@ def _sobol(*, study, output, scenario, names, draws, seed, ci, position, scale, 
         return empty
     fixed = {name: study.spec(scenario, name).dist.median() for name in study.inputs if name not in names}
     dists = [study.spec(scenario, name).dist for name in names]
+    at: tuple[slice | int, ...] = (slice(None), *position)  # every evaluation at the position
 
     def model(x: np.ndarray) -> np.ndarray:
         values = {name: x[i] for i, name in enumerate(names)}
         values.update({name: np.full(x.shape[1], v) for name, v in fixed.items()})
-        y = study.model.evaluate(values)[output][(slice(None), *position)]
+        y = study.model.evaluate(values)[output][at]
         _finite(y, output)
         return y
 

@@ -10,6 +10,7 @@ import contextlib
 import difflib
 import warnings
 from collections.abc import Iterable, Iterator
+from types import TracebackType
 
 __all__ = ["StudyError", "StudyErrors", "StudyWarning", "Problems", "did_you_mean", "located_warnings"]
 
@@ -20,7 +21,7 @@ class StudyError(ValueError):
     ``str(err)`` reads ``FILE: KEY: what is wrong`` (parts that are unknown are left out).
     """
 
-    def __init__(self, message: str, *, file: str | None = None, key: str | None = None):
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None) -> None:
         self.message = message
         self.file = file
         self.key = key
@@ -56,7 +57,7 @@ class StudyErrors(StudyError):
     ``err.problems`` holds each :class:`StudyError`.
     """
 
-    def __init__(self, problems: list[StudyError], *, file: str | None = None):
+    def __init__(self, problems: list[StudyError], *, file: str | None = None) -> None:
         self.problems = list(problems)
         parts = "; ".join(f"{p.key}: {p.message}" if p.key else p.message for p in self.problems)
         super().__init__(f"{len(self.problems)} problems: {parts}", file=file)
@@ -76,7 +77,7 @@ class Problems:
     ['inputs.a.unit']
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.errors: list[StudyError] = []
 
     def add(self, error: StudyError, key_prefix: str | None = None) -> None:
@@ -99,7 +100,7 @@ class Problems:
     def raise_if_any(self, file: str | None = None) -> None:
         """Raise the one error, or a :class:`StudyErrors` of all of them (first seen first)."""
         unique: list[StudyError] = []
-        seen = set()
+        seen: set[tuple[str | None, str]] = set()
         for e in self.errors:
             if (e.key, e.message) not in seen:
                 seen.add((e.key, e.message))
@@ -111,13 +112,15 @@ class Problems:
 
 
 class _Catch:
-    def __init__(self, problems: Problems, key_prefix: str | None):
+    def __init__(self, problems: Problems, key_prefix: str | None) -> None:
         self.problems, self.key_prefix, self.failed = problems, key_prefix, False
 
     def __enter__(self) -> _Catch:
         return self
 
-    def __exit__(self, kind, error, tb) -> bool:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> bool:
         if isinstance(error, StudyError):
             self.problems.add(error, self.key_prefix)
             self.failed = True
@@ -129,7 +132,7 @@ class StudyWarning(UserWarning):
     """Something a user should know about a study that still loads (a prior fitted to quantiles
     it does not quite reproduce), located like a :class:`StudyError`: ``FILE: KEY: message``."""
 
-    def __init__(self, message: str, *, file: str | None = None, key: str | None = None):
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None) -> None:
         self.message, self.file, self.key = message, file, key
         super().__init__(str(self))
 

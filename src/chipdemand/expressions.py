@@ -43,7 +43,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pint
@@ -61,6 +61,7 @@ __all__ = [
     "REDUCTIONS",
     "parse_formula",
     "dependencies",
+    "CycleError",
     "evaluation_order",
     "unit_text",
 ]
@@ -68,7 +69,7 @@ __all__ = [
 MAX_LENGTH = 10_000
 
 #: plain functions of one argument, elementwise
-UNARY = {
+UNARY: dict[str, Callable[..., Any]] = {
     "ceil": np.ceil,
     "floor": np.floor,
     "round": np.round,
@@ -157,12 +158,19 @@ def _at(text: str, node: ast.AST, message: str) -> StudyError:
     )
 
 
-def _is_number(node: ast.AST) -> bool:
-    return (
+def _number_of(node: ast.AST) -> int | float | None:
+    """The value of a number literal (not a boolean); None for any other node."""
+    if (
         isinstance(node, ast.Constant)
         and isinstance(node.value, int | float)
         and not isinstance(node.value, bool)
-    )
+    ):
+        return node.value
+    return None
+
+
+def _is_number(node: ast.AST) -> bool:
+    return _number_of(node) is not None
 
 
 def _is_label_comparison(node: ast.Compare) -> bool:
@@ -173,6 +181,27 @@ def _is_label_comparison(node: ast.Compare) -> bool:
     strings = [isinstance(x, ast.Constant) and isinstance(x.value, str) for x in (left, right)]
     names = [isinstance(x, ast.Name) for x in (left, right)]
     return (strings[0] and names[1]) or (strings[1] and names[0])
+
+
+def _choice_and_label(node: ast.Compare) -> tuple[ast.Name, str, ast.Constant]:
+    """The choice's name, the label and the label's node of a comparison for which
+    :func:`_is_label_comparison` holds."""
+    left, right = node.left, node.comparators[0]
+    name_node, label_node = (left, right) if isinstance(left, ast.Name) else (right, left)
+    if not (
+        isinstance(name_node, ast.Name)
+        and isinstance(label_node, ast.Constant)
+        and isinstance(label_node.value, str)
+    ):
+        raise TypeError("not a choice compared with a label")
+    return name_node, label_node.value, label_node
+
+
+def _called_name(node: ast.Call) -> str:
+    """The name a checked call calls (the grammar admits calls of plain names only)."""
+    if not isinstance(node.func, ast.Name):
+        raise TypeError("a call of something other than a name")
+    return node.func.id
 
 
 def parse_formula(text: Any) -> Formula:
@@ -328,10 +357,18 @@ def dependencies(formula: Formula) -> frozenset[str]:
     )
 
 
+class CycleError(StudyError):
+    """A :class:`StudyError` naming a cycle of formulas; ``cycle`` lists it (``[a, b, a]``)."""
+
+    def __init__(self, cycle: list[str]) -> None:
+        super().__init__("a cycle: " + " -> ".join(cycle))
+        self.cycle = cycle
+
+
 def evaluation_order(graph: Mapping[str, Sequence[str]]) -> list[str]:
     """The nodes of ``graph`` (node → the nodes it reads) so that each comes after what it reads.
 
-    Raises :class:`StudyError` naming a cycle (``a -> b -> a``), keyed by its first node.
+    Raises :class:`CycleError` (a :class:`StudyError`) naming a cycle (``a -> b -> a``).
     """
     order: list[str] = []
     state: dict[str, int] = {}  # 1 visiting, 2 done
@@ -340,10 +377,7 @@ def evaluation_order(graph: Mapping[str, Sequence[str]]) -> list[str]:
         if state.get(node) == 2:
             return
         if state.get(node) == 1:
-            cycle = path[path.index(node) :] + [node]
-            err = StudyError("a cycle: " + " -> ".join(cycle))
-            err.cycle = cycle
-            raise err
+            raise CycleError(path[path.index(node) :] + [node])
         state[node] = 1
         for dep in graph.get(node, ()):
             if dep in graph:
@@ -371,7 +405,7 @@ def parse_unit(text: str) -> pint.Unit:
         raise StudyError(f"unknown unit {text!r}: {unit_problem(exc)}") from None
     if quantity.magnitude != 1.0:
         raise StudyError(f"{text!r} is a number times a unit; write the number in the value")
-    return quantity.units
+    return cast(pint.Unit, quantity.units)  # pint annotates it PlainUnit; a registry's units are Unit
 
 
 def _dimensionless() -> pint.Unit:
@@ -448,6 +482,18 @@ class Node:
         return self.unit is None
 
 
+#: when a name is read: None (always) or the (choice, label) pairs of which any suffices
+#: (``(choice, None)`` for a branch no label of the choice takes)
+Guard = set[tuple[str, str | None]] | None
+
+
+def _unit_of(thing: Node | Symbol) -> pint.Unit:
+    """The unit of a number (the compiler checks that a node is one before it asks)."""
+    if thing.unit is None:
+        raise TypeError("a condition or a structural choice has no unit")
+    return thing.unit
+
+
 @dataclass
 class Compiled:
     """A compiled formula: ``fn(env)`` gives its value in ``unit`` (already converted).
@@ -460,7 +506,7 @@ class Compiled:
     yearly: bool
     uses_first_year: bool = False
     reads: frozenset[str] = frozenset()
-    guards: dict[str, set[tuple[str, str]] | None] = field(default_factory=dict)
+    guards: dict[str, Guard] = field(default_factory=dict)
 
 
 def _lift(fn: Callable, yearly: bool, to_yearly: bool) -> Callable:
@@ -510,7 +556,7 @@ class Compiler:
         symbols: Mapping[str, Symbol],
         years: Sequence[float] | None = None,
         zero_check: Callable[[str], str | None] | None = None,
-    ):
+    ) -> None:
         self.symbols = dict(symbols)
         self.years = None if years is None else np.asarray(years, dtype=float)
         self.zero_check = zero_check or (lambda name: None)
@@ -524,9 +570,9 @@ class Compiler:
         """
         self._text = formula.text
         self._uses_first_year = False
-        self._guards: dict[str, set | None] = {}
+        self._guards: dict[str, Guard] = {}
         node = self._node(formula.tree.body, guard=None)
-        if node.is_condition:
+        if node.unit is None:
             raise StudyError("this formula is a condition (true/false); use where(cond, 1, 0) for a number")
         factor = conversion(node.unit, declared)
         if factor is None and allow_calendar and node.unit.dimensionless:
@@ -554,15 +600,15 @@ class Compiler:
     def _error(self, node: ast.AST, message: str) -> StudyError:
         return _at(self._text, node, message)
 
-    def _number(self, node: ast.AST, guard) -> Node:
+    def _number(self, node: ast.AST, guard: Guard) -> Node:
         out = self._node(node, guard)
         if out.is_condition:
             raise self._error(node, "a condition (true/false) where a number is expected")
         return out
 
-    def _condition(self, node: ast.AST, guard) -> Node:
+    def _condition(self, node: ast.AST, guard: Guard) -> Node:
         out = self._node(node, guard)
-        if not out.is_condition:
+        if out.unit is not None:
             raise self._error(node, f"a number ({unit_text(out.unit)}) where a condition is expected")
         return out
 
@@ -570,26 +616,27 @@ class Compiler:
         self, nodes: Sequence[Node], ast_nodes: Sequence[ast.AST], what: str
     ) -> tuple[pint.Unit, list]:
         """A common unit for ``nodes`` (the first non-zero-literal's) and each one's function in it."""
-        anchor = next((n.unit for n in nodes if n.literal != 0.0), nodes[0].unit)
+        anchor = next((_unit_of(n) for n in nodes if n.literal != 0.0), _unit_of(nodes[0]))
         fns = []
         for n, a in zip(nodes, ast_nodes, strict=True):
             if n.literal == 0.0:
                 fns.append(n.fn)
                 continue
-            factor = conversion(n.unit, anchor)
+            unit = _unit_of(n)
+            factor = conversion(unit, anchor)
             if factor is None:
                 raise self._error(
                     a,
-                    f"cannot {what} {unit_text(anchor)} and {unit_text(n.unit)} "
-                    f"({anchor.dimensionality} vs {n.unit.dimensionality})",
+                    f"cannot {what} {unit_text(anchor)} and {unit_text(unit)} "
+                    f"({anchor.dimensionality} vs {unit.dimensionality})",
                 )
             fns.append(_scaled(n.fn, factor))
         return anchor, fns
 
     def _to_plain(self, node: Node, ast_node: ast.AST, what: str) -> Callable:
-        factor = conversion(node.unit, _dimensionless())
+        factor = conversion(_unit_of(node), _dimensionless())
         if factor is None:
-            raise self._error(ast_node, f"{what} needs a plain number, got {unit_text(node.unit)}")
+            raise self._error(ast_node, f"{what} needs a plain number, got {unit_text(_unit_of(node))}")
         return _scaled(node.fn, factor)
 
     def _lifted(self, nodes: Sequence[Node], fns: Sequence[Callable] | None = None) -> tuple[bool, list]:
@@ -598,13 +645,16 @@ class Compiler:
         return yearly, [_lift(f, n.yearly, yearly) for f, n in zip(fns, nodes, strict=True)]
 
     # ------------------------------------------------------------------------- nodes
-    def _node(self, node: ast.AST, guard) -> Node:
+    def _node(self, node: ast.AST, guard: Guard) -> Node:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool):
-                value = bool(node.value)
-                return Node(lambda env, v=value: v, None)
-            value = float(node.value)
-            return Node(lambda env, v=value: v, _dimensionless(), literal=value)
+                flag = bool(node.value)
+                return Node(lambda env: flag, None)
+            literal = _number_of(node)
+            if literal is None:
+                raise TypeError("a constant that is neither a number nor a boolean")
+            number = float(literal)
+            return Node(lambda env: number, _dimensionless(), literal=number)
         if isinstance(node, ast.Name):
             return self._name(node, guard)
         if isinstance(node, ast.UnaryOp):
@@ -618,7 +668,7 @@ class Compiler:
             yearly, fns = self._lifted(parts)
             combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
 
-            def boolop(env, fns=fns, combine=combine):
+            def boolop(env: Mapping[str, Any], fns: list[Callable] = fns, combine: Any = combine) -> Any:
                 out = fns[0](env)
                 for f in fns[1:]:
                     out = combine(out, f(env))
@@ -629,7 +679,7 @@ class Compiler:
             return self._call(node, guard)
         raise self._error(node, f"{type(node).__name__} is not allowed")
 
-    def _name(self, node: ast.Name, guard) -> Node:
+    def _name(self, node: ast.Name, guard: Guard) -> Node:
         name = node.id
         if name not in self.symbols:
             hint = did_you_mean(name, self.symbols) if self.symbols else ""
@@ -644,26 +694,28 @@ class Compiler:
                 f"({name} == {symbol.labels[0]!r})",
             )
         self._note_use(name, guard)
-        return Node(lambda env, n=name: env[n], symbol.unit, symbol.yearly)
+        return Node(lambda env: env[name], symbol.unit, symbol.yearly)
 
-    def _note_use(self, name: str, guard) -> None:
+    def _note_use(self, name: str, guard: Guard) -> None:
         if name not in self._guards or self._guards[name] is not None:
             if guard is None:
                 self._guards[name] = None
             else:
-                self._guards.setdefault(name, set()).update(guard)
+                self._guards[name] = {*(self._guards.get(name) or ()), *guard}
 
-    def _unary(self, node: ast.UnaryOp, guard) -> Node:
+    def _unary(self, node: ast.UnaryOp, guard: Guard) -> Node:
         if isinstance(node.op, ast.Not):
-            inner = self._condition(node.operand, guard)
-            return Node(lambda env, f=inner.fn: np.logical_not(f(env)), None, inner.yearly)
+            condition = self._condition(node.operand, guard)
+            holds = condition.fn
+            return Node(lambda env: np.logical_not(holds(env)), None, condition.yearly)
         inner = self._number(node.operand, guard)
         if isinstance(node.op, ast.UAdd):
             return inner
         literal = -inner.literal if inner.literal is not None else None
-        return Node(lambda env, f=inner.fn: -f(env), inner.unit, inner.yearly, literal=literal)
+        value = inner.fn
+        return Node(lambda env: -value(env), inner.unit, inner.yearly, literal=literal)
 
-    def _binop(self, node: ast.BinOp, guard) -> Node:
+    def _binop(self, node: ast.BinOp, guard: Guard) -> Node:
         left = self._number(node.left, guard)
         right = self._number(node.right, guard)
         op = node.op
@@ -678,16 +730,17 @@ class Compiler:
         if isinstance(op, ast.Mult | ast.Div):
             yearly, (a, b) = self._lifted([left, right])
             if isinstance(op, ast.Mult):
-                return Node(lambda env: a(env) * b(env), left.unit * right.unit, yearly)
+                return Node(lambda env: a(env) * b(env), _unit_of(left) * _unit_of(right), yearly)
             self._check_divisor(node.right)
-            return Node(lambda env: a(env) / b(env), left.unit / right.unit, yearly)
+            return Node(lambda env: a(env) / b(env), _unit_of(left) / _unit_of(right), yearly)
         # power
         if right.literal is not None:
             p = right.literal
             if p < 0:
                 self._check_divisor(node.left)
             yearly, (a,) = self._lifted([left])
-            return Node(lambda env, p=p: a(env) ** p, left.unit**p, yearly)
+            unit = cast(pint.Unit, _unit_of(left) ** p)  # pint annotates Unit ** number as PlainUnit
+            return Node(lambda env: a(env) ** p, unit, yearly)
         base = self._to_plain(left, node.left, "a power with a non-constant exponent")
         exponent = self._to_plain(right, node.right, "an exponent")
         yearly, (a, b) = self._lifted([left, right], [base, exponent])
@@ -703,7 +756,7 @@ class Compiler:
                     if problem:
                         raise self._error(leaf, f"divides by {leaf.id}, {problem}")
 
-    def _compare(self, node: ast.Compare, guard) -> Node:
+    def _compare(self, node: ast.Compare, guard: Guard) -> Node:
         if _is_label_comparison(node):
             return self._label(node, guard)
         operands = [node.left, *node.comparators]
@@ -720,7 +773,7 @@ class Compiler:
         if len(fns) == 1:
             return Node(fns[0], None, yearly)
 
-        def chained(env, fns=fns):
+        def chained(env: Mapping[str, Any], fns: list[Callable] = fns) -> Any:
             out = fns[0](env)
             for f in fns[1:]:
                 out = np.logical_and(out, f(env))
@@ -728,17 +781,16 @@ class Compiler:
 
         return Node(chained, None, yearly)
 
-    def _label(self, node: ast.Compare, guard) -> Node:
-        left, right = node.left, node.comparators[0]
-        name_node, label_node = (left, right) if isinstance(left, ast.Name) else (right, left)
-        name, label = name_node.id, label_node.value
+    def _label(self, node: ast.Compare, guard: Guard) -> Node:
+        name_node, label, label_node = _choice_and_label(node)
+        name = name_node.id
         symbol = self.symbols.get(name)
         if symbol is None:
             raise self._error(name_node, f"unknown name '{name}'" + did_you_mean(name, self.symbols))
         if symbol.labels is None:
             raise self._error(
                 label_node,
-                f"{name} is a number ({unit_text(symbol.unit)}), not a structural choice with labels",
+                f"{name} is a number ({unit_text(_unit_of(symbol))}), not a structural choice with labels",
             )
         if label not in symbol.labels:
             raise self._error(
@@ -751,8 +803,8 @@ class Compiler:
         return Node(lambda env: ufunc(env[name], code), None, symbol.yearly)
 
     # ------------------------------------------------------------------------- calls
-    def _call(self, node: ast.Call, guard) -> Node:
-        name = node.func.id
+    def _call(self, node: ast.Call, guard: Guard) -> Node:
+        name = _called_name(node)
         args = node.args
         if name == "where":
             return self._where(node, guard)
@@ -763,11 +815,12 @@ class Compiler:
             if name in ("log", "log10", "exp"):
                 fn = self._to_plain(x, args[0], f"{name}()")
                 return Node(lambda env: ufunc(fn(env)), _dimensionless(), x.yearly)
-            if name in ("ceil", "floor", "round") and x.unit.dimensionless:
+            if name in ("ceil", "floor", "round") and _unit_of(x).dimensionless:
                 fn = self._to_plain(x, args[0], f"{name}()")
                 return Node(lambda env: ufunc(fn(env)), _dimensionless(), x.yearly)
-            unit = x.unit**0.5 if name == "sqrt" else x.unit
-            return Node(lambda env, f=x.fn: ufunc(f(env)), unit, x.yearly)
+            unit = cast(pint.Unit, _unit_of(x) ** 0.5) if name == "sqrt" else _unit_of(x)  # as in _binop
+            value = x.fn
+            return Node(lambda env: ufunc(value(env)), unit, x.yearly)
         if name in ("min", "max"):
             if len(args) < 2:
                 raise self._error(node, f"{name}() needs two or more values (it is elementwise)")
@@ -776,7 +829,7 @@ class Compiler:
             yearly, fns = self._lifted(parts, fns)
             ufunc = np.minimum if name == "min" else np.maximum
 
-            def extreme(env, fns=fns, ufunc=ufunc):
+            def extreme(env: Mapping[str, Any], fns: list[Callable] = fns, ufunc: Any = ufunc) -> Any:
                 out = fns[0](env)
                 for f in fns[1:]:
                     out = ufunc(out, f(env))
@@ -787,27 +840,26 @@ class Compiler:
             self._arity(node, 3)
             parts = [self._number(a, guard) for a in args]
             unit, fns = self._same_unit(parts, args, "clip")
-            yearly, (x, lo, hi) = self._lifted(parts, fns)
-            return Node(lambda env: np.clip(x(env), lo(env), hi(env)), unit, yearly)
+            yearly, (clipped, lo, hi) = self._lifted(parts, fns)
+            return Node(lambda env: np.clip(clipped(env), lo(env), hi(env)), unit, yearly)
         if name == "sum_over_years":
             self._arity(node, 1)
-            self._need_years(node)
+            n_years = float(len(self._need_years(node)))
             x = self._number(args[0], guard)
-            n_years = float(len(self.years))
+            per_year = x.fn
             if x.yearly:
-                return Node(lambda env, f=x.fn: np.sum(f(env), axis=-1), x.unit, False)
-            return Node(lambda env, f=x.fn: f(env) * n_years, x.unit, False)
+                return Node(lambda env: np.sum(per_year(env), axis=-1), x.unit, False)
+            return Node(lambda env: per_year(env) * n_years, x.unit, False)
         if name == "first_year":
             self._arity(node, 1)
-            self._need_years(node)
+            years = self._need_years(node)
             cond = self._condition(args[0], guard)
             if not cond.yearly:
                 raise self._error(args[0], "first_year() needs a condition that depends on year")
-            years = self.years
             never = float(years[-1] + 1)
             self._uses_first_year = True
 
-            def first(env, f=cond.fn):
+            def first(env: Mapping[str, Any], f: Callable = cond.fn) -> Any:
                 c = np.asarray(f(env))
                 found = np.any(c, axis=-1)
                 return np.where(found, years[np.argmax(c, axis=-1)], never)
@@ -818,20 +870,22 @@ class Compiler:
     def _arity(self, node: ast.Call, n: int) -> None:
         if len(node.args) != n:
             plural = "value" if n == 1 else "values"
-            raise self._error(node, f"{node.func.id}() takes {n} {plural}, got {len(node.args)}")
+            raise self._error(node, f"{_called_name(node)}() takes {n} {plural}, got {len(node.args)}")
 
-    def _need_years(self, node: ast.Call) -> None:
+    def _need_years(self, node: ast.Call) -> np.ndarray:
+        """The study's years, for a call that needs them."""
         if self.years is None:
-            raise self._error(node, f"{node.func.id}() needs [study] years = [2024, 2025, ...]")
+            raise self._error(node, f"{_called_name(node)}() needs [study] years = [2024, 2025, ...]")
+        return self.years
 
-    def _where(self, node: ast.Call, guard) -> Node:
+    def _where(self, node: ast.Call, guard: Guard) -> Node:
         self._arity(node, 3)
         cond = self._condition(node.args[0], guard)
         branch = _branch_guard(node.args[0], self.symbols)
         yes_guard, no_guard = guard, guard
         if branch is not None:
             choice, labels_true = branch
-            labels_false = tuple(x for x in self.symbols[choice].labels if x not in labels_true)
+            labels_false = tuple(x for x in self.symbols[choice].labels or () if x not in labels_true)
             # (choice, None) marks a branch no label of the choice takes
             yes_guard = _combine(guard, {(choice, x) for x in labels_true} or {(choice, None)})
             no_guard = _combine(guard, {(choice, x) for x in labels_false} or {(choice, None)})
@@ -841,8 +895,8 @@ class Compiler:
         yearly, (c, x, y) = self._lifted([cond, a, b], [cond.fn, *fns])
         return Node(lambda env: np.where(c(env), x(env), y(env)), unit, yearly)
 
-    def _library_call(self, node: ast.Call, guard) -> Node:
-        name = node.func.id
+    def _library_call(self, node: ast.Call, guard: Guard) -> Node:
+        name = _called_name(node)
         function = _library()[name]
         sig = signature_of(function)
         if sig is None:
@@ -861,7 +915,7 @@ class Compiler:
                 raise self._error(
                     kw,
                     f"unknown keyword '{kw.arg}' for {name}"
-                    + (did_you_mean(kw.arg, sig.params) or f" (expected: {', '.join(sig.params)})"),
+                    + (did_you_mean(kw.arg or "", sig.params) or f" (expected: {', '.join(sig.params)})"),
                 )
         missing = [p for p in sig.required if p not in given]
         if missing:
@@ -884,26 +938,32 @@ class Compiler:
             unbound = [p for p in PLACEHOLDER.findall(spec) if p not in bound]
             if unbound:  # spec = rest × {X}: X is what the argument has beyond the rest
                 rest = _unit_with(spec, {**bound, **{p: _dimensionless() for p in unbound}})
-                bound[unbound[0]] = arg.unit / rest if arg.literal is None else _dimensionless()
+                bound[unbound[0]] = _unit_of(arg) / rest if arg.literal is None else _dimensionless()
                 for other in unbound[1:]:
                     bound[other] = _dimensionless()
             target = _unit_with(spec, bound)
             if arg.literal is not None:  # a number written here is in the parameter's unit
                 parts.append((param, False, arg.fn))
                 continue
-            factor = conversion(arg.unit, target)
+            unit = _unit_of(arg)
+            factor = conversion(unit, target)
             if factor is None:
                 raise self._error(
                     arg_node,
                     f"{name}({param}=...) takes {unit_text(target)} ({target.dimensionality}), got "
-                    f"{unit_text(arg.unit)} ({arg.unit.dimensionality})",
+                    f"{unit_text(unit)} ({unit.dimensionality})",
                 )
             parts.append((param, arg.yearly, _scaled(arg.fn, factor)))
         yearly = any(y for _, y, _ in parts)
         names = [p for p, _, _ in parts]
         fns = [_lift(f, y, yearly) for _, y, f in parts]
 
-        def call(env, names=names, fns=fns, function=function):
+        def call(
+            env: Mapping[str, Any],
+            names: list[str] = names,
+            fns: list[Callable] = fns,
+            function: Callable = function,
+        ) -> Any:
             return function(**{k: f(env) for k, f in zip(names, fns, strict=True)})
 
         return Node(call, _unit_with(sig.returns, bound), yearly)
@@ -914,14 +974,14 @@ def _unit_with(spec: str, bound: Mapping[str, pint.Unit]) -> pint.Unit:
     if not PLACEHOLDER.search(spec):
         return parse_unit(spec)
     ureg = _ureg()
-    values = {}
+    values: dict[str, Any] = {}
     for i, name in enumerate(PLACEHOLDER.findall(spec)):
         values[f"_placeholder_{i}"] = ureg.Quantity(1.0, bound.get(name, _dimensionless()))
     text = spec
     for i, name in enumerate(PLACEHOLDER.findall(spec)):
         text = text.replace("{" + name + "}", f"_placeholder_{i}", 1)
     quantity = ureg.parse_expression(text, **values)
-    return quantity.units
+    return cast(pint.Unit, quantity.units)  # pint annotates it PlainUnit; a registry's units are Unit
 
 
 def _factors(node: ast.AST) -> list[ast.AST]:
@@ -930,8 +990,10 @@ def _factors(node: ast.AST) -> list[ast.AST]:
         return _factors(node.left) + _factors(node.right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         return _factors(node.operand)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is_number(node.right):
-        return _factors(node.left) if node.right.value > 0 else []
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        exponent = _number_of(node.right)
+        if exponent is not None:
+            return _factors(node.left) if exponent > 0 else []
     return [node]
 
 
@@ -939,17 +1001,16 @@ def _branch_guard(cond: ast.AST, symbols: Mapping[str, Symbol]) -> tuple[str, tu
     """For ``where(choice == "x", ...)``: the choice and the labels that take the first branch."""
     if not (isinstance(cond, ast.Compare) and _is_label_comparison(cond)):
         return None
-    left, right = cond.left, cond.comparators[0]
-    name_node, label_node = (left, right) if isinstance(left, ast.Name) else (right, left)
+    name_node, label, _ = _choice_and_label(cond)
     symbol = symbols.get(name_node.id)
-    if symbol is None or symbol.labels is None or label_node.value not in symbol.labels:
+    if symbol is None or symbol.labels is None or label not in symbol.labels:
         return None
     if isinstance(cond.ops[0], ast.Eq):
-        return name_node.id, (label_node.value,)
-    return name_node.id, tuple(x for x in symbol.labels if x != label_node.value)
+        return name_node.id, (label,)
+    return name_node.id, tuple(x for x in symbol.labels if x != label)
 
 
-def _combine(outer, inner):
+def _combine(outer: Guard, inner: Guard) -> Guard:
     """The guard of a branch inside a branch: both conditions hold, which is approximated from
     above by the outer one alone (a guard may say a name is read more often, never less)."""
     return inner if outer is None else outer

@@ -96,7 +96,8 @@ def relative_mcse(row: Mapping[str, Any]) -> float:
     """The largest MCSE of low, median and high relative to its value (0 where a value is 0)."""
     worst = 0.0
     for q in ("low", "median", "high"):
-        v, err = row.get(q), row.get(f"mcse_{q}")
+        v: Any = row.get(q)
+        err: Any = row.get(f"mcse_{q}")
         if not _missing(v) and not _missing(err) and float(v) != 0:
             worst = max(worst, abs(float(err) / float(v)))
     return worst

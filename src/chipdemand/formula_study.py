@@ -21,7 +21,9 @@ from .errors import Problems, StudyError
 from .expressions import (
     Compiled,
     Compiler,
+    CycleError,
     Formula,
+    Guard,
     Symbol,
     evaluation_order,
     parse_unit,
@@ -62,21 +64,23 @@ class ConstantSpec:
     spec: dict = field(default_factory=dict)
 
 
-def _usage(graph: Mapping[str, Sequence[str]], guards: Mapping[str, Mapping], outputs: Sequence[str]):
+def _usage(
+    graph: Mapping[str, Sequence[str]], guards: Mapping[str, Mapping[str, Guard]], outputs: Sequence[str]
+) -> dict[str, Guard]:
     """When each name is read: None (always) or a set of (choice, label) of which any suffices.
 
     A name read inside ``where(method == "x", ...)`` is read only when method is "x"; a name read
     by a derived value is read when that value is. Nested conditions are approximated from above.
     """
-    usage: dict[str, set | None] = {}
+    usage: dict[str, Guard] = {}
 
-    def merge(name, guard):
+    def merge(name: str, guard: Guard) -> None:
         if name in usage and usage[name] is None:
             return
         if guard is None:
             usage[name] = None
         else:
-            usage.setdefault(name, set()).update(guard)
+            usage[name] = {*(usage.get(name) or ()), *guard}
 
     order = evaluation_order(graph)
     for name in outputs:
@@ -165,13 +169,14 @@ def build_model(
     failed = set(broken) | {f.name for f in formulas if f.formula is None}
     try:
         order = evaluation_order(graph)
-    except StudyError as err:
+    except CycleError as err:
         cycle = err.cycle
         problems.add(StudyError(err.message, key=f"{by_name[cycle[0]].key}.formula"))
         failed |= set(cycle)
         order = [n for n in graph if n not in cycle]
 
     compiler = Compiler(symbols, years=year_values, zero_check=zero_check)
+    compiled: dict[str, Compiled] = {}  # every formula's, when none failed
     for fname in order:
         f = by_name[fname]
         if f.name in failed or f.formula is None:
@@ -181,29 +186,31 @@ def build_model(
             failed.add(f.name)  # the cause is reported where it is
             continue
         try:
-            f.compiled = compiler.compile(
+            f.compiled = compiled[f.name] = compiler.compile(
                 f.formula, declared_units[f.name], allow_calendar=f.table == "outputs"
             )
         except StudyError as err:
             problems.add(err, f"{f.key}.formula")
             failed.add(f.name)
             continue
-        symbols[f.name].yearly = f.compiled.yearly
+        symbols[f.name].yearly = compiled[f.name].yearly
 
     formula_outputs = [f for f in formulas if f.table == "outputs"]
     if failed:
         return None, None
 
-    usage = _usage(graph, {f.name: f.compiled.guards for f in formulas}, [f.name for f in formula_outputs])
+    usage = _usage(
+        graph, {f.name: compiled[f.name].guards for f in formulas}, [f.name for f in formula_outputs]
+    )
     used_when: dict[str, tuple | None] = {}
     for i in inputs:
         if i.name not in usage:
             used_when[i.name] = None  # no output reads it
-        elif usage[i.name] is None:
+        elif (guard := usage[i.name]) is None:
             used_when[i.name] = ()
         else:
             by_choice: dict[str, list[str]] = {}
-            for choice, label in sorted(usage[i.name], key=lambda pair: (pair[0], pair[1] or "")):
+            for choice, label in sorted(guard, key=lambda pair: (pair[0], pair[1] or "")):
                 by_choice.setdefault(choice, [])
                 if label is not None:
                     by_choice[choice].append(label)
@@ -213,17 +220,17 @@ def build_model(
     outputs = []
     for f in formula_outputs:
         text = f.description
-        if f.compiled.uses_first_year and year_values is not None:
+        if compiled[f.name].uses_first_year and year_values is not None:
             note = FIRST_YEAR_NOTE.format(never=int(year_values[-1]) + 1, last=int(year_values[-1]))
             text = f"{text} ({note})" if text else note
         outputs.append(
-            Output(f.name, f.unit, text, dims=("year",) if f.compiled.yearly else (), domain=f.domain)
+            Output(f.name, f.unit, text, dims=("year",) if compiled[f.name].yearly else (), domain=f.domain)
         )
-    steps = [(f.name, f.compiled.fn) for fname in order for f in [by_name[fname]]]
+    steps = [(fname, compiled[fname].fn) for fname in order]
     # a derived value is dropped after the last formula that reads it (less memory held per block)
     last_read: dict[str, int] = {}
     for index, (step, _) in enumerate(steps):
-        for read in by_name[step].compiled.reads:
+        for read in compiled[step].reads:
             if read in by_name and by_name[read].table == "derived":
                 last_read[read] = index
     frees = [tuple(n for n, last in last_read.items() if last == index) for index in range(len(steps))]

@@ -11,17 +11,23 @@ import base64
 import io
 import textwrap
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
+from numpy.typing import ArrayLike
 
 from . import format as fmt
 from .errors import StudyError
 from .summaries import exceedance, outputs_of, summarize
+
+if TYPE_CHECKING:  # for annotations only
+    from .conditioning import Conditioned
 
 __all__ = [
     "density",
@@ -38,7 +44,7 @@ __all__ = [
 
 #: an axis is logarithmic when the plotted values span more than this ratio (two decades)
 WIDE = 100.0
-REPORTED = dict(color="black", linestyle="--", linewidth=1.2)
+REPORTED: dict[str, Any] = dict(color="black", linestyle="--", linewidth=1.2)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -51,20 +57,20 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _is_wide(values: np.ndarray) -> bool:
+def _is_wide(values: ArrayLike) -> bool:
     """Positive values spanning more than two decades (plotted on a log axis)."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size == 0 or np.any(values <= 0):
+    array = np.asarray(values, dtype=float)
+    finite = array[np.isfinite(array)]
+    if finite.size == 0 or np.any(finite <= 0):
         return False
-    return float(values.max() / values.min()) > WIDE
+    return float(finite.max() / finite.min()) > WIDE
 
 
 _PLAIN = FuncFormatter(lambda x, _: fmt.year(x))
 YEAR_UNITS = fmt.YEAR_UNITS
 
 
-def _scale(ax, axis: str, wide: bool, unit: str = "") -> None:
+def _scale(ax: Axes, axis: str, wide: bool, unit: str = "") -> None:
     """Log scale for a wide axis; tick labels as people write numbers (100,000 / 1M / 10B).
 
     Calendar years (unit ``year``) are written plainly (2030, not 2,030).
@@ -117,14 +123,14 @@ def _reported(res: xr.Dataset, output: str) -> float | None:
     return None if value is None else float(value)
 
 
-def _mark_reported(ax, value: float | None, label: bool = True, unit: str = "") -> None:
+def _mark_reported(ax: Axes, value: float | None, label: bool = True, unit: str = "") -> None:
     if value is None:
         return
     ax.axvline(value, **REPORTED, label=f"reported {fmt.value(value, unit)}" if label else None)
 
 
-REFERENCE = dict(color="#1b7f3b", linestyle="-.", linewidth=1.3)
-BOUND = dict(color="#b2182b", linestyle=":", linewidth=1.6)
+REFERENCE: dict[str, Any] = dict(color="#1b7f3b", linestyle="-.", linewidth=1.3)
+BOUND: dict[str, Any] = dict(color="#b2182b", linestyle=":", linewidth=1.6)
 
 
 def _applicable(references: Sequence, names: Sequence[str], at: Mapping) -> list:
@@ -140,7 +146,7 @@ def _span_of(references: Sequence) -> list[float]:
     return [x for r in references for x in (r.value, r.low, r.high) if x is not None]
 
 
-def _mark_references(ax, references: Sequence, unit: str = "") -> None:
+def _mark_references(ax: Axes, references: Sequence, unit: str = "") -> None:
     """Independent estimates as green dash-dot lines (a range as a green band), physical bounds
     as red dotted lines, each labelled with its source."""
     for r in references:
@@ -441,7 +447,7 @@ def fan_chart(
     return fig
 
 
-def prior_posterior(conditioned, variable: str, scenario: str, *, bins: int = 60) -> Figure:
+def prior_posterior(conditioned: Conditioned, variable: str, scenario: str, *, bins: int = 60) -> Figure:
     """The prior and the posterior of one variable in one scenario of a conditioned run.
 
     ``conditioned`` is a :class:`chipdemand.conditioning.Conditioned`; the posterior histogram is

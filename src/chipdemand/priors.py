@@ -14,20 +14,24 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import validate
-from .distributions import FIELD_UNITS, Catalogued, Distribution, Point, Scaled, parse_distribution
+from .distributions import FIELD_UNITS, Catalogued, Choice, Distribution, Point, Scaled, parse_distribution
 from .domains import DOMAINS, TOLERANCE, check_distribution, check_domain_name, check_value
 from .errors import Problems, StudyError, did_you_mean, located_warnings
 from .models import Input, Model, get_model
 from .schema import BASE, TODO
 from .shipped import list_studies, priors_dir, resolve
 from .units import conversion_factor
+
+if TYPE_CHECKING:  # formula studies import it when they are loaded
+    from .formula_study import ConstantSpec
 
 __all__ = [
     "InputSpec",
@@ -140,7 +144,7 @@ class Study:
 
 
 # ----------------------------------------------------------------------------- loading
-def load_study(study: str | Path, *, drafts: bool = False) -> Study:
+def load_study(study: str | os.PathLike[str] | Study, *, drafts: bool = False) -> Study:
     """Read and validate a study: a name from the shipped priors/ or a path to a TOML file.
 
     Parameters
@@ -398,6 +402,8 @@ class _Loader:
                     )
                 )
         problems.raise_if_any()
+        if model is None:  # every way to no model records a problem, raised above
+            raise RuntimeError(f"{self.path}: no model and no problem recorded")
         return Study(
             name=head["name"],
             title=head["title"],
@@ -450,7 +456,7 @@ class _Loader:
                 field_name = raw.get("field")
                 if not (isinstance(field_name, str) and field_name in FIELD_UNITS):
                     parse_distribution({k: raw[k] for k in ("dist", "field", "chip", "chips") if k in raw})
-                unit = FIELD_UNITS[field_name]  # the catalogue's
+                unit = FIELD_UNITS[str(field_name)]  # the catalogue's (parse_distribution refused others)
             if labels is not None:
                 unit = "1"
             elif not isinstance(unit, str) or not unit.strip():
@@ -478,7 +484,9 @@ class _Loader:
             self.problems.add(err, where)
             self.broken.add(name)
 
-    def _input(self, name: str, raw: Any, declared: Input, base: InputSpec | None, prefix: str = "inputs"):
+    def _input(
+        self, name: str, raw: Any, declared: Input, base: InputSpec | None, prefix: str = "inputs"
+    ) -> InputSpec:
         """Parse one input (or a scenario override, which inherits unit and source from ``base``)."""
         where = f"{prefix}.{name}"
         if isinstance(raw, bool):
@@ -518,7 +526,7 @@ class _Loader:
 
         labels = dist.labels
         if declared.choices is not None:
-            if labels is None:
+            if labels is None or not isinstance(dist, Choice):  # only a choice has labels
                 raise StudyError(
                     f"a structural choice: give labels among {list(declared.choices)}", key=f"{where}.values"
                 )
@@ -555,7 +563,7 @@ class _Loader:
         point = _value(raw, "point", where, declared, factor)
         corrected = _value(raw, "corrected", where, declared, factor)
         if point is None and dist.is_point:
-            point = float(dist.ppf(0.5))
+            point = dist.median()
         self._check_domain(declared, dist, point, corrected, where)
         stream = raw.get("stream", name)
         if not isinstance(stream, str):
@@ -574,7 +582,9 @@ class _Loader:
             labels=declared.choices,
         )
 
-    def _check_domain(self, declared: Input, dist, point, corrected, where: str) -> None:
+    def _check_domain(
+        self, declared: Input, dist: Distribution, point: float | None, corrected: float | None, where: str
+    ) -> None:
         domain = declared.effective_domain
         if domain == "any":
             return
@@ -598,8 +608,11 @@ class _Loader:
                 except StudyError as err:
                     raise err.located(key_prefix=f"{where}.{key}") from None
 
-    def _scenarios(self, declared: Mapping[str, Input], inputs: Mapping[str, InputSpec]):
-        scenarios, notes = {}, {}
+    def _scenarios(
+        self, declared: Mapping[str, Input], inputs: Mapping[str, InputSpec]
+    ) -> tuple[dict[str, dict[str, InputSpec]], dict[str, str]]:
+        scenarios: dict[str, dict[str, InputSpec]] = {}
+        notes: dict[str, str] = {}
         for scen, table in _table(self.doc, "scenarios").items():
             if not isinstance(table, dict):
                 self.problems.add(StudyError("expected a table of input overrides", key=f"scenarios.{scen}"))
@@ -611,7 +624,7 @@ class _Loader:
                     )
                 )
                 continue
-            overrides = {}
+            overrides: dict[str, InputSpec] = {}
             for name, raw in table.items():
                 if name in ("description", "note"):
                     notes[scen] = str(raw)
@@ -640,20 +653,20 @@ class _Loader:
         scenario (else a draw would pair one chip's peak with another's power). One pinned to a
         single chip is the study's explicit choice and is left alone."""
         for scen, overrides in [(BASE, {}), *scenarios.items()]:
-            groups: dict[str, list[tuple[str, InputSpec]]] = {}
+            groups: dict[str, list[tuple[str, Catalogued]]] = {}  # by stream
             for name in inputs:
                 spec = overrides.get(name) or inputs[name]
                 if isinstance(spec.dist, Catalogued) and len(spec.dist.chips) > 1:
-                    groups.setdefault(spec.stream, []).append((name, spec))
-            for members in groups.values():
+                    groups.setdefault(spec.stream, []).append((name, spec.dist))
+            for stream, members in groups.items():
                 first_name, first = members[0]
-                for name, spec in members[1:]:
-                    if spec.dist.chips != first.dist.chips:
+                for name, dist in members[1:]:
+                    if dist.chips != first.chips:
                         key = f"inputs.{name}.chips" if scen == BASE else f"scenarios.{scen}.{name}"
                         self.problems.add(
                             StudyError(
-                                f"shares the random stream {spec.stream!r} with {first_name!r} but lists "
-                                f"other chips ({spec.dist.chips} against {first.dist.chips}); inputs drawn "
+                                f"shares the random stream {stream!r} with {first_name!r} but lists "
+                                f"other chips ({dist.chips} against {first.chips}); inputs drawn "
                                 "together describe one chip, so a scenario that changes one must change all",
                                 key=key,
                             )
@@ -679,6 +692,8 @@ class _Loader:
                         if key not in entry:
                             raise StudyError(f"missing '{key}'", key=key)
                     value = _optional_number(entry, "value", "")
+                    if value is None:  # cannot be: "value" is given
+                        raise StudyError("missing 'value'", key="value")
                     unit = entry["unit"]
                     if not isinstance(unit, str):
                         raise StudyError(f"expected a unit as text, got {unit!r}", key="unit")
@@ -755,7 +770,9 @@ class _Loader:
             model = _with_used_when(model, used_when or {})
         return model, used_when or {}
 
-    def _reaches_zero(self, name: str, inputs, scenarios) -> str | None:
+    def _reaches_zero(
+        self, name: str, inputs: Mapping[str, InputSpec], scenarios: Mapping[str, Mapping[str, InputSpec]]
+    ) -> str | None:
         from .domains import _below
 
         if name not in inputs:
@@ -775,7 +792,9 @@ class _Loader:
                 )
         return None
 
-    def _outputs(self, raw: Mapping, model: Model, formulas: Mapping, scenarios) -> dict[str, OutputSpec]:
+    def _outputs(
+        self, raw: Mapping, model: Model, formulas: Mapping, scenarios: Sequence[str]
+    ) -> dict[str, OutputSpec]:
         from .references import parse_references
 
         declared = {o.name: o for o in model.outputs}
@@ -800,7 +819,7 @@ class _Loader:
                 reported = _optional_number(table, "reported", where)
                 if reported is not None and "unit" in table and formula is None:
                     reported *= conversion_factor(str(table["unit"]), o.unit, key=f"{where}.unit")
-                references = ()
+                references: tuple = ()
                 if "references" in table:
                     references = parse_references(
                         table["references"],
@@ -827,7 +846,14 @@ class _Loader:
         return out
 
     # ------------------------------------------------------------------------- sources
-    def _check_sources(self, declared, inputs, scenarios, used_when, model) -> None:
+    def _check_sources(
+        self,
+        declared: Mapping[str, Input],
+        inputs: Mapping[str, InputSpec],
+        scenarios: Mapping[str, Mapping[str, InputSpec]],
+        used_when: Mapping[str, tuple | None],
+        model: Model | None,
+    ) -> None:
         """Missing or ``TODO`` sources: an error unless no scenario uses the input.
 
         Every input still saying ``TODO`` is listed in one problem (keyed ``inputs``).
@@ -857,7 +883,9 @@ class _Loader:
             )
 
     @staticmethod
-    def _possible_labels(choice: str, inputs, scenarios) -> set[str]:
+    def _possible_labels(
+        choice: str, inputs: Mapping[str, InputSpec], scenarios: Mapping[str, Mapping[str, InputSpec]]
+    ) -> set[str]:
         """The labels a structural choice can take in some scenario (or in the replay)."""
         if choice not in inputs:
             return set()
@@ -896,7 +924,7 @@ def _labels_of(raw: Mapping) -> tuple[str, ...] | None:
     return None
 
 
-def _catalogue_constant(name: str, entry: Mapping):
+def _catalogue_constant(name: str, entry: Mapping) -> ConstantSpec:
     """``{ chip = "H100", field = "tdp_watts" }``: one chip's catalogue value as a constant."""
     from .catalog import chip, load_catalog
     from .formula_study import ConstantSpec
@@ -1006,7 +1034,7 @@ def _optional_number(raw: Mapping, key: str, where: str) -> float | None:
     return float(value)
 
 
-def _value(raw: Mapping, key: str, where: str, declared, factor: float) -> float | None:
+def _value(raw: Mapping, key: str, where: str, declared: Input, factor: float) -> float | None:
     """A report's value (``point``, ``corrected``): a number in the written unit, converted, or,
     for a structural choice, a label given as its code."""
     if key not in raw:
@@ -1019,11 +1047,14 @@ def _value(raw: Mapping, key: str, where: str, declared, factor: float) -> float
             f"expected one of the alternatives {list(declared.choices)}, got {value!r}", key=f"{where}.{key}"
         )
     number = _optional_number(raw, key, where)
-    return number * factor
+    return None if number is None else number * factor
 
 
 def _correlations(
-    raw: Mapping, inputs: Mapping[str, InputSpec], scenarios, broken
+    raw: Mapping,
+    inputs: Mapping[str, InputSpec],
+    scenarios: Mapping[str, Mapping[str, InputSpec]],
+    broken: set[str],
 ) -> dict[tuple[str, str], float]:
     from .sampling import check_correlations
 

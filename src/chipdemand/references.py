@@ -300,7 +300,8 @@ def shares_in_draws(res: Any) -> Callable[[list[Query]], list[float]]:
     def shares(queries: list[Query]) -> list[float]:
         out = []
         for scenario, output, index, value in queries:
-            x = np.asarray(res[output].sel(scenario=scenario).values)[(slice(None), *index)]
+            at: tuple[slice | int, ...] = (slice(None), *index)  # every draw at the index
+            x = np.asarray(res[output].sel(scenario=scenario).values)[at]
             out.append(float(np.mean(x <= value)))
         return out
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,11 @@ from .io import atomic_write
 from .priors import BASE, Study
 from .references import place, shares_in_draws
 from .summaries import compare, exceedance, outputs_of, summarize, summary
+
+if TYPE_CHECKING:  # for annotations only
+    from matplotlib.figure import Figure
+
+    from .conditioning import Conditioned
 
 __all__ = ["render", "check_out_dir", "write_page", "PAGE_NAME"]
 
@@ -142,11 +149,11 @@ def render(res: xr.Dataset, study: Study | None, *, ci: float = 0.9, origin: str
     return PAGE.format(title=title, body="\n".join(parts))
 
 
-def _e(x) -> str:
+def _e(x: object) -> str:
     return html.escape("" if x is None else str(x))
 
 
-def _img(fig, alt: str) -> str:
+def _img(fig: Figure, alt: str) -> str:
     return f'<img src="{plots.to_data_uri(fig)}" alt="{_e(alt)}">'
 
 
@@ -252,7 +259,7 @@ def _references_table(rows: list[dict]) -> str:
     )
 
 
-def _conditioned(res: xr.Dataset, study: Study | None, ci: float):
+def _conditioned(res: xr.Dataset, study: Study | None, ci: float) -> tuple[Conditioned | None, str]:
     """The run conditioned on observations: from its stored weights, else the study's own
     observations (``None`` and why, when they cannot be trusted)."""
     from .conditioning import WEIGHT, condition
@@ -267,7 +274,7 @@ def _conditioned(res: xr.Dataset, study: Study | None, ci: float):
     return None, ""
 
 
-def _observations_section(conditioned, study: Study | None) -> str:
+def _observations_section(conditioned: Conditioned, study: Study | None) -> str:
     rows = []
     for o in conditioned.observations.values():
         rows.append(
@@ -369,13 +376,13 @@ def _parent_section(res: xr.Dataset, study: Study, base: str, ci: float) -> str:
     )
 
 
-def _html_table(head, rows, cls: str = "") -> str:
+def _html_table(head: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -> str:
     h = "".join(f"<th>{c}</th>" for c in head)
     body = "\n".join("<tr>" + "".join(r) + "</tr>" for r in rows)
     return f"<table class='{cls}'><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _tornados(res, study, base, ci) -> dict[str, pd.DataFrame]:
+def _tornados(res: xr.Dataset, study: Study | None, base: str, ci: float) -> dict[str, pd.DataFrame]:
     if study is None:
         return {}
     return {
@@ -385,7 +392,9 @@ def _tornados(res, study, base, ci) -> dict[str, pd.DataFrame]:
     }
 
 
-def _output_section(res, output: str, ci: float, tornado: pd.DataFrame | None, references=()) -> str:
+def _output_section(
+    res: xr.Dataset, output: str, ci: float, tornado: pd.DataFrame | None, references: Sequence = ()
+) -> str:
     da = res[output]
     unit = da.attrs.get("unit", "")
     desc = da.attrs.get("description", "")
@@ -410,9 +419,15 @@ def _output_section(res, output: str, ci: float, tornado: pd.DataFrame | None, r
     return f"<section class=output>{head}{text}<div class=figs>{''.join(figs)}</div></section>"
 
 
-def _sensitivity_section(res, study, tornados, base, ci) -> str:
+def _sensitivity_section(
+    res: xr.Dataset, study: Study | None, tornados: dict[str, pd.DataFrame], base: str, ci: float
+) -> str:
     outputs = [o for o in outputs_of(res) if study is not None and o in study.outputs]
-    ranks = {o: rank_inputs(study, o, "rank", res=res, scenario=base) for o in outputs}
+    ranks = (
+        {o: rank_inputs(study, o, "rank", res=res, scenario=base) for o in outputs}
+        if study is not None
+        else {}
+    )
     parts = []
     if ranks:
         order = _by_largest({o: t.set_index("input")["index"] for o, t in ranks.items()})
@@ -473,7 +488,7 @@ def _shade(x: float) -> str:
     return f"rgba(230,120,20,{a:.2f})" if x >= 0 else f"rgba(30,110,200,{a:.2f})"
 
 
-def _comparison(res, study, base, scenarios, ci) -> str:
+def _comparison(res: xr.Dataset, study: Study | None, base: str, scenarios: Sequence[str], ci: float) -> str:
     parts = []
     for s in scenarios:
         if s == base:

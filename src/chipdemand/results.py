@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -129,7 +130,7 @@ class Run(Result):
     extra: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
-    def table(self) -> pd.DataFrame:  # type: ignore[override]
+    def table(self) -> pd.DataFrame:
         """The run table; conditioned on observations, every output and input with
         ``posterior_mean``, ``posterior_median``, ``posterior_low``, ``posterior_high``."""
         if self.conditioned is not None:
@@ -192,7 +193,7 @@ class Check(Result):
         return text.check(self)
 
     @cached_property
-    def table(self) -> pd.DataFrame:  # type: ignore[override]
+    def table(self) -> pd.DataFrame:
         from .references import REFERENCE_COLUMNS
 
         frame = pd.DataFrame(self.rows)
@@ -276,10 +277,10 @@ class Replay(Result):
     audit: pd.DataFrame
 
     @property
-    def table(self) -> pd.DataFrame:  # type: ignore[override]
+    def table(self) -> pd.DataFrame:
         return self.rows
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[pd.DataFrame]:
         return iter((self.rows, self.audit))
 
     def text(self) -> str:
@@ -306,7 +307,7 @@ class Rerun(Result):
     differs: list[str]
     table: pd.DataFrame
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Any]:  # a bool, then a DataFrame
         return iter((self.identical, self.table))
 
     def text(self) -> str:
@@ -344,7 +345,7 @@ class Fits(Result):
         return first if first is not None and first.max_rel_error <= self.tolerance else None
 
     @cached_property
-    def table(self) -> pd.DataFrame:  # type: ignore[override]
+    def table(self) -> pd.DataFrame:
         cols = [f"p{100 * p:g}" for p in self.probs]
         return pd.DataFrame(
             [

@@ -121,7 +121,7 @@ def stream(seed: int, *keys: str | int) -> np.random.Generator:
 _END = 2**32 - 1  # marks the end of short entropy (see stream)
 
 
-def _whole(value, what: str, below: int | None = None) -> int:
+def _whole(value: object, what: str, below: int | None = None) -> int:
     if (
         isinstance(value, bool)
         or not isinstance(value, int | np.integer)

@@ -7,6 +7,7 @@ study when it is used.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -79,7 +80,7 @@ def list_studies() -> list[dict[str, str]]:
     return out
 
 
-def resolve(study: str | Path, *, relative_to: Path | None = None) -> Path:
+def resolve(study: str | os.PathLike[str], *, relative_to: Path | None = None) -> Path:
     """The file of a study: a path (``.toml``, or anything with a folder in it), or the name of a
     shipped study. ``relative_to`` is the folder a relative path is read from."""
     path = Path(study)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -150,11 +151,13 @@ def sobol_indices(
     return SobolIndices(**{k: v[0] if s == 1 else v for k, v in out.items()})
 
 
-def _one_replicate(func, dists, n, rng) -> tuple[np.ndarray, np.ndarray]:
+def _one_replicate(
+    func: Callable[[np.ndarray], np.ndarray], dists: list[Any], n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """First-order and total indices, shape ``(s, d)``, of one scrambled design of ``n`` rows."""
-    captured = {}
+    captured: dict[str, np.ndarray] = {}
 
-    def estimator(f_A, f_B, f_AB):
+    def estimator(f_A: np.ndarray, f_B: np.ndarray, f_AB: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         captured.update(f_A=f_A, f_B=f_B, f_AB=f_AB)
         return saltelli_jansen(f_A, f_B, f_AB)
 

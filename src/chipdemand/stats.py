@@ -10,7 +10,6 @@ locates each order statistic's bin and a second pass that keeps only those bins'
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,7 +42,7 @@ _ONE_SD = sps.norm.cdf([-1.0, 1.0])  # 0.1587, 0.8413: ±1 standard deviation of
 STATS = ("mean", "median", "low", "high", "mcse_low", "mcse_median", "mcse_high")
 
 
-def quantile_ranks(n: int, probs: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def quantile_ranks(n: int, probs: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Lower order-statistic index ``k`` and weight ``t`` of each probability (NumPy "linear")."""
     h = (n - 1) * np.asarray(probs, dtype=float)
     k = np.floor(h).astype(np.int64)
@@ -74,8 +73,9 @@ def _select(a: np.ndarray, ranks: np.ndarray) -> None:
         stack.append((m + 1, hi, rs[rs > m]))
 
 
-def order_statistics(x: np.ndarray, ranks: np.ndarray, gap: int = 1 << 14) -> np.ndarray:
-    """Exact order statistics of the last axis of ``x`` at 0-based ``ranks``.
+def order_statistics(x: np.ndarray, ranks: np.ndarray, gap: int = 1 << 14) -> tuple[np.ndarray, np.ndarray]:
+    """Exact order statistics of the last axis of ``x`` at 0-based ``ranks``, and the sorted
+    unique ranks they stand at (``values[..., i]`` is the statistic of rank ``ranks[i]``).
 
     Ranks closer than ``gap`` form a cluster (a quantile and its MCSE bounds): the cluster's two
     ends are selected, and the few draws between them sorted.
@@ -92,7 +92,7 @@ def order_statistics(x: np.ndarray, ranks: np.ndarray, gap: int = 1 << 14) -> np
     return part.reshape(x.shape)[..., ranks], ranks
 
 
-def exact_quantiles(x: np.ndarray, probs: Sequence[float]) -> np.ndarray:
+def exact_quantiles(x: np.ndarray, probs: ArrayLike) -> np.ndarray:
     """Quantiles of the last axis, equal to ``np.quantile(x, probs, axis=-1)`` moved to the end."""
     n = x.shape[-1]
     k, t = quantile_ranks(n, probs)
@@ -119,7 +119,7 @@ def exact_mean(sums: np.ndarray, n: int) -> np.ndarray:
     return (np.array([math.fsum(row) for row in flat]) / n).reshape(sums.shape[:-1])
 
 
-def mcse_probabilities(probs: Sequence[float], ess: float) -> tuple[np.ndarray, np.ndarray]:
+def mcse_probabilities(probs: ArrayLike, ess: float) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities one standard deviation of the rank below and above each quantile.
 
     The Monte Carlo standard error of the ``p`` quantile is half the distance between the
@@ -393,7 +393,7 @@ def _density_region(xs: np.ndarray, ci: float, grid_len: int = 2048) -> np.ndarr
     f_x = f_y / np.exp(grid) if log else f_y
     mass = f_y / f_y.sum()
     order = np.argsort(f_x)[::-1]
-    threshold = f_x[order[min(np.searchsorted(np.cumsum(mass[order]), ci), grid_len - 1)]]
+    threshold = f_x[order[min(int(np.searchsorted(np.cumsum(mass[order]), ci)), grid_len - 1)]]
     inside = np.concatenate([[0], (f_x >= threshold).astype(np.int8), [0]])
     change = np.flatnonzero(np.diff(inside))
     runs = [[a, b] for a, b in zip(change[0::2], change[1::2], strict=True)]  # cells a .. b-1

@@ -104,11 +104,13 @@ def share_below(
     """The share of a run's draws at or below a value, for each ``(scenario, output, index,
     value)`` (``index`` into the output's extra dims), counted block by block in bounded memory."""
 
+    at: list[tuple[slice | int, ...]] = [(slice(None), *index) for _, _, index, _ in queries]
+
     def count(block: int) -> list[int]:
         chunk = plan.evaluate_block(block)
         return [
-            int(np.count_nonzero(chunk[s][var][(slice(None), *index)] <= value))
-            for s, var, index, value in queries
+            int(np.count_nonzero(chunk[s][var][where] <= value))
+            for (s, var, _, value), where in zip(queries, at, strict=True)
         ]
 
     totals = np.zeros(len(queries), dtype=np.int64)

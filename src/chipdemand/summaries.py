@@ -11,7 +11,7 @@ block by block (:mod:`chipdemand.streaming`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -287,7 +287,7 @@ def summary(
                 }
         stats[var] = values
         layout[var] = (others, attrs)
-    coords = {d: res[d].values for d in res.coords if d != "draw"}
+    coords = {str(d): res[d].values for d in res.coords if d != "draw"}
     attrs = {**res.attrs, "ci": ci, "interval": interval, "draws": n}
     return summary_dataset(stats, layout, coords, attrs)
 
@@ -307,7 +307,7 @@ def table(summary: xr.Dataset) -> pd.DataFrame:
         values = da.transpose(*others, "stat").values
         reported = da.attrs.get("reported")
         for index in np.ndindex(*values.shape[:-1]):
-            row: dict[str, Any] = {d: da[d].values[i].item() for d, i in zip(others, index, strict=True)}
+            row: dict[Hashable, Any] = {d: da[d].values[i].item() for d, i in zip(others, index, strict=True)}
             v = values[index]
             row.update(
                 variable=str(var),
@@ -478,7 +478,7 @@ class ChipdemandAccessor:
     >>> res.chipdemand.summary()["chips"].sel(scenario="base", stat="median")  # doctest: +SKIP
     """
 
-    def __init__(self, ds: xr.Dataset):
+    def __init__(self, ds: xr.Dataset) -> None:
         self._ds = ds
 
     def summary(

@@ -45,7 +45,7 @@ COUNTS = (
 @cache
 def registry() -> pint.UnitRegistry:
     """The shared unit registry (built once; pint takes ~0.5 s)."""
-    ureg = pint.UnitRegistry()
+    ureg: pint.UnitRegistry = pint.UnitRegistry()
     for name in COUNTS:
         ureg.define(f"{name} = 1")
     ureg.define("USD = [currency] = usd = dollar_us")
@@ -88,6 +88,6 @@ def unit_problem(exc: BaseException) -> str:
     return "not a unit expression (units are names joined by *, / and ** powers, e.g. 'kW*h/day')"
 
 
-def _dim(dimensionality) -> str:
+def _dim(dimensionality: object) -> str:
     text = str(dimensionality)
     return "dimensionless" if text == "dimensionless" else text

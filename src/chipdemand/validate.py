@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any, Literal, overload
 
 from .errors import StudyError, did_you_mean
 
@@ -64,6 +64,10 @@ def _whole(value: Any, key: str, what: str) -> int:
     return int(x)
 
 
+@overload
+def draws(value: Any, *, auto: Literal[False] = False, key: str = "draws") -> int: ...
+@overload
+def draws(value: Any, *, auto: bool, key: str = "draws") -> int | Literal["auto"]: ...
 def draws(value: Any, *, auto: bool = False, key: str = "draws") -> int | Literal["auto"]:
     """Draws per scenario: a whole number in [1, 2**40] (``1e5`` accepted), or ``"auto"``."""
     if auto and value == "auto":
@@ -165,10 +169,15 @@ def scenario(known: Sequence[str], name: Any, *, key: str = "scenario", file: st
 
 
 def output(
-    known: Iterable[str], name: Any, *, key: str = "output", file: str | None = None, what: str = "output"
+    known: Iterable[Hashable],
+    name: Any,
+    *,
+    key: str = "output",
+    file: str | None = None,
+    what: str = "output",
 ) -> str:
     """An output (or, with ``what="variable"``, any variable) name checked against ``known``."""
-    known = [str(k) for k in known]
-    if not isinstance(name, str) or name not in known:
-        raise StudyError(f"no {what} {name!r}" + did_you_mean(str(name), known), key=key, file=file)
+    names = [str(k) for k in known]
+    if not isinstance(name, str) or name not in names:
+        raise StudyError(f"no {what} {name!r}" + did_you_mean(str(name), names), key=key, file=file)
     return name

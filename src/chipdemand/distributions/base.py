@@ -12,8 +12,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import sampling
 
+from .._typing import FloatArray
 from ..errors import StudyError
 
 __all__ = ["FAMILIES", "COMMON_KEYS", "Distribution", "family"]
@@ -92,10 +94,10 @@ class Distribution:
     keeps its precision: upper tails are sampled through it.
     """
 
-    name: ClassVar[str] = ""
+    name: str = ""  # the family's (set by @family); Truncated and Scaled take their base's
     keys: ClassVar[frozenset[str]] = frozenset()
     by_interval: ClassVar[bool] = False  # accepts ci/level
-    continuous: ClassVar[bool] = True
+    continuous: bool = True
     labels: tuple[str, ...] | None = None
     support: tuple[float, float] = (-math.inf, math.inf)
     spec: dict[str, Any]
@@ -104,33 +106,33 @@ class Distribution:
     def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         raise NotImplementedError
 
-    def ppf(self, u: np.ndarray) -> np.ndarray:
+    def ppf(self, u: FloatArray) -> FloatArray:
         raise NotImplementedError
 
     def scipy(self) -> Any:
         """The frozen ``scipy.stats`` distribution, where one exists."""
         return None
 
-    def cdf(self, x: np.ndarray) -> np.ndarray:
+    def cdf(self, x: ArrayLike) -> FloatArray:
         frozen = self.scipy()
         if frozen is None:
             raise NotImplementedError(f"{self.name} has no cdf")
         return frozen.cdf(x)
 
-    def pdf(self, x: np.ndarray) -> np.ndarray:
+    def pdf(self, x: ArrayLike) -> FloatArray:
         frozen = self.scipy()
         if frozen is None:
             raise NotImplementedError(f"{self.name} has no pdf")
         return frozen.pdf(x)
 
-    def sf(self, x: np.ndarray) -> np.ndarray:
+    def sf(self, x: ArrayLike) -> FloatArray:
         """``P(X > x)``, precise where it is small."""
         frozen = self.scipy()
         if frozen is None:
             raise NotImplementedError(f"{self.name} has no sf")
         return frozen.sf(x)
 
-    def isf(self, q: np.ndarray) -> np.ndarray:
+    def isf(self, q: FloatArray) -> FloatArray:
         """The ``x`` with ``P(X > x) = q``: the inverse survival function, precise for small ``q``."""
         frozen = self.scipy()
         if frozen is None:
@@ -198,7 +200,7 @@ class _ScipyBacked(Distribution):
         """``(frozen, loc, scale)``: a standardized scipy distribution and its affine map."""
         return self.scipy(), 0.0, 1.0
 
-    def lower_inverse(self, p: np.ndarray) -> np.ndarray:
+    def lower_inverse(self, p: FloatArray) -> FloatArray:
         """Exact quantiles at ``p`` of the standardized distribution (for its lower tail).
 
         Families override this and :meth:`upper_inverse` with scipy.special's inverse incomplete
@@ -206,7 +208,7 @@ class _ScipyBacked(Distribution):
         """
         return self.standard()[0].ppf(p)
 
-    def upper_inverse(self, q: np.ndarray) -> np.ndarray:
+    def upper_inverse(self, q: FloatArray) -> FloatArray:
         """Exact inverse survival function at ``q`` of the standardized distribution."""
         return self.standard()[0].isf(q)
 
@@ -224,10 +226,10 @@ class _ScipyBacked(Distribution):
                 self._inverse = (None, loc, scale)
         return self._inverse
 
-    def ppf(self, u: np.ndarray) -> np.ndarray:
+    def ppf(self, u: FloatArray) -> FloatArray:
         return self._invert(u, upper=False)
 
-    def isf(self, q: np.ndarray) -> np.ndarray:
+    def isf(self, q: FloatArray) -> FloatArray:
         return self._invert(q, upper=True)
 
     def _invert(self, v: np.ndarray, upper: bool) -> np.ndarray:
@@ -254,7 +256,8 @@ class _ScipyBacked(Distribution):
             return _by_halves(v, self.upper_inverse, self.lower_inverse)
         return _by_halves(v, self.lower_inverse, self.upper_inverse)
 
-    def __getstate__(self):  # the UNU.RAN generator is rebuilt after pickling (dask workers)
+    def __getstate__(self) -> dict[str, Any]:
+        # the UNU.RAN generator is rebuilt after pickling (dask workers)
         state = self.__dict__.copy()
         state.pop("_inverse", None)
         return state

@@ -12,8 +12,12 @@ where in that segment it falls.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
+from .._typing import FloatArray
 from ..errors import StudyError, did_you_mean
 from .base import Distribution, _require, family
 
@@ -37,7 +41,7 @@ class Catalogued(Distribution):
     keys = frozenset({"chip", "chips", "field"})
     continuous = False
 
-    def __init__(self, field: str, chips: dict[str, float]):
+    def __init__(self, field: str, chips: dict[str, float]) -> None:
         from ..catalog import chip as lookup
         from ..catalog import field_source, field_value, load_catalog
 
@@ -66,7 +70,7 @@ class Catalogued(Distribution):
         self.spec = {"field": field, "chips": self.chips}
 
     @classmethod
-    def from_spec(cls, spec):
+    def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         _require(spec, ("field",), "catalog")
         field = spec["field"]
         if not isinstance(field, str) or field not in FIELD_UNITS:
@@ -92,7 +96,7 @@ class Catalogued(Distribution):
     def is_point(self) -> bool:
         return len(self.chips) == 1 and self.low[0] == self.high[0]
 
-    def ppf(self, u):
+    def ppf(self, u: FloatArray) -> FloatArray:
         u = np.asarray(u, dtype=float)
         k = np.searchsorted(self._cum, u, side="right")
         within = np.clip((u - self._start[k]) / self.probs[k], 0.0, 1.0)

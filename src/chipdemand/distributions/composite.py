@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from .._typing import FloatArray
 from ..errors import StudyError, located_warnings
 from .base import Distribution, _by_halves, _require, family
 
@@ -32,14 +36,14 @@ class Mixture(Distribution):
 
     keys = frozenset({"components", "weights"})
 
-    def __init__(self, components: list[Distribution], weights: np.ndarray):
+    def __init__(self, components: list[Distribution], weights: np.ndarray) -> None:
         self.components = components
         self.weights = weights
         self.support = (min(c.support[0] for c in components), max(c.support[1] for c in components))
         self._grid_u, self._grid_x = self._grid()
 
     @classmethod
-    def from_spec(cls, spec):
+    def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         _require(spec, ("components",), "mixture")
         raw = spec["components"]
         if not isinstance(raw, list) or len(raw) < 2 or not all(isinstance(c, dict) for c in raw):
@@ -64,32 +68,32 @@ class Mixture(Distribution):
         out.spec = {"components": [c.describe() for c in comps], "weights": list(map(float, w))}
         return out
 
-    def cdf(self, x):
+    def cdf(self, x: ArrayLike) -> FloatArray:
         x = np.asarray(x, dtype=float)
         return sum(w * c.cdf(x) for w, c in zip(self.weights, self.components, strict=True))
 
-    def sf(self, x):
+    def sf(self, x: ArrayLike) -> FloatArray:
         x = np.asarray(x, dtype=float)
         return sum(w * c.sf(x) for w, c in zip(self.weights, self.components, strict=True))
 
-    def pdf(self, x):
+    def pdf(self, x: ArrayLike) -> FloatArray:
         x = np.asarray(x, dtype=float)
         return sum(w * c.pdf(x) for w, c in zip(self.weights, self.components, strict=True))
 
-    def _grid(self):
+    def _grid(self) -> tuple[FloatArray, FloatArray]:
         tails = np.geomspace(1e-13, 1e-3, 60)
         u = np.unique(np.concatenate([tails, np.linspace(1e-3, 1 - 1e-3, 2001), 1 - tails]))
         lo = np.min([c.ppf(u) for c in self.components], axis=0)
         hi = np.max([c.ppf(u) for c in self.components], axis=0)
         return u, _bisect(self.cdf, u, lo, hi, rising=True)
 
-    def ppf(self, u):
+    def ppf(self, u: FloatArray) -> FloatArray:
         return _by_halves(u, self._lower, self._upper)
 
-    def isf(self, q):
+    def isf(self, q: FloatArray) -> FloatArray:
         return _by_halves(q, self._upper, self._lower)
 
-    def _lower(self, p):
+    def _lower(self, p: FloatArray) -> FloatArray:
         """Quantiles at small ``p``: the grid, then Newton steps on the cdf; bisection below it."""
         x = np.interp(p, self._grid_u, self._grid_x)
         inside = p >= self._grid_u[0]
@@ -109,7 +113,7 @@ class Mixture(Distribution):
             x[~inside] = _bisect(self.cdf, far, lo, hi, rising=True)
         return x
 
-    def _upper(self, q):
+    def _upper(self, q: FloatArray) -> FloatArray:
         """Quantiles at ``1 - q`` for small ``q``, by the survival function (mirror of _lower)."""
         x = np.interp(q, 1.0 - self._grid_u[::-1], self._grid_x[::-1])
         inside = q >= 1.0 - self._grid_u[-1]
@@ -131,7 +135,9 @@ class Mixture(Distribution):
         return x
 
 
-def _bisect(fn, target: np.ndarray, lo: np.ndarray, hi: np.ndarray, rising: bool) -> np.ndarray:
+def _bisect(
+    fn: Callable[[FloatArray], FloatArray], target: np.ndarray, lo: np.ndarray, hi: np.ndarray, rising: bool
+) -> np.ndarray:
     """The ``x`` in ``[lo, hi]`` with ``fn(x) = target`` (``fn`` monotone), by 80 halvings."""
     lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
     for _ in range(80):  # the mixture's quantile lies between its components' quantiles
@@ -153,7 +159,7 @@ class Truncated(Distribution):
     distribution, as does a far lower tail. The base needs ``cdf``, ``sf``, ``ppf`` and ``isf``.
     """
 
-    def __init__(self, base: Distribution, lower: float, upper: float):
+    def __init__(self, base: Distribution, lower: float, upper: float) -> None:
         if not lower < upper:
             raise StudyError(f"lower {lower:g} is not below upper {upper:g}", key="lower")
         self.base = base
@@ -172,7 +178,7 @@ class Truncated(Distribution):
         self._split = min(max((0.5 - self._fa) / self._mass, 0.0), 1.0) if self._fa < 0.5 else 0.0
         self.spec = {**base.spec, "lower": lower, "upper": upper}
 
-    def ppf(self, u):
+    def ppf(self, u: FloatArray) -> FloatArray:
         u = np.asarray(u, dtype=float)
         x = np.empty(u.shape)
         low = u < self._split
@@ -180,7 +186,7 @@ class Truncated(Distribution):
         x[~low] = self.base.isf(self._sb + self._mass * (1.0 - u[~low]))
         return np.clip(x, *self.support)
 
-    def cdf(self, x):
+    def cdf(self, x: ArrayLike) -> FloatArray:
         x = np.asarray(x, dtype=float)
         if self._sa < 0.5:  # the interval is above the base's median: work with survival
             p = (self._sa - self.base.sf(x)) / self._mass
@@ -188,7 +194,7 @@ class Truncated(Distribution):
             p = (self.base.cdf(x) - self._fa) / self._mass
         return np.clip(p, 0.0, 1.0)
 
-    def sf(self, x):
+    def sf(self, x: ArrayLike) -> FloatArray:
         x = np.asarray(x, dtype=float)
         if self._fb < 0.5:  # the interval is below the base's median: work with the cdf
             q = (self._fb - self.base.cdf(x)) / self._mass
@@ -196,7 +202,7 @@ class Truncated(Distribution):
             q = (self.base.sf(x) - self._sb) / self._mass
         return np.clip(q, 0.0, 1.0)
 
-    def isf(self, q):
+    def isf(self, q: FloatArray) -> FloatArray:
         q = np.asarray(q, dtype=float)
         x = np.empty(q.shape)
         high = q <= 1.0 - self._split
@@ -204,12 +210,12 @@ class Truncated(Distribution):
         x[~high] = self.base.ppf(self._fa + self._mass * (1.0 - q[~high]))
         return np.clip(x, *self.support)
 
-    def pdf(self, x):
+    def pdf(self, x: ArrayLike) -> FloatArray:
         x = np.asarray(x, dtype=float)
         inside = (x >= self.lower) & (x <= self.upper)
         return np.where(inside, self.base.pdf(x) / self._mass, 0.0)
 
-    def scipy(self):
+    def scipy(self) -> Any:
         return None
 
     def describe(self) -> str:
@@ -219,7 +225,7 @@ class Truncated(Distribution):
 class Scaled(Distribution):
     """``factor × base``: a distribution converted to the model's unit (ms given, s used)."""
 
-    def __init__(self, base: Distribution, factor: float):
+    def __init__(self, base: Distribution, factor: float) -> None:
         self.base, self.factor = base, factor
         self.name = base.name
         self.continuous = base.continuous
@@ -232,22 +238,22 @@ class Scaled(Distribution):
     def is_point(self) -> bool:
         return self.base.is_point
 
-    def ppf(self, u):
+    def ppf(self, u: FloatArray) -> FloatArray:
         return self.factor * self.base.ppf(u)
 
-    def cdf(self, x):
+    def cdf(self, x: ArrayLike) -> FloatArray:
         return self.base.cdf(np.asarray(x) / self.factor)
 
-    def sf(self, x):
+    def sf(self, x: ArrayLike) -> FloatArray:
         return self.base.sf(np.asarray(x) / self.factor)
 
-    def isf(self, q):
+    def isf(self, q: FloatArray) -> FloatArray:
         return self.factor * self.base.isf(q)
 
-    def pdf(self, x):
+    def pdf(self, x: ArrayLike) -> FloatArray:
         return self.base.pdf(np.asarray(x) / self.factor) / self.factor
 
-    def scipy(self):
+    def scipy(self) -> Any:
         frozen = self.base.scipy()
         if frozen is None:
             return None
@@ -260,11 +266,11 @@ class Scaled(Distribution):
 class _ScaledFrozen:
     """Enough of a frozen scipy distribution for ``factor × X`` (tests use ppf/cdf)."""
 
-    def __init__(self, frozen, factor):
+    def __init__(self, frozen: Any, factor: float) -> None:
         self.frozen, self.factor = frozen, factor
 
-    def ppf(self, q):
+    def ppf(self, q: ArrayLike) -> Any:
         return self.factor * self.frozen.ppf(q)
 
-    def cdf(self, x):
+    def cdf(self, x: ArrayLike) -> Any:
         return self.frozen.cdf(np.asarray(x) / self.factor)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize, special, stats
 
+from .._typing import FloatArray
 from ..errors import StudyError
 from .base import (
     Distribution,
@@ -28,14 +32,14 @@ class Uniform(Distribution):
     keys = frozenset({"low", "high"})
     by_interval = True
 
-    def __init__(self, low: float, high: float):
+    def __init__(self, low: float, high: float) -> None:
         if not low < high:
             raise StudyError(f"low {low:g} is not below high {high:g}", key="low")
         self.low, self.high = low, high
         self.support = (low, high)
 
     @classmethod
-    def from_spec(cls, spec):
+    def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         if "ci" in spec:
             lo, hi, level = _interval(spec)
             pad = (hi - lo) * (1 - level) / (2 * level)
@@ -43,16 +47,16 @@ class Uniform(Distribution):
         _require(spec, ("low", "high"), "uniform")
         return cls(_number(spec, "low"), _number(spec, "high"))
 
-    def ppf(self, u):
+    def ppf(self, u: FloatArray) -> FloatArray:
         return self.low + (self.high - self.low) * u
 
-    def isf(self, q):
+    def isf(self, q: FloatArray) -> FloatArray:
         return self.high - (self.high - self.low) * np.asarray(q)
 
-    def sf(self, x):
+    def sf(self, x: ArrayLike) -> FloatArray:
         return np.clip((self.high - np.asarray(x, dtype=float)) / (self.high - self.low), 0.0, 1.0)
 
-    def scipy(self):
+    def scipy(self) -> Any:
         return stats.uniform(self.low, self.high - self.low)
 
 
@@ -64,14 +68,14 @@ class LogUniform(Distribution):
     by_interval = True
     support = (0.0, math.inf)
 
-    def __init__(self, low: float, high: float):
+    def __init__(self, low: float, high: float) -> None:
         if not 0 < low < high:
             raise StudyError(f"needs 0 < low < high, got {low:g}, {high:g}", key="low")
         self.low, self.high = low, high
         self.support = (low, high)
 
     @classmethod
-    def from_spec(cls, spec):
+    def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         if "ci" in spec:
             lo, hi, level = _interval(spec, positive="loguniform")
             pad = (math.log(hi) - math.log(lo)) * (1 - level) / (2 * level)
@@ -79,19 +83,21 @@ class LogUniform(Distribution):
         _require(spec, ("low", "high"), "loguniform")
         return cls(_number(spec, "low"), _number(spec, "high"))
 
-    def ppf(self, u):
+    def ppf(self, u: FloatArray) -> FloatArray:
         x = self.low * np.exp(math.log(self.high / self.low) * np.asarray(u))
         return np.clip(x, self.low, self.high)
 
-    def isf(self, q):  # high e^(-L q): exact near high, where exp(log(high) - L q) loses digits
+    def isf(
+        self, q: FloatArray
+    ) -> FloatArray:  # high e^(-L q): exact near high, where exp(log(high) - L q) loses digits
         x = self.high * np.exp(-math.log(self.high / self.low) * np.asarray(q))
         return np.clip(x, self.low, self.high)
 
-    def sf(self, x):
-        x = np.clip(np.asarray(x, dtype=float), self.low, self.high)
-        return np.log(self.high / x) / math.log(self.high / self.low)
+    def sf(self, x: ArrayLike) -> FloatArray:
+        inside = np.clip(np.asarray(x, dtype=float), self.low, self.high)
+        return np.log(self.high / inside) / math.log(self.high / self.low)
 
-    def scipy(self):
+    def scipy(self) -> Any:
         return stats.loguniform(self.low, self.high)
 
 
@@ -102,11 +108,11 @@ class Normal(Distribution):
     keys = frozenset({"mean", "sd"})
     by_interval = True
 
-    def __init__(self, mean: float, sd: float):
+    def __init__(self, mean: float, sd: float) -> None:
         self.mean, self.sd = mean, sd
 
     @classmethod
-    def from_spec(cls, spec):
+    def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         if "ci" in spec:
             lo, hi, level = _interval(spec)
             z = special.ndtri((1 + level) / 2)
@@ -114,13 +120,13 @@ class Normal(Distribution):
         _require(spec, ("mean", "sd"), "normal")
         return cls(_number(spec, "mean"), _positive(spec, "sd"))
 
-    def ppf(self, u):
+    def ppf(self, u: FloatArray) -> FloatArray:
         return self.mean + self.sd * special.ndtri(u)
 
-    def isf(self, q):
+    def isf(self, q: FloatArray) -> FloatArray:
         return self.mean - self.sd * special.ndtri(q)
 
-    def scipy(self):
+    def scipy(self) -> Any:
         return stats.norm(self.mean, self.sd)
 
 
@@ -132,11 +138,11 @@ class LogNormal(Distribution):
     by_interval = True
     support = (0.0, math.inf)
 
-    def __init__(self, mu: float, sigma: float):
+    def __init__(self, mu: float, sigma: float) -> None:
         self.mu, self.sigma = mu, sigma
 
     @classmethod
-    def from_spec(cls, spec):
+    def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         if "ci" in spec:
             lo, hi, level = _interval(spec, positive="lognormal")
             z = special.ndtri((1 + level) / 2)
@@ -147,17 +153,17 @@ class LogNormal(Distribution):
         _require(spec, ("mu", "sigma"), "lognormal")
         return cls(_number(spec, "mu"), _positive(spec, "sigma"))
 
-    def ppf(self, u):
+    def ppf(self, u: FloatArray) -> FloatArray:
         return np.exp(self.mu + self.sigma * special.ndtri(u))
 
-    def isf(self, q):
+    def isf(self, q: FloatArray) -> FloatArray:
         return np.exp(self.mu - self.sigma * special.ndtri(q))
 
-    def scipy(self):
+    def scipy(self) -> Any:
         return stats.lognorm(self.sigma, scale=math.exp(self.mu))
 
 
-def _three_point(spec, family_name: str) -> tuple[float, float, float]:
+def _three_point(spec: Mapping[str, Any], family_name: str) -> tuple[float, float, float]:
     _require(spec, ("min", "mode", "max"), family_name)
     lo, mode, hi = (_number(spec, k) for k in ("min", "mode", "max"))
     if not lo <= mode <= hi or lo == hi:
@@ -171,36 +177,36 @@ class Triangular(Distribution):
 
     keys = frozenset({"min", "mode", "max"})
 
-    def __init__(self, lo: float, mode: float, hi: float):
+    def __init__(self, lo: float, mode: float, hi: float) -> None:
         self.lo, self.mode, self.hi = lo, mode, hi
         self.support = (lo, hi)
         self._c = (mode - lo) / (hi - lo)
 
     @classmethod
-    def from_spec(cls, spec):
+    def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         return cls(*_three_point(spec, "triangular"))
 
-    def ppf(self, u):
+    def ppf(self, u: FloatArray) -> FloatArray:
         lo, mode, hi, c = self.lo, self.mode, self.hi, self._c
         left = lo + np.sqrt(u * (hi - lo) * (mode - lo))
         right = hi - np.sqrt((1 - u) * (hi - lo) * (hi - mode))
         return np.where(u < c, left, right)
 
-    def isf(self, q):
+    def isf(self, q: FloatArray) -> FloatArray:
         lo, mode, hi, c = self.lo, self.mode, self.hi, self._c
         left = lo + np.sqrt((1 - q) * (hi - lo) * (mode - lo))
         right = hi - np.sqrt(q * (hi - lo) * (hi - mode))
         return np.where(q < 1 - c, right, left)
 
-    def sf(self, x):
+    def sf(self, x: ArrayLike) -> FloatArray:
         lo, mode, hi = self.lo, self.mode, self.hi
-        x = np.clip(np.asarray(x, dtype=float), lo, hi)
+        inside = np.clip(np.asarray(x, dtype=float), lo, hi)
         with np.errstate(divide="ignore", invalid="ignore"):
-            right = (hi - x) ** 2 / ((hi - lo) * (hi - mode))
-            left = 1 - (x - lo) ** 2 / ((hi - lo) * (mode - lo))
-        return np.where(x >= mode, np.where(hi > mode, right, 0.0), left)
+            right = (hi - inside) ** 2 / ((hi - lo) * (hi - mode))
+            left = 1 - (inside - lo) ** 2 / ((hi - lo) * (mode - lo))
+        return np.where(inside >= mode, np.where(hi > mode, right, 0.0), left)
 
-    def scipy(self):
+    def scipy(self) -> Any:
         return stats.triang(self._c, loc=self.lo, scale=self.hi - self.lo)
 
 
@@ -210,36 +216,38 @@ class PERT(_ScipyBacked):
 
     keys = frozenset({"min", "mode", "max", "lambda"})
 
-    def __init__(self, lo: float, mode: float, hi: float, lam: float = 4.0):
+    def __init__(self, lo: float, mode: float, hi: float, lam: float = 4.0) -> None:
         self.lo, self.mode, self.hi, self.lam = lo, mode, hi, lam
         self.support = (lo, hi)
         self.alpha = 1 + lam * (mode - lo) / (hi - lo)
         self.beta = 1 + lam * (hi - mode) / (hi - lo)
 
     @classmethod
-    def from_spec(cls, spec):
+    def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         lam = _positive(spec, "lambda") if "lambda" in spec else 4.0
         return cls(*_three_point(spec, "pert"), lam)
 
-    def scipy(self):
+    def scipy(self) -> Any:
         return stats.beta(self.alpha, self.beta, loc=self.lo, scale=self.hi - self.lo)
 
-    def standard(self):
+    def standard(self) -> tuple[Any, float, float]:
         return stats.beta(self.alpha, self.beta), self.lo, self.hi - self.lo
 
-    def lower_inverse(self, p):
+    def lower_inverse(self, p: FloatArray) -> FloatArray:
         return special.betaincinv(self.alpha, self.beta, p)
 
-    def upper_inverse(self, q):
+    def upper_inverse(self, q: FloatArray) -> FloatArray:
         return special.betainccinv(self.alpha, self.beta, q)
 
 
-def _fit_two_parameters(make, lo: float, hi: float, level: float, guess) -> tuple[float, float]:
+def _fit_two_parameters(
+    make: Callable[[float, float], Any], lo: float, hi: float, level: float, guess: tuple[float, float]
+) -> tuple[float, float]:
     """Positive (a, b) with ``make(a, b).ppf`` at the interval's ends equal to ``lo``, ``hi``."""
     q = np.array([(1 - level) / 2, (1 + level) / 2])
     target = np.array([lo, hi])
 
-    def residual(log_ab):
+    def residual(log_ab: FloatArray) -> FloatArray:
         with np.errstate(all="ignore"):
             got = make(*np.exp(log_ab)).ppf(q)
         return np.where(np.isfinite(got), got / target - 1, 1e6)
@@ -258,12 +266,12 @@ class Beta(_ScipyBacked):
     keys = frozenset({"alpha", "beta", "low", "high"})
     by_interval = True
 
-    def __init__(self, alpha: float, beta: float, low: float = 0.0, high: float = 1.0):
+    def __init__(self, alpha: float, beta: float, low: float = 0.0, high: float = 1.0) -> None:
         self.alpha, self.beta, self.low, self.high = alpha, beta, low, high
         self.support = (low, high)
 
     @classmethod
-    def from_spec(cls, spec):
+    def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         low = _number(spec, "low") if "low" in spec else 0.0
         high = _number(spec, "high") if "high" in spec else 1.0
         if not low < high:
@@ -280,7 +288,7 @@ class Beta(_ScipyBacked):
             sd = (hi - lo) / (high - low) / (2 * special.ndtri((1 + level) / 2))
             concentration = max(m * (1 - m) / sd**2 - 1, 0.5)
 
-            def make(a, b):
+            def make(a: float, b: float) -> Any:
                 return stats.beta(a, b, loc=low, scale=high - low)
 
             guess = (m * concentration, (1 - m) * concentration)
@@ -289,16 +297,16 @@ class Beta(_ScipyBacked):
         _require(spec, ("alpha", "beta"), "beta")
         return cls(_positive(spec, "alpha"), _positive(spec, "beta"), low, high)
 
-    def scipy(self):
+    def scipy(self) -> Any:
         return stats.beta(self.alpha, self.beta, loc=self.low, scale=self.high - self.low)
 
-    def standard(self):
+    def standard(self) -> tuple[Any, float, float]:
         return stats.beta(self.alpha, self.beta), self.low, self.high - self.low
 
-    def lower_inverse(self, p):
+    def lower_inverse(self, p: FloatArray) -> FloatArray:
         return special.betaincinv(self.alpha, self.beta, p)
 
-    def upper_inverse(self, q):
+    def upper_inverse(self, q: FloatArray) -> FloatArray:
         return special.betainccinv(self.alpha, self.beta, q)
 
 
@@ -310,11 +318,11 @@ class Gamma(_ScipyBacked):
     by_interval = True
     support = (0.0, math.inf)
 
-    def __init__(self, shape: float, scale: float):
+    def __init__(self, shape: float, scale: float) -> None:
         self.shape, self.scale = shape, scale
 
     @classmethod
-    def from_spec(cls, spec):
+    def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         if "ci" in spec:
             lo, hi, level = _interval(spec, positive="gamma")
             mid = (lo + hi) / 2
@@ -327,14 +335,14 @@ class Gamma(_ScipyBacked):
         _require(spec, ("shape", "scale"), "gamma")
         return cls(_positive(spec, "shape"), _positive(spec, "scale"))
 
-    def scipy(self):
+    def scipy(self) -> Any:
         return stats.gamma(self.shape, scale=self.scale)
 
-    def standard(self):
+    def standard(self) -> tuple[Any, float, float]:
         return stats.gamma(self.shape), 0.0, self.scale
 
-    def lower_inverse(self, p):
+    def lower_inverse(self, p: FloatArray) -> FloatArray:
         return special.gammaincinv(self.shape, p)
 
-    def upper_inverse(self, q):
+    def upper_inverse(self, q: FloatArray) -> FloatArray:
         return special.gammainccinv(self.shape, q)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
+from .._typing import FloatArray
 from ..errors import StudyError, did_you_mean
 from .base import Distribution, _number, _require, family
 
@@ -18,14 +23,14 @@ class Point(Distribution):
     keys = frozenset({"value"})
     continuous = False
 
-    def __init__(self, value: float, label: str | None = None):
+    def __init__(self, value: float, label: str | None = None) -> None:
         self.value = float(value)
         self.support = (self.value, self.value)
         self.label = label
         self.spec = {"value": label if label is not None else self.value}
 
     @classmethod
-    def from_spec(cls, spec):
+    def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         _require(spec, ("value",), "point")
         if isinstance(spec["value"], str):
             return Choice([spec["value"]], [1.0])
@@ -35,7 +40,7 @@ class Point(Distribution):
     def is_point(self) -> bool:
         return True
 
-    def ppf(self, u):
+    def ppf(self, u: FloatArray) -> FloatArray:
         return np.full(np.shape(u), self.value)
 
     def describe(self) -> str:
@@ -49,7 +54,7 @@ class Choice(Distribution):
     keys = frozenset({"values", "probs"})
     continuous = False
 
-    def __init__(self, values: list, probs: list[float] | None = None):
+    def __init__(self, values: list, probs: list[float] | None = None) -> None:
         if not isinstance(values, list) or not values:
             raise StudyError(f"expected a non-empty list, got {values!r}", key="values")
         if all(isinstance(v, str) for v in values):
@@ -78,7 +83,7 @@ class Choice(Distribution):
         self.spec = {"values": list(values), "probs": [float(x) for x in self.probs]}
 
     @classmethod
-    def from_spec(cls, spec):
+    def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         _require(spec, ("values",), "choice")
         return cls(spec["values"], spec.get("probs"))
 
@@ -86,12 +91,14 @@ class Choice(Distribution):
     def is_point(self) -> bool:
         return len(self.values) == 1
 
-    def ppf(self, u):
+    def ppf(self, u: FloatArray) -> FloatArray:
         return self.values[np.searchsorted(self._cum, u, side="right")]
 
     def with_label_order(self, order: tuple[str, ...]) -> Choice:
         """The same choice with each label's value its position in ``order`` (a model's codes)."""
-        unknown = [label for label in self.labels or () if label not in order]
+        if self.labels is None:
+            raise TypeError("a choice of numbers has no labels to order")
+        unknown = [label for label in self.labels if label not in order]
         if unknown:
             raise StudyError(
                 f"unknown alternative '{unknown[0]}'" + did_you_mean(unknown[0], order), key="values"
@@ -113,7 +120,7 @@ class Empirical(Distribution):
     keys = frozenset({"samples"})
     continuous = False
 
-    def __init__(self, samples):
+    def __init__(self, samples: ArrayLike) -> None:
         x = np.sort(np.asarray(samples, dtype=float))
         if x.ndim != 1 or x.size < 2 or not np.all(np.isfinite(x)):
             raise StudyError("expected a list of at least two finite numbers", key="samples")
@@ -122,7 +129,7 @@ class Empirical(Distribution):
         self.spec = {"samples": f"{x.size} values"}
 
     @classmethod
-    def from_spec(cls, spec):
+    def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         _require(spec, ("samples",), "empirical")
         samples = spec["samples"]
         if not isinstance(samples, list) or not all(
@@ -131,9 +138,9 @@ class Empirical(Distribution):
             raise StudyError("expected a list of numbers", key="samples")
         return cls(samples)
 
-    def ppf(self, u):
+    def ppf(self, u: FloatArray) -> FloatArray:
         n = self.samples.size
         return self.samples[np.minimum((np.asarray(u) * n).astype(np.intp), n - 1)]
 
-    def scipy(self):
+    def scipy(self) -> Any:
         return stats.rv_discrete(values=(self.samples, np.full(self.samples.size, 1 / self.samples.size)))

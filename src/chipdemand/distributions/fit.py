@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -56,7 +56,7 @@ class Fit:
         return "{ " + body + " }"
 
 
-def _toml(v) -> str:
+def _toml(v: str | float) -> str:
     if isinstance(v, str):
         return f'"{v}"'
     return f"{float(v):.6g}"
@@ -95,10 +95,18 @@ class _Fittable:
 FITTABLE: dict[str, _Fittable] = {}
 
 
+#: how a family is fitted: from probabilities and quantiles, its starting point and maps
+_SetupFunction = Callable[[np.ndarray, np.ndarray], _Setup]
+
+
 def _fittable(
-    name: str, parameters: int, support=(-math.inf, math.inf), measure="relative", stays_positive=None
-):
-    def register(setup):
+    name: str,
+    parameters: int,
+    support: tuple[float, float] = (-math.inf, math.inf),
+    measure: str = "relative",
+    stays_positive: bool | None = None,
+) -> Callable[[_SetupFunction], _SetupFunction]:
+    def register(setup: _SetupFunction) -> _SetupFunction:
         positive = support[0] >= 0 if stays_positive is None else stays_positive
         FITTABLE[name] = _Fittable(parameters, support, measure, setup, positive)
         return setup
@@ -379,7 +387,7 @@ def _fits(
     # two pairs fit every two-parameter family exactly: for positive values, one that stays positive
     undetermined = len(p) == 2 and values[0] > 0
 
-    def rank(f: Fit):
+    def rank(f: Fit) -> tuple:  # a sort key
         close = f.max_rel_error <= tolerance
         return (
             not close,
@@ -484,7 +492,7 @@ def fit_quantiles(
 QUANTILE_KEYS = frozenset({"quantiles", "family", "dist"})
 
 
-def _pairs_text(p: Sequence[float], q: Sequence[float]) -> str:
+def _pairs_text(p: Iterable[float], q: Iterable[float]) -> str:
     return "[" + ", ".join(f"[{a:g}, {b:.4g}]" for a, b in zip(p, q, strict=True)) + "]"
 
 

@@ -34,8 +34,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any, TypeVar
 
 __all__ = ["UnitSignature", "units", "signature_of", "library"]
+
+#: a formula: the decorator hands it back unchanged, its signature kept for type checkers
+Formula = TypeVar("Formula", bound=Callable[..., Any])
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 BOOL = "bool"
@@ -54,7 +58,7 @@ class UnitSignature:
         return PLACEHOLDER.findall(unit)
 
 
-def units(returns: str, *, elementwise: bool = True, **params: str) -> Callable[[Callable], Callable]:
+def units(returns: str, *, elementwise: bool = True, **params: str) -> Callable[[Formula], Formula]:
     """Record the units of a formula's parameters and result (see the module's docstring).
 
     Parameters
@@ -75,7 +79,7 @@ def units(returns: str, *, elementwise: bool = True, **params: str) -> Callable[
     'W'
     """
 
-    def mark(function: Callable) -> Callable:
+    def mark(function: Formula) -> Formula:
         parameters = inspect.signature(function).parameters
         named = {
             name
@@ -99,7 +103,7 @@ def units(returns: str, *, elementwise: bool = True, **params: str) -> Callable[
         for name, unit in params.items():
             if PLACEHOLDER.search(unit) and name not in required:
                 raise TypeError(f"@units of {function.__name__}: {name} has a default, so no {{placeholder}}")
-        function.__units__ = UnitSignature(returns, dict(params), elementwise, required)
+        function.__units__ = UnitSignature(returns, dict(params), elementwise, required)  # type: ignore[attr-defined]
         return function
 
     return mark

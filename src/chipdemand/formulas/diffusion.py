@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._typing import Values
 from ._units import units
 
 __all__ = [
@@ -25,7 +26,7 @@ __all__ = [
 _INTEGER_RTOL = 1e-9
 
 
-def _ceil(ratio):
+def _ceil(ratio: Values) -> Values:
     return np.ceil(ratio * (1.0 - _INTEGER_RTOL))
 
 
@@ -38,7 +39,15 @@ def _ceil(ratio):
     latent_downsample="1",
     round_up="bool",
 )
-def patches_per_frame(width_px, height_px, patch_w_px, patch_h_px, latent_downsample=1, *, round_up=True):
+def patches_per_frame(
+    width_px: Values,
+    height_px: Values,
+    patch_w_px: Values,
+    patch_h_px: Values,
+    latent_downsample: Values = 1,
+    *,
+    round_up: bool = True,
+) -> Values:
     """Patches (tokens) in one frame: ⌈W ÷ (s·p_w)⌉ × ⌈H ÷ (s·p_h)⌉.
 
     Convention: ``width_px`` and ``height_px`` are the frame in pixels; the autoencoder shrinks
@@ -91,17 +100,17 @@ def patches_per_frame(width_px, height_px, patch_w_px, patch_h_px, latent_downsa
     round_up="bool",
 )
 def patches_per_video(
-    width_px,
-    height_px,
-    patch_w_px,
-    patch_h_px,
-    frame_rate,
-    duration_s,
-    latent_downsample=1,
-    temporal_downsample=1,
+    width_px: Values,
+    height_px: Values,
+    patch_w_px: Values,
+    patch_h_px: Values,
+    frame_rate: Values,
+    duration_s: Values,
+    latent_downsample: Values = 1,
+    temporal_downsample: Values = 1,
     *,
-    round_up=True,
-):
+    round_up: bool = True,
+) -> Values:
     """Spacetime patches in a video: patches per frame × ⌈frames ÷ temporal compression⌉.
 
     ``temporal_downsample`` folds the autoencoder's temporal compression and the patch depth in
@@ -146,7 +155,7 @@ def patches_per_video(
 
 
 @units("FLOP * {P} / patch", patches="{P}", params="parameter")
-def patch_inference_flops(patches, params):
+def patch_inference_flops(patches: Values, params: Values) -> Values:
     """Inference FLOPs as 2 × parameters per patch (Minsheng 2024-02-25).
 
     The dense-transformer rule of 2 FLOPs per parameter per token, applied once per patch:
@@ -169,7 +178,9 @@ def patch_inference_flops(patches, params):
 
 
 @units("FLOP", tokens="patch", d_model="1", n_layers="1", macs="bool", adaln="bool")
-def dit_forward_flops(tokens, d_model, n_layers, *, macs=False, adaln=True):
+def dit_forward_flops(
+    tokens: Values, d_model: Values, n_layers: Values, *, macs: bool = False, adaln: bool = True
+) -> Values:
     """Forward compute of the transformer blocks of a DiT, per sample.
 
     Per block: 4·T·d² for the q, k, v and output projections, 8·T·d² for the MLP (ratio 4),
@@ -220,8 +231,15 @@ def dit_forward_flops(tokens, d_model, n_layers, *, macs=False, adaln=True):
     macs="bool",
 )
 def dit_head_flops(
-    tokens, d_model, patch_size, in_channels=4, out_channels=8, frequency_dim=256, *, macs=False
-):
+    tokens: Values,
+    d_model: Values,
+    patch_size: Values,
+    in_channels: Values = 4,
+    out_channels: Values = 8,
+    frequency_dim: Values = 256,
+    *,
+    macs: bool = False,
+) -> Values:
     """Forward compute of a DiT outside its blocks, per sample.
 
     Patch embedding (T·p²·C_in·d), timestep embedding MLP (f·d + d², f = sinusoid size),
@@ -262,7 +280,7 @@ def dit_head_flops(
 
 
 @units("{F}", forward_flops="{F}", denoising_steps="step", passes_per_step="1")
-def sampling_flops(forward_flops, denoising_steps, passes_per_step=1):
+def sampling_flops(forward_flops: Values, denoising_steps: Values, passes_per_step: Values = 1) -> Values:
     """Compute to generate one sample: forward FLOPs × denoising steps × passes per step.
 
     Parameters
@@ -284,7 +302,7 @@ def sampling_flops(forward_flops, denoising_steps, passes_per_step=1):
 
 
 @units("{F}", forward_flops="{F}", passes="1")
-def training_flops_from_forward(forward_flops, passes=3):
+def training_flops_from_forward(forward_flops: Values, passes: Values = 3) -> Values:
     """Training compute per sample from the forward compute: forward × passes.
 
     The backward pass costs about twice the forward one, so one training step of a sample is

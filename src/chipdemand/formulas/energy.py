@@ -16,8 +16,7 @@ The chain a fleet follows::
 
 from __future__ import annotations
 
-from numpy.typing import ArrayLike, NDArray
-
+from .._typing import Values
 from ._units import units
 
 __all__ = [
@@ -46,16 +45,14 @@ SECONDS_PER_YEAR = 8_760 * SECONDS_PER_HOUR
 
 _GRAMS_PER_KG = 1_000.0
 
-Array = float | NDArray
-
 
 @units("W", chips="chip", tdp_watts="W", average_draw_share="1", overhead_share="1")
 def it_power(
-    chips: ArrayLike,
-    tdp_watts: ArrayLike,
-    average_draw_share: ArrayLike = 1.0,
-    overhead_share: ArrayLike = 0.0,
-) -> Array:
+    chips: Values,
+    tdp_watts: Values,
+    average_draw_share: Values = 1.0,
+    overhead_share: Values = 0.0,
+) -> Values:
     """IT power of a fleet: chips × TDP × average draw share × (1 + overhead share).
 
     The accelerators draw a share of their rated power on average; the rest of the server and
@@ -91,7 +88,7 @@ def it_power(
 
 
 @units("W", it_power="W", pue="1")
-def facility_power(it_power: ArrayLike, pue: ArrayLike) -> Array:
+def facility_power(it_power: Values, pue: Values) -> Values:
     """Facility power drawn from the grid: IT power × power usage effectiveness.
 
     Parameters
@@ -110,7 +107,7 @@ def facility_power(it_power: ArrayLike, pue: ArrayLike) -> Array:
 
 
 @units("J", power="W", period="s")
-def energy_over_period(power: ArrayLike, period: ArrayLike) -> Array:
+def energy_over_period(power: Values, period: Values) -> Values:
     """Energy drawn at an average power over a period: power × duration.
 
     Parameters
@@ -129,7 +126,7 @@ def energy_over_period(power: ArrayLike, period: ArrayLike) -> Array:
 
 
 @units("J/query", energy="J * {P}", queries="query * {P}")
-def energy_per_query(energy: ArrayLike, queries: ArrayLike) -> Array:
+def energy_per_query(energy: Values, queries: Values) -> Values:
     """Energy per query: energy over a period ÷ queries served in it.
 
     Parameters
@@ -148,7 +145,7 @@ def energy_per_query(energy: ArrayLike, queries: ArrayLike) -> Array:
 
 
 @units("J/token", energy="J * {P}", tokens="token * {P}")
-def energy_per_token(energy: ArrayLike, tokens: ArrayLike) -> Array:
+def energy_per_token(energy: Values, tokens: Values) -> Values:
     """Energy per token: energy ÷ tokens processed (or generated) with it.
 
     Parameters
@@ -167,7 +164,7 @@ def energy_per_token(energy: ArrayLike, tokens: ArrayLike) -> Array:
 
 
 @units("J", chip_hours="hour", power_per_chip="W")
-def training_energy(chip_hours: ArrayLike, power_per_chip: ArrayLike) -> Array:
+def training_energy(chip_hours: Values, power_per_chip: Values) -> Values:
     """Energy of a training run from its chip-hours, as model cards report them.
 
     Parameters
@@ -192,7 +189,7 @@ def training_energy(chip_hours: ArrayLike, power_per_chip: ArrayLike) -> Array:
 
 
 @units("kg", energy="J", carbon_intensity="g/kWh")
-def emissions(energy: ArrayLike, carbon_intensity: ArrayLike) -> Array:
+def emissions(energy: Values, carbon_intensity: Values) -> Values:
     """Greenhouse-gas emissions of the electricity used: energy × grid carbon intensity.
 
     Parameters
@@ -211,7 +208,7 @@ def emissions(energy: ArrayLike, carbon_intensity: ArrayLike) -> Array:
 
 
 @units("USD", energy="J", price_per_kwh="USD/kWh")
-def electricity_cost(energy: ArrayLike, price_per_kwh: ArrayLike) -> Array:
+def electricity_cost(energy: Values, price_per_kwh: Values) -> Values:
     """Electricity bill: energy × price.
 
     Parameters
@@ -234,7 +231,7 @@ def electricity_cost(energy: ArrayLike, price_per_kwh: ArrayLike) -> Array:
 
 
 @units("W", chips="chip", tdp_watts="W", pue="1")
-def power_watts(chips: ArrayLike, tdp_watts: ArrayLike, pue: ArrayLike = 1.0) -> Array:
+def power_watts(chips: Values, tdp_watts: Values, pue: Values = 1.0) -> Values:
     """Facility power at a given power per chip: chips × watts per chip × PUE.
 
     ``facility_power(it_power(chips, tdp_watts), pue)``.
@@ -257,7 +254,7 @@ def power_watts(chips: ArrayLike, tdp_watts: ArrayLike, pue: ArrayLike = 1.0) ->
 
 
 @units("kWh", power_watts="W", hours="hour")
-def energy_kwh(power_watts: ArrayLike, hours: ArrayLike) -> Array:
+def energy_kwh(power_watts: Values, hours: Values) -> Values:
     """Energy in kWh: watts × hours ÷ 1,000.
 
     Parameters
@@ -276,7 +273,7 @@ def energy_kwh(power_watts: ArrayLike, hours: ArrayLike) -> Array:
 
 
 @units("USD", energy_kwh="kWh", price_per_kwh="USD/kWh")
-def energy_cost(energy_kwh: ArrayLike, price_per_kwh: ArrayLike) -> Array:
+def energy_cost(energy_kwh: Values, price_per_kwh: Values) -> Values:
     """Electricity bill from kWh: kWh × price per kWh (:func:`electricity_cost` takes J).
 
     Parameters

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._typing import Values
 from ._units import units
 
 __all__ = [
@@ -34,7 +35,12 @@ _INTEGER_RTOL = 1e-9
 
 
 @units("chip", flops_per_period="FLOP", peak_flops="FLOPS", utilization="1", seconds_per_period="s")
-def chips_needed(flops_per_period, peak_flops, utilization=1.0, seconds_per_period=SECONDS_PER_DAY):
+def chips_needed(
+    flops_per_period: Values,
+    peak_flops: Values,
+    utilization: Values = 1.0,
+    seconds_per_period: Values = SECONDS_PER_DAY,
+) -> Values:
     """Chips to deliver a compute budget within a period: FLOPs ÷ (peak × utilization × seconds).
 
     Parameters
@@ -64,7 +70,7 @@ def chips_needed(flops_per_period, peak_flops, utilization=1.0, seconds_per_peri
 
 
 @units("chip", gpu_seconds_per_day="s/day", seconds_per_day="s/day")
-def chips_busy(gpu_seconds_per_day, seconds_per_day=SECONDS_PER_DAY):
+def chips_busy(gpu_seconds_per_day: Values, seconds_per_day: Values = SECONDS_PER_DAY) -> Values:
     """Chips busy around the clock: GPU-seconds per day ÷ 86,400 s.
 
     Parameters
@@ -83,7 +89,9 @@ def chips_busy(gpu_seconds_per_day, seconds_per_day=SECONDS_PER_DAY):
 
 
 @units("chip", average_chips="chip", peak_to_average="1", utilization="1")
-def provisioned_chips(average_chips, peak_to_average=1.0, utilization=1.0):
+def provisioned_chips(
+    average_chips: Values, peak_to_average: Values = 1.0, utilization: Values = 1.0
+) -> Values:
     """Chips to install for a load: average chips × peak-to-average ÷ utilization.
 
     Parameters
@@ -104,7 +112,7 @@ def provisioned_chips(average_chips, peak_to_average=1.0, utilization=1.0):
 
 
 @units("server", chips="chip", chips_per_server="chip/server", round_up="bool")
-def servers_needed(chips, chips_per_server, round_up=True):
+def servers_needed(chips: Values, chips_per_server: Values, round_up: bool = True) -> Values:
     """Servers to hold the chips: ⌈chips ÷ chips per server⌉ (as the reports do: ⌈16,204/8⌉ = 2,026).
 
     A ratio within 1e-9 (relative) of an integer counts as that integer, so floating-point noise
@@ -131,7 +139,7 @@ def servers_needed(chips, chips_per_server, round_up=True):
 
 
 @units("USD", units="1", unit_price="USD")
-def capex(units, unit_price):
+def capex(units: Values, unit_price: Values) -> Values:
     """Capital expenditure: units × price per unit.
 
     Parameters
@@ -150,7 +158,7 @@ def capex(units, unit_price):
 
 
 @units("hour", flops="FLOP", peak_flops="FLOPS", utilization="1")
-def gpu_hours(flops, peak_flops, utilization=1.0):
+def gpu_hours(flops: Values, peak_flops: Values, utilization: Values = 1.0) -> Values:
     """Chip-hours to perform a compute budget: FLOPs ÷ (peak × utilization) ÷ 3,600 s/h.
 
     Parameters
@@ -171,7 +179,7 @@ def gpu_hours(flops, peak_flops, utilization=1.0):
 
 
 @units("s", flops="FLOP", chips="chip", peak_flops="FLOPS", utilization="1")
-def compute_seconds(flops, chips, peak_flops, utilization=1.0):
+def compute_seconds(flops: Values, chips: Values, peak_flops: Values, utilization: Values = 1.0) -> Values:
     """Wall-clock time for ``chips`` chips to perform a compute budget.
 
     Parameters
@@ -194,7 +202,9 @@ def compute_seconds(flops, chips, peak_flops, utilization=1.0):
 
 
 @units("1", tokens_per_second="token/s", flops_per_token="FLOP/token", chips="chip", peak_flops="FLOPS")
-def model_flops_utilization(tokens_per_second, flops_per_token, chips, peak_flops):
+def model_flops_utilization(
+    tokens_per_second: Values, flops_per_token: Values, chips: Values, peak_flops: Values
+) -> Values:
     """Model FLOPs utilization: achieved model FLOP/s ÷ peak FLOP/s of the fleet.
 
     Parameters
@@ -217,7 +227,7 @@ def model_flops_utilization(tokens_per_second, flops_per_token, chips, peak_flop
 
 
 @units("chip", chips="chip", peak_from="FLOPS", peak_to="FLOPS")
-def convert_chips_by_peak(chips, peak_from, peak_to):
+def convert_chips_by_peak(chips: Values, peak_from: Values, peak_to: Values) -> Values:
     """Chips of another kind with the same peak throughput: chips × peak_from ÷ peak_to.
 
     Peak ratios are a rough guide to real speed-ups. Ping An (2023-02-28) converts Microsoft's

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._typing import Flags, Values
 from ._units import units
 
 __all__ = [
@@ -33,7 +34,7 @@ FLOP_PER_PF_DAY = 1e15 * SECONDS_PER_DAY
 
 
 @units("FLOP", params="parameter", tokens="token")
-def training_flops(params, tokens):
+def training_flops(params: Values, tokens: Values) -> Values:
     """FLOPs to train a dense transformer: C = 6·N·D (Kaplan et al. 2020, eq. 2.1).
 
     2·N per token for the forward pass and 4·N for the backward pass; attention over the
@@ -62,7 +63,15 @@ def training_flops(params, tokens):
 
 
 @units("FLOP", params="parameter", tokens="token", n_layers="1", d_model="1", context="token", causal="bool")
-def training_flops_with_attention(params, tokens, n_layers, d_model, context, *, causal=False):
+def training_flops_with_attention(
+    params: Values,
+    tokens: Values,
+    n_layers: Values,
+    d_model: Values,
+    context: Values,
+    *,
+    causal: bool = False,
+) -> Values:
     """Training FLOPs with the attention over the context: 6·N·D + 12·L·d·ctx·D.
 
     Per token and layer the forward pass multiplies queries by keys (ctx·d multiply-accumulates)
@@ -98,7 +107,14 @@ def training_flops_with_attention(params, tokens, n_layers, d_model, context, *,
 
 
 @units("FLOP/token", active_params="parameter", n_layers="1", d_model="1", context="token", causal="bool")
-def inference_flops_per_token(active_params, n_layers=0, d_model=0, context=0, *, causal=True):
+def inference_flops_per_token(
+    active_params: Values,
+    n_layers: Values = 0,
+    d_model: Values = 0,
+    context: Values = 0,
+    *,
+    causal: bool = True,
+) -> Values:
     """Forward FLOPs per generated token: 2·N_active + 2·L·ctx·d (Kaplan et al. 2020, table 1).
 
     With ``causal=True`` (the default, Kaplan's count) ``context`` is the length the sequence
@@ -133,7 +149,9 @@ def inference_flops_per_token(active_params, n_layers=0, d_model=0, context=0, *
 @units(
     "parameter", shared_params="parameter", expert_params="parameter", n_experts="1", experts_per_token="1"
 )
-def moe_active_params(shared_params, expert_params, n_experts, experts_per_token):
+def moe_active_params(
+    shared_params: Values, expert_params: Values, n_experts: Values, experts_per_token: Values
+) -> Values:
     """Parameters used per token by a mixture-of-experts model.
 
     N_active = shared + expert_params × k ÷ E, where ``expert_params`` is the parameter count
@@ -159,7 +177,7 @@ def moe_active_params(shared_params, expert_params, n_experts, experts_per_token
 
 
 @units("byte", params="parameter", bytes_per_param="byte/parameter")
-def weight_bytes(params, bytes_per_param=2.0):
+def weight_bytes(params: Values, bytes_per_param: Values = 2.0) -> Values:
     """Bytes to hold the weights: params × bytes per parameter (2 for FP16/BF16, 1 for FP8).
 
     Parameters
@@ -178,7 +196,9 @@ def weight_bytes(params, bytes_per_param=2.0):
 
 
 @units("byte/token", n_layers="1", n_kv_heads="1", head_dim="1", bytes_per_value="byte")
-def kv_cache_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_value=2.0):
+def kv_cache_bytes_per_token(
+    n_layers: Values, n_kv_heads: Values, head_dim: Values, bytes_per_value: Values = 2.0
+) -> Values:
     """Key-value cache per token: 2·L·h_kv·d_head·bytes (a key and a value per layer and head).
 
     Parameters
@@ -208,7 +228,9 @@ def kv_cache_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_value=2.0
     context="token",
     batch="1",
 )
-def memory_bound_tokens_per_second(mem_bandwidth, weight_bytes, kv_bytes_per_token, context, batch):
+def memory_bound_tokens_per_second(
+    mem_bandwidth: Values, weight_bytes: Values, kv_bytes_per_token: Values, context: Values, batch: Values
+) -> Values:
     """Decoding rate of one accelerator limited by memory bandwidth (roofline).
 
     Each decoding step reads the weights once and the KV cache of every sequence in the batch,
@@ -239,7 +261,9 @@ def memory_bound_tokens_per_second(mem_bandwidth, weight_bytes, kv_bytes_per_tok
 
 
 @units("token/s", peak_flops="FLOPS", utilization="1", flops_per_token="FLOP/token")
-def compute_bound_tokens_per_second(peak_flops, utilization, flops_per_token):
+def compute_bound_tokens_per_second(
+    peak_flops: Values, utilization: Values, flops_per_token: Values
+) -> Values:
     """Token rate limited by arithmetic: peak × utilization ÷ FLOPs per token.
 
     Parameters
@@ -260,7 +284,7 @@ def compute_bound_tokens_per_second(peak_flops, utilization, flops_per_token):
 
 
 @units("s * {Q} / query", queries="{Q}", chars_per_answer="char/query", seconds_per_char="s/char")
-def latency_gpu_seconds(queries, chars_per_answer, seconds_per_char):
+def latency_gpu_seconds(queries: Values, chars_per_answer: Values, seconds_per_char: Values) -> Values:
     """GPU time from response latency: queries × characters × seconds per character.
 
     The Ping An (2023-02-28) method: each character costs its single-stream generation time
@@ -284,7 +308,7 @@ def latency_gpu_seconds(queries, chars_per_answer, seconds_per_char):
 
 
 @units("PF_day", flops="FLOP")
-def pf_days(flops):
+def pf_days(flops: Values) -> Values:
     """FLOPs as petaFLOP/s-days: flops ÷ 8.64e19.
 
     Parameters
@@ -301,7 +325,7 @@ def pf_days(flops):
 
 
 @units("FLOP", pf_days="PF_day")
-def flops_from_pf_days(pf_days):
+def flops_from_pf_days(pf_days: Values) -> Values:
     """PetaFLOP/s-days as FLOPs: PF-days × 8.64e19.
 
     Parameters
@@ -318,7 +342,7 @@ def flops_from_pf_days(pf_days):
 
 
 @units("GPU", weight_bytes="byte", kv_bytes="byte", gpu_memory="byte/GPU", by_memory="bool")
-def gpus_per_replica(weight_bytes, kv_bytes, gpu_memory, by_memory):
+def gpus_per_replica(weight_bytes: Values, kv_bytes: Values, gpu_memory: Values, by_memory: Flags) -> Values:
     """GPUs one model replica spans: ⌈(weights + KV cache) ÷ GPU memory⌉, or 1.
 
     Parameters

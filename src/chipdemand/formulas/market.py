@@ -7,7 +7,9 @@ every two years"), projections along a year axis and the first year demand meets
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from .._typing import FloatArray, Values
 from ._units import units
 
 __all__ = [
@@ -26,7 +28,9 @@ __all__ = [
 
 
 @units("firm", firms_in_region="firm", region_share_of_total="1", share_building="1")
-def firms_building_own(firms_in_region, region_share_of_total, share_building):
+def firms_building_own(
+    firms_in_region: Values, region_share_of_total: Values, share_building: Values
+) -> Values:
     """Firms that build their own compute: regional firms ÷ region's share × share building.
 
     Parameters
@@ -52,7 +56,7 @@ def firms_building_own(firms_in_region, region_share_of_total, share_building):
 
 
 @units("USD", firms="firm", spend_per_firm="USD/firm")
-def market_size(firms, spend_per_firm):
+def market_size(firms: Values, spend_per_firm: Values) -> Values:
     """Market size: firms × spend per firm.
 
     Parameters
@@ -71,7 +75,7 @@ def market_size(firms, spend_per_firm):
 
 
 @units("{X}", regional="{X}", share="1")
-def global_from_share(regional, share):
+def global_from_share(regional: Values, share: Values) -> Values:
     """A global total from a regional one and the region's share: regional ÷ share.
 
     Parameters
@@ -90,7 +94,7 @@ def global_from_share(regional, share):
 
 
 @units("1", start="{X}", end="{X}", years="year")
-def cagr(start, end, years):
+def cagr(start: Values, end: Values, years: Values) -> Values:
     """Compound annual growth rate: (end ÷ start)^(1/years) − 1.
 
     Parameters
@@ -109,7 +113,7 @@ def cagr(start, end, years):
 
 
 @units("{X}", elementwise=False, start="{X}", rate="1", years="1", base_year="1")
-def project(start, rate, years, *, base_year=0.0):
+def project(start: ArrayLike, rate: ArrayLike, years: ArrayLike, *, base_year: float = 0.0) -> FloatArray:
     """Values grown at a compound rate along a trailing year axis: start × (1 + rate)^(y − y₀).
 
     ``start`` and ``rate`` broadcast against each other (shape ``S``, e.g. ``(draws,)``);
@@ -138,7 +142,7 @@ def project(start, rate, years, *, base_year=0.0):
 
 
 @units("1", factor="1", period_years="year")
-def growth_per_period_to_rate(factor, period_years):
+def growth_per_period_to_rate(factor: Values, period_years: Values) -> Values:
     """Annual growth rate from growth by ``factor`` every ``period_years``: factor^(1/period) − 1.
 
     Parameters
@@ -157,7 +161,7 @@ def growth_per_period_to_rate(factor, period_years):
 
 
 @units("1", factor="1", period_years="year")
-def annual_factor_from_growth(factor, period_years):
+def annual_factor_from_growth(factor: Values, period_years: Values) -> Values:
     """Annual growth factor from growth by ``factor`` every ``period_years``: factor^(1/period).
 
     Parameters
@@ -176,7 +180,7 @@ def annual_factor_from_growth(factor, period_years):
 
 
 @units("1", doubling_months="month")
-def annual_factor_from_doubling_months(doubling_months):
+def annual_factor_from_doubling_months(doubling_months: Values) -> Values:
     """Annual growth factor from a doubling time: 2^(12 / months).
 
     Parameters
@@ -193,7 +197,7 @@ def annual_factor_from_doubling_months(doubling_months):
 
 
 @units("month", annual_factor="1")
-def doubling_months_from_annual_factor(annual_factor):
+def doubling_months_from_annual_factor(annual_factor: Values) -> Values:
     """Doubling time from an annual growth factor: 12 · ln 2 ÷ ln(factor).
 
     Parameters
@@ -210,7 +214,9 @@ def doubling_months_from_annual_factor(annual_factor):
 
 
 @units("1", elementwise=False, demand="{X}", supply="{X}", years="1", never="1")
-def first_crossing(demand, supply, years, *, never=np.inf):
+def first_crossing(
+    demand: ArrayLike, supply: ArrayLike, years: ArrayLike, *, never: float = np.inf
+) -> FloatArray:
     """The first year in which demand reaches supply (demand ≥ supply), per draw.
 
     Compares along the last axis, which must match ``years``. A draw whose demand stays below
@@ -249,7 +255,15 @@ def first_crossing(demand, supply, years, *, never=np.inf):
     start_year="1",
     horizon="1",
 )
-def crossing_year(demand_start, demand_factor, supply_start, supply_factor, start_year, *, horizon=2100.0):
+def crossing_year(
+    demand_start: Values,
+    demand_factor: Values,
+    supply_start: Values,
+    supply_factor: Values,
+    start_year: Values,
+    *,
+    horizon: float = 2100.0,
+) -> Values:
     """First whole year (from ``start_year``) in which an exponential demand reaches supply.
 
     Demand and supply grow by constant factors a year, so the crossing has a closed form:

@@ -15,6 +15,7 @@ from importlib import metadata
 
 import numpy as np
 
+from .._typing import Values
 from ..domains import DOMAINS, check_domain_name, outside_values
 from ..errors import StudyError, did_you_mean
 
@@ -33,7 +34,7 @@ __all__ = [
 ENTRY_POINT_GROUP = "chipdemand.models"
 
 
-def _conditions(used_when) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _conditions(used_when: tuple) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """``used_when`` normalized: a tuple of ``(choice input, labels)``, any of which uses it."""
     if not used_when:
         return ()
@@ -75,7 +76,7 @@ class Input:
     domain: str | None = None
     used_when: tuple = ()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.domain is not None:
             check_domain_name(self.domain, where=f"input {self.name!r}")
         object.__setattr__(self, "used_when", _conditions(self.used_when))
@@ -170,7 +171,7 @@ class Model:
             )
 
 
-def _shown(array, draw: int, spec: Input) -> str:
+def _shown(array: Values, draw: int, spec: Input) -> str:
     value = float(np.asarray(array).reshape(-1)[draw] if np.ndim(array) else array)
     if spec.choices is not None and value == int(value) and 0 <= value < len(spec.choices):
         return repr(spec.choices[int(value)])
@@ -237,7 +238,8 @@ def _load_plugins() -> None:
     for ep in _entry_points():
         if ep.name in MODELS:
             continue  # a built-in or an already registered model keeps its name
-        package = ep.dist.name if getattr(ep, "dist", None) is not None else ep.module
+        dist = getattr(ep, "dist", None)
+        package = dist.name if dist is not None else ep.module
         where = f"the model {ep.name!r} of package {package!r} (entry point {ep.name} = {ep.value!r})"
         try:
             model = ep.load()
