@@ -165,9 +165,9 @@ def _drop(doc: dict, item: str) -> None:
             key="study.drop",
         )
     del entries[parts[1]]
-    if table == "scenarios":  # the references that answer the dropped scenario go with it
-        outputs = doc.get("outputs")
-        for name, spec in outputs.items() if isinstance(outputs, dict) else ():
+    outputs = doc.get("outputs")
+    if table == "scenarios" and isinstance(outputs, dict):  # the references answering it go with it
+        for name, spec in list(outputs.items()):
             refs = spec.get("references") if isinstance(spec, dict) else None
             if isinstance(refs, list):
                 kept = [r for r in refs if not (isinstance(r, dict) and r.get("scenario") == parts[1])]
