@@ -256,3 +256,14 @@ def test_summary_is_a_dataset_with_a_stat_dimension(chatgpt):
         float(np.mean(res["chips"].sel(scenario="base"))),
         rel_tol=1e-12,
     )
+
+
+def test_save_draws_as_parquet(cli, tmp_path):
+    pytest.importorskip("pyarrow", reason="Parquet needs the optional extra chipdemand[parquet]")
+    path = tmp_path / "draws.parquet"
+    args = ("run", "chatgpt_inference", "--draws", "700", "--seed", "3", "--scenario", "base")
+    assert cli(*args, "--save-draws", path, "--output", "servers").code == 0
+    table = pd.read_parquet(path)
+    res = cd.simulate("chatgpt_inference", 700, seed=3, scenarios=["base"])
+    assert list(table.columns) == ["scenario", "draw", "servers"]
+    np.testing.assert_array_equal(table["servers"], res["servers"].sel(scenario="base"))

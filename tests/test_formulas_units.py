@@ -12,7 +12,8 @@ import inspect
 import numpy as np
 import pytest
 
-from chipdemand.formulas._units import BOOL, PLACEHOLDER, library, signature_of, units
+from chipdemand.formulas import library
+from chipdemand.formulas._units import BOOL, PLACEHOLDER, signature_of, units
 from chipdemand.units import registry
 
 #: functions whose plain constants carry a unit, and which one

@@ -103,9 +103,9 @@ def site(tmp_path):
 def installed(site, monkeypatch):
     monkeypatch.syspath_prepend(str(site))
     importlib.invalidate_caches()
-    models._reset_plugins()
+    models.reset_plugins()
     yield site
-    models._reset_plugins()
+    models.reset_plugins()
     for module in ("my_models", "broken_models"):
         sys.modules.pop(module, None)
 

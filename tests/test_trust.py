@@ -2,6 +2,7 @@
 error one line, every flag checked. One test per path of each class."""
 
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -45,6 +46,8 @@ def test_a_byte_order_mark_is_accepted(cli, tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + (priors_dir() / "chatgpt_inference.toml").read_bytes())
     r = cli("run", path, "--draws", "500", "--scenario", "base", "--json")
     assert r.code == 0, r.err
+    plain = cli("run", "chatgpt_inference", "--draws", "500", "--scenario", "base", "--json")
+    assert json.loads(r.out)["results"] == json.loads(plain.out)["results"]  # the same study
 
 
 def test_a_study_path_that_is_a_folder(cli, tmp_path):

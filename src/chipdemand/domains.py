@@ -29,6 +29,7 @@ __all__ = [
     "check_distribution",
     "check_value",
     "outside_values",
+    "probability_below",
 ]
 
 #: probability a distribution may put outside its input's domain
@@ -132,12 +133,12 @@ def _atoms(dist: Distribution) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
-def _below(dist: Distribution, x: float, inclusive: bool) -> float:
+def probability_below(dist: Distribution, x: float, inclusive: bool) -> float:
     """P(X < x), or P(X <= x) when ``inclusive``."""
     from .distributions import Catalogued, Scaled
 
     if isinstance(dist, Scaled) and dist.factor > 0:
-        return _below(dist.base, x / dist.factor, inclusive)
+        return probability_below(dist.base, x / dist.factor, inclusive)
     atoms = _atoms(dist)
     if atoms is not None:
         values, probs = atoms
@@ -199,9 +200,9 @@ def probability_outside(dist: Distribution, domain: str) -> float:
     d = DOMAINS[check_domain_name(domain)]
     if getattr(dist, "labels", None) is not None or d.name == "any":
         return 0.0
-    p = _below(dist, d.low, inclusive=d.low_open) if math.isfinite(d.low) else 0.0
+    p = probability_below(dist, d.low, inclusive=d.low_open) if math.isfinite(d.low) else 0.0
     if math.isfinite(d.high):
-        p += 1.0 - _below(dist, d.high, inclusive=True)
+        p += 1.0 - probability_below(dist, d.high, inclusive=True)
     if d.whole:
         from .distributions import Scaled
 

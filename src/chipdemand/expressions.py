@@ -49,7 +49,8 @@ import numpy as np
 import pint
 
 from .errors import StudyError, did_you_mean
-from .formulas._units import BOOL, PLACEHOLDER, library, signature_of
+from .formulas import library
+from .formulas._units import BOOL, PLACEHOLDER, signature_of
 from .units import registry, unit_problem
 
 __all__ = [

@@ -773,7 +773,7 @@ class _Loader:
     def _reaches_zero(
         self, name: str, inputs: Mapping[str, InputSpec], scenarios: Mapping[str, Mapping[str, InputSpec]]
     ) -> str | None:
-        from .domains import _below
+        from .domains import probability_below
 
         if name not in inputs:
             return None
@@ -781,8 +781,8 @@ class _Loader:
         for scen, spec in specs:
             if spec.labels is not None:
                 continue
-            low = _below(spec.dist, 0.0, inclusive=True)
-            high = 1.0 - _below(spec.dist, 0.0, inclusive=False)
+            low = probability_below(spec.dist, 0.0, inclusive=True)
+            high = 1.0 - probability_below(spec.dist, 0.0, inclusive=False)
             if low > TOLERANCE and high > TOLERANCE:
                 shown = f"{low:.2g}" if low >= 1e-3 else f"{low:.1e}"
                 where = "" if scen == BASE else f" in scenario {scen!r}"

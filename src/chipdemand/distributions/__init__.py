@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import StudyError, StudyErrors, did_you_mean
-from .base import COMMON_KEYS, FAMILIES, Distribution, _number, family
+from .base import COMMON_KEYS, FAMILIES, Distribution, family, spec_number
 from .catalogued import FIELD_UNITS, Catalogued
 from .composite import Mixture, Scaled, Truncated
 from .continuous import PERT, Beta, Gamma, LogNormal, LogUniform, Normal, Triangular, Uniform
@@ -86,13 +86,13 @@ def parse_distribution(
         clash = sorted(k for k in cls.keys & set(spec) if k not in ("low", "high") or name != "beta")
         if clash:
             raise StudyError(f"give either 'ci' or {', '.join(clash)}, not both", key="ci")
-    dist = cls.from_spec(spec)
+    dist = cls.from_spec(spec, parse_distribution) if cls.nested else cls.from_spec(spec)  # type: ignore[call-arg]
     dist.spec = getattr(dist, "spec", None) or {
         k: v for k, v in spec.items() if k in cls.keys | {"ci", "level"}
     }
     if "lower" in spec or "upper" in spec:
-        lower = _number(spec, "lower") if "lower" in spec else -math.inf
-        upper = _number(spec, "upper") if "upper" in spec else math.inf
+        lower = spec_number(spec, "lower") if "lower" in spec else -math.inf
+        upper = spec_number(spec, "upper") if "upper" in spec else math.inf
         lo, hi = dist.support
         for key, bound in (("lower", lower), ("upper", upper)):
             if math.isfinite(bound) and not lo <= bound <= hi:

@@ -18,7 +18,18 @@ from scipy.stats import sampling
 from .._typing import FloatArray
 from ..errors import StudyError
 
-__all__ = ["FAMILIES", "COMMON_KEYS", "Distribution", "family"]
+__all__ = [
+    "FAMILIES",
+    "COMMON_KEYS",
+    "Distribution",
+    "ScipyBacked",
+    "family",
+    "spec_number",
+    "spec_positive",
+    "spec_interval",
+    "require_keys",
+    "by_halves",
+]
 
 FAMILIES: dict[str, type[Distribution]] = {}
 
@@ -38,7 +49,7 @@ def family(name: str) -> Callable[[type[Distribution]], type[Distribution]]:
 
 
 # ----------------------------------------------------------------------------- spec helpers
-def _number(spec: Mapping[str, Any], key: str) -> float:
+def spec_number(spec: Mapping[str, Any], key: str) -> float:
     value = spec[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise StudyError(f"expected a number, got {value!r}", key=key)
@@ -48,14 +59,14 @@ def _number(spec: Mapping[str, Any], key: str) -> float:
     return value
 
 
-def _positive(spec: Mapping[str, Any], key: str) -> float:
-    value = _number(spec, key)
+def spec_positive(spec: Mapping[str, Any], key: str) -> float:
+    value = spec_number(spec, key)
     if value <= 0:
         raise StudyError(f"must be positive, got {value:g}", key=key)
     return value
 
 
-def _interval(spec: Mapping[str, Any], positive: str | None = None) -> tuple[float, float, float]:
+def spec_interval(spec: Mapping[str, Any], positive: str | None = None) -> tuple[float, float, float]:
     """``ci = [low, high]`` and ``level`` (default 0.9), validated; both bounds above zero when
     ``positive`` names a family on (0, inf)."""
     ci = spec["ci"]
@@ -69,13 +80,13 @@ def _interval(spec: Mapping[str, Any], positive: str | None = None) -> tuple[flo
         raise StudyError(f"lower bound {low:g} is not below upper bound {high:g}", key="ci")
     if positive and low <= 0:
         raise StudyError(f"lower bound {low:g} is outside the support (0, inf) of {positive}", key="ci")
-    level = _number(spec, "level") if "level" in spec else 0.9
+    level = spec_number(spec, "level") if "level" in spec else 0.9
     if not 0 < level < 1:
         raise StudyError(f"must be between 0 and 1, got {level:g}", key="level")
     return low, high, level
 
 
-def _require(spec: Mapping[str, Any], keys: tuple[str, ...], family_name: str) -> None:
+def require_keys(spec: Mapping[str, Any], keys: tuple[str, ...], family_name: str) -> None:
     missing = [k for k in keys if k not in spec]
     if missing:
         raise StudyError(
@@ -98,6 +109,7 @@ class Distribution:
     keys: ClassVar[frozenset[str]] = frozenset()
     by_interval: ClassVar[bool] = False  # accepts ci/level
     continuous: bool = True
+    nested: ClassVar[bool] = False  # a family whose spec holds specs (a mixture's components)
     labels: tuple[str, ...] | None = None
     support: tuple[float, float] = (-math.inf, math.inf)
     spec: dict[str, Any]
@@ -172,7 +184,7 @@ def _fmt(value: Any) -> str:
 _HINV_TAIL = 1e-6
 
 
-class _ScipyBacked(Distribution):
+class ScipyBacked(Distribution):
     """A continuous family whose ppf is fast Hermite inversion (HINV) of a scipy distribution.
 
     ``scipy.stats.beta.ppf`` costs ~2.4 µs per draw; UNU.RAN's HINV
@@ -253,8 +265,8 @@ class _ScipyBacked(Distribution):
 
     def _exact(self, v: np.ndarray, upper: bool) -> np.ndarray:
         if upper:  # v is a survival probability
-            return _by_halves(v, self.upper_inverse, self.lower_inverse)
-        return _by_halves(v, self.lower_inverse, self.upper_inverse)
+            return by_halves(v, self.upper_inverse, self.lower_inverse)
+        return by_halves(v, self.lower_inverse, self.upper_inverse)
 
     def __getstate__(self) -> dict[str, Any]:
         # the UNU.RAN generator is rebuilt after pickling (dask workers)
@@ -263,7 +275,7 @@ class _ScipyBacked(Distribution):
         return state
 
 
-def _by_halves(
+def by_halves(
     u: np.ndarray, lower: Callable[[np.ndarray], np.ndarray], upper: Callable[[np.ndarray], np.ndarray]
 ) -> np.ndarray:
     """``lower(u)`` where ``u < 0.5``, ``upper(1 - u)`` elsewhere (``1 - u`` is exact there)."""

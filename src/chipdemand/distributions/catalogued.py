@@ -19,7 +19,7 @@ import numpy as np
 
 from .._typing import FloatArray
 from ..errors import StudyError, did_you_mean
-from .base import Distribution, _require, family
+from .base import Distribution, family, require_keys
 
 __all__ = ["Catalogued", "FIELD_UNITS"]
 
@@ -71,7 +71,7 @@ class Catalogued(Distribution):
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
-        _require(spec, ("field",), "catalog")
+        require_keys(spec, ("field",), "catalog")
         field = spec["field"]
         if not isinstance(field, str) or field not in FIELD_UNITS:
             raise StudyError(f"unknown field {field!r}" + did_you_mean(str(field), FIELD_UNITS), key="field")

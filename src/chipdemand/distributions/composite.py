@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from .._typing import FloatArray
 from ..errors import StudyError, located_warnings
-from .base import Distribution, _by_halves, _require, family
+from .base import Distribution, by_halves, family, require_keys
 
 __all__ = ["Mixture", "Truncated", "Scaled"]
 
@@ -42,19 +42,23 @@ class Mixture(Distribution):
         self.support = (min(c.support[0] for c in components), max(c.support[1] for c in components))
         self._grid_u, self._grid_x = self._grid()
 
+    nested = True  # its components are specs: parse_distribution hands it the parser
+
     @classmethod
-    def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
-        _require(spec, ("components",), "mixture")
+    def from_spec(
+        cls, spec: Mapping[str, Any], parse: Callable[[Mapping[str, Any]], Distribution] | None = None
+    ) -> Distribution:
+        if parse is None:
+            raise TypeError("a mixture parses its components with parse_distribution(spec)")
+        require_keys(spec, ("components",), "mixture")
         raw = spec["components"]
         if not isinstance(raw, list) or len(raw) < 2 or not all(isinstance(c, dict) for c in raw):
             raise StudyError("expected a list of at least two distribution tables", key="components")
         comps = []
         for i, comp in enumerate(raw):
             try:
-                from . import parse_distribution
-
                 with located_warnings(key_prefix=f"components[{i}]"):
-                    dist = parse_distribution(comp)
+                    dist = parse(comp)
             except StudyError as err:
                 raise err.located(key_prefix=f"components[{i}]") from None
             if not dist.continuous:
@@ -88,10 +92,10 @@ class Mixture(Distribution):
         return u, _bisect(self.cdf, u, lo, hi, rising=True)
 
     def ppf(self, u: FloatArray) -> FloatArray:
-        return _by_halves(u, self._lower, self._upper)
+        return by_halves(u, self._lower, self._upper)
 
     def isf(self, q: FloatArray) -> FloatArray:
-        return _by_halves(q, self._upper, self._lower)
+        return by_halves(q, self._upper, self._lower)
 
     def _lower(self, p: FloatArray) -> FloatArray:
         """Quantiles at small ``p``: the grid, then Newton steps on the cdf; bisection below it."""

@@ -14,12 +14,12 @@ from .._typing import FloatArray
 from ..errors import StudyError
 from .base import (
     Distribution,
-    _interval,
-    _number,
-    _positive,
-    _require,
-    _ScipyBacked,
+    ScipyBacked,
     family,
+    require_keys,
+    spec_interval,
+    spec_number,
+    spec_positive,
 )
 
 __all__ = ["Uniform", "LogUniform", "Normal", "LogNormal", "Triangular", "PERT", "Beta", "Gamma"]
@@ -41,11 +41,11 @@ class Uniform(Distribution):
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         if "ci" in spec:
-            lo, hi, level = _interval(spec)
+            lo, hi, level = spec_interval(spec)
             pad = (hi - lo) * (1 - level) / (2 * level)
             return cls(lo - pad, hi + pad)
-        _require(spec, ("low", "high"), "uniform")
-        return cls(_number(spec, "low"), _number(spec, "high"))
+        require_keys(spec, ("low", "high"), "uniform")
+        return cls(spec_number(spec, "low"), spec_number(spec, "high"))
 
     def ppf(self, u: FloatArray) -> FloatArray:
         return self.low + (self.high - self.low) * u
@@ -77,11 +77,11 @@ class LogUniform(Distribution):
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         if "ci" in spec:
-            lo, hi, level = _interval(spec, positive="loguniform")
+            lo, hi, level = spec_interval(spec, positive="loguniform")
             pad = (math.log(hi) - math.log(lo)) * (1 - level) / (2 * level)
             return cls(lo * math.exp(-pad), hi * math.exp(pad))
-        _require(spec, ("low", "high"), "loguniform")
-        return cls(_number(spec, "low"), _number(spec, "high"))
+        require_keys(spec, ("low", "high"), "loguniform")
+        return cls(spec_number(spec, "low"), spec_number(spec, "high"))
 
     def ppf(self, u: FloatArray) -> FloatArray:
         x = self.low * np.exp(math.log(self.high / self.low) * np.asarray(u))
@@ -114,11 +114,11 @@ class Normal(Distribution):
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         if "ci" in spec:
-            lo, hi, level = _interval(spec)
+            lo, hi, level = spec_interval(spec)
             z = special.ndtri((1 + level) / 2)
             return cls((lo + hi) / 2, (hi - lo) / (2 * z))
-        _require(spec, ("mean", "sd"), "normal")
-        return cls(_number(spec, "mean"), _positive(spec, "sd"))
+        require_keys(spec, ("mean", "sd"), "normal")
+        return cls(spec_number(spec, "mean"), spec_positive(spec, "sd"))
 
     def ppf(self, u: FloatArray) -> FloatArray:
         return self.mean + self.sd * special.ndtri(u)
@@ -144,14 +144,14 @@ class LogNormal(Distribution):
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         if "ci" in spec:
-            lo, hi, level = _interval(spec, positive="lognormal")
+            lo, hi, level = spec_interval(spec, positive="lognormal")
             z = special.ndtri((1 + level) / 2)
             return cls((math.log(lo) + math.log(hi)) / 2, (math.log(hi) - math.log(lo)) / (2 * z))
         if "median" in spec:
-            _require(spec, ("median", "sigma"), "lognormal")
-            return cls(math.log(_positive(spec, "median")), _positive(spec, "sigma"))
-        _require(spec, ("mu", "sigma"), "lognormal")
-        return cls(_number(spec, "mu"), _positive(spec, "sigma"))
+            require_keys(spec, ("median", "sigma"), "lognormal")
+            return cls(math.log(spec_positive(spec, "median")), spec_positive(spec, "sigma"))
+        require_keys(spec, ("mu", "sigma"), "lognormal")
+        return cls(spec_number(spec, "mu"), spec_positive(spec, "sigma"))
 
     def ppf(self, u: FloatArray) -> FloatArray:
         return np.exp(self.mu + self.sigma * special.ndtri(u))
@@ -164,8 +164,8 @@ class LogNormal(Distribution):
 
 
 def _three_point(spec: Mapping[str, Any], family_name: str) -> tuple[float, float, float]:
-    _require(spec, ("min", "mode", "max"), family_name)
-    lo, mode, hi = (_number(spec, k) for k in ("min", "mode", "max"))
+    require_keys(spec, ("min", "mode", "max"), family_name)
+    lo, mode, hi = (spec_number(spec, k) for k in ("min", "mode", "max"))
     if not lo <= mode <= hi or lo == hi:
         raise StudyError(f"needs min <= mode <= max and min < max, got {lo:g}, {mode:g}, {hi:g}")
     return lo, mode, hi
@@ -211,7 +211,7 @@ class Triangular(Distribution):
 
 
 @family("pert")
-class PERT(_ScipyBacked):
+class PERT(ScipyBacked):
     """PERT (scaled beta) on [min, max] around ``mode``; ``lambda`` (default 4) sets the peak."""
 
     keys = frozenset({"min", "mode", "max", "lambda"})
@@ -224,7 +224,7 @@ class PERT(_ScipyBacked):
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
-        lam = _positive(spec, "lambda") if "lambda" in spec else 4.0
+        lam = spec_positive(spec, "lambda") if "lambda" in spec else 4.0
         return cls(*_three_point(spec, "pert"), lam)
 
     def scipy(self) -> Any:
@@ -260,7 +260,7 @@ def _fit_two_parameters(
 
 
 @family("beta")
-class Beta(_ScipyBacked):
+class Beta(ScipyBacked):
     """Beta(``alpha``, ``beta``) on [``low``, ``high``] (default [0, 1]); or by ``ci``."""
 
     keys = frozenset({"alpha", "beta", "low", "high"})
@@ -272,12 +272,12 @@ class Beta(_ScipyBacked):
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
-        low = _number(spec, "low") if "low" in spec else 0.0
-        high = _number(spec, "high") if "high" in spec else 1.0
+        low = spec_number(spec, "low") if "low" in spec else 0.0
+        high = spec_number(spec, "high") if "high" in spec else 1.0
         if not low < high:
             raise StudyError(f"low {low:g} is not below high {high:g}", key="low")
         if "ci" in spec:
-            lo, hi, level = _interval(spec)
+            lo, hi, level = spec_interval(spec)
             for bound in (lo, hi):
                 if not low < bound < high:
                     raise StudyError(
@@ -294,8 +294,8 @@ class Beta(_ScipyBacked):
             guess = (m * concentration, (1 - m) * concentration)
             a, b = _fit_two_parameters(make, lo, hi, level, guess)
             return cls(a, b, low, high)
-        _require(spec, ("alpha", "beta"), "beta")
-        return cls(_positive(spec, "alpha"), _positive(spec, "beta"), low, high)
+        require_keys(spec, ("alpha", "beta"), "beta")
+        return cls(spec_positive(spec, "alpha"), spec_positive(spec, "beta"), low, high)
 
     def scipy(self) -> Any:
         return stats.beta(self.alpha, self.beta, loc=self.low, scale=self.high - self.low)
@@ -311,7 +311,7 @@ class Beta(_ScipyBacked):
 
 
 @family("gamma")
-class Gamma(_ScipyBacked):
+class Gamma(ScipyBacked):
     """Gamma with ``shape`` and ``scale``; or by ``ci`` (both bounds positive)."""
 
     keys = frozenset({"shape", "scale"})
@@ -324,7 +324,7 @@ class Gamma(_ScipyBacked):
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         if "ci" in spec:
-            lo, hi, level = _interval(spec, positive="gamma")
+            lo, hi, level = spec_interval(spec, positive="gamma")
             mid = (lo + hi) / 2
             spread = (hi - lo) / 3.3
             shape = (mid / spread) ** 2
@@ -332,8 +332,8 @@ class Gamma(_ScipyBacked):
                 lambda k, s: stats.gamma(k, scale=s), lo, hi, level, (shape, mid / shape)
             )
             return cls(shape, scale)
-        _require(spec, ("shape", "scale"), "gamma")
-        return cls(_positive(spec, "shape"), _positive(spec, "scale"))
+        require_keys(spec, ("shape", "scale"), "gamma")
+        return cls(spec_positive(spec, "shape"), spec_positive(spec, "scale"))
 
     def scipy(self) -> Any:
         return stats.gamma(self.shape, scale=self.scale)

@@ -11,7 +11,7 @@ from scipy import stats
 
 from .._typing import FloatArray
 from ..errors import StudyError, did_you_mean
-from .base import Distribution, _number, _require, family
+from .base import Distribution, family, require_keys, spec_number
 
 __all__ = ["Point", "Choice", "Empirical"]
 
@@ -31,10 +31,10 @@ class Point(Distribution):
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
-        _require(spec, ("value",), "point")
+        require_keys(spec, ("value",), "point")
         if isinstance(spec["value"], str):
             return Choice([spec["value"]], [1.0])
-        return cls(_number(spec, "value"))
+        return cls(spec_number(spec, "value"))
 
     @property
     def is_point(self) -> bool:
@@ -84,7 +84,7 @@ class Choice(Distribution):
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
-        _require(spec, ("values",), "choice")
+        require_keys(spec, ("values",), "choice")
         return cls(spec["values"], spec.get("probs"))
 
     @property
@@ -130,7 +130,7 @@ class Empirical(Distribution):
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
-        _require(spec, ("samples",), "empirical")
+        require_keys(spec, ("samples",), "empirical")
         samples = spec["samples"]
         if not isinstance(samples, list) or not all(
             isinstance(v, int | float) and not isinstance(v, bool) for v in samples

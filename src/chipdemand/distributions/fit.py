@@ -20,8 +20,7 @@ import numpy as np
 from scipy import optimize, special
 
 from ..errors import StudyError, StudyWarning, did_you_mean
-from . import parse_distribution
-from .base import Distribution
+from .base import FAMILIES, Distribution
 
 __all__ = ["Fit", "fit_quantiles", "from_quantiles", "quantile_pairs", "FITTABLE", "TOLERANCE"]
 
@@ -345,7 +344,7 @@ def _fit_one(name: str, p: np.ndarray, q: np.ndarray) -> Fit:
         # the quantiles the study will draw: the family's own ppf, and no warning allowed
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("error")
-            got = parse_distribution(spec).ppf(p)
+            got = _family(spec).ppf(p)
             err = float(np.max(np.abs(got - q) / np.abs(q)))
     except _FAILURES as failure:
         raise _Failed from failure
@@ -398,6 +397,14 @@ def _fits(
         )
 
     return tuple(sorted(fits, key=rank))
+
+
+def _family(spec: Mapping[str, Any]) -> Distribution:
+    """A family from a fitted spec (plain parameters: no truncation, no quantiles)."""
+    cls = FAMILIES[str(spec["dist"])]
+    dist = cls.from_spec(spec)
+    dist.spec = {k: v for k, v in spec.items() if k in cls.keys}
+    return dist
 
 
 def fit_quantiles(
@@ -538,7 +545,7 @@ def from_quantiles(
             )
     best = fit_quantiles(spec["quantiles"], family=family, positive=positive)[0]
     p, q = quantile_pairs(spec["quantiles"])
-    dist = parse_distribution(best.spec)
+    dist = _family(best.spec)
     fitted = {k: v for k, v in best.spec.items() if k != "dist"}
     dist.spec = {"quantiles": [[float(a), float(b)] for a, b in zip(p, q, strict=True)], "fitted": fitted}
     if best.max_rel_error > TOLERANCE:

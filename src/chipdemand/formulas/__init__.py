@@ -14,6 +14,31 @@ use to check dimensions. Models compose these; the catalogue of chips lives in
 - :mod:`~chipdemand.formulas.market`: market sizing, growth rates, projections, crossings.
 """
 
+from collections.abc import Callable
+from types import ModuleType
+
 from . import diffusion, energy, hardware, llm, market
 
-__all__ = ["llm", "diffusion", "hardware", "energy", "market"]
+__all__ = ["llm", "diffusion", "hardware", "energy", "market", "library"]
+
+
+def library() -> dict[str, Callable]:
+    """Every public function of the formula library's modules, by name (study files call them).
+
+    Functions without a :class:`UnitSignature` are included, so that a call to one is refused
+    with a clear message rather than as an unknown name.
+    """
+    out: dict[str, Callable] = {}
+    for module_name in __all__:
+        module = globals().get(module_name)
+        if not isinstance(module, ModuleType):
+            continue
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name, None)
+            if callable(obj) and not isinstance(obj, type):
+                if name in out and out[name] is not obj:
+                    raise TypeError(
+                        f"two formula modules define {name}; study files could not tell them apart"
+                    )
+                out[name] = obj
+    return out

@@ -33,10 +33,9 @@ import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any, TypeVar
 
-__all__ = ["UnitSignature", "units", "signature_of", "library"]
+__all__ = ["UnitSignature", "units", "signature_of"]
 
 #: a formula: the decorator hands it back unchanged, its signature kept for type checkers
 Formula = TypeVar("Formula", bound=Callable[..., Any])
@@ -112,27 +111,3 @@ def units(returns: str, *, elementwise: bool = True, **params: str) -> Callable[
 def signature_of(function: Callable) -> UnitSignature | None:
     """The :class:`UnitSignature` recorded on ``function``, if any."""
     return getattr(function, "__units__", None)
-
-
-def library() -> dict[str, Callable]:
-    """Every public function of the formula library's modules, by name (study files call them).
-
-    Functions without a :class:`UnitSignature` are included, so that a call to one is refused
-    with a clear message rather than as an unknown name.
-    """
-    from .. import formulas
-
-    out: dict[str, Callable] = {}
-    for module_name in formulas.__all__:
-        module = getattr(formulas, module_name, None)
-        if not isinstance(module, ModuleType):
-            continue
-        for name in getattr(module, "__all__", ()):
-            obj = getattr(module, name, None)
-            if callable(obj) and not isinstance(obj, type):
-                if name in out and out[name] is not obj:
-                    raise TypeError(
-                        f"two formula modules define {name}; study files could not tell them apart"
-                    )
-                out[name] = obj
-    return out

@@ -8,7 +8,7 @@ out (both 1 in the report), then servers and capital expenditure.
 from __future__ import annotations
 
 from ..formulas import hardware, llm
-from . import Input, Model, Output, register
+from .base import Input, Model, Output, register
 
 __all__ = ["inference_latency"]
 

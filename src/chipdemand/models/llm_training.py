@@ -10,7 +10,7 @@ compute (6·N·D), the days that fleet takes at a given MFU, and the cloud bill 
 from __future__ import annotations
 
 from ..formulas import hardware, llm
-from . import Input, Model, Output, register
+from .base import Input, Model, Output, register
 
 __all__ = ["llm_training_cluster", "training_compute_table", "TABLE_ROWS"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..formulas import hardware, llm
-from . import Input, Model, Output, register
+from .base import Input, Model, Output, register
 
 __all__ = ["long_context_inference"]
 

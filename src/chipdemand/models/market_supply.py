@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..formulas import market
-from . import Input, Model, Output, register
+from .base import Input, Model, Output, register
 
 __all__ = ["ai_server_market", "compute_supply_race", "GROWTH_LAWS", "YEARS"]
 

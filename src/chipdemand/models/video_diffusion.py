@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..formulas import diffusion, hardware
-from . import Input, Model, Output, register
+from .base import Input, Model, Output, register
 
 __all__ = ["video_generation_inference", "video_diffusion_training", "ATTENTION"]
 
