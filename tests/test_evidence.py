@@ -11,6 +11,9 @@ import pytest
 import chipdemand as cd
 from chipdemand.audit import evaluate_point, point_values
 from chipdemand.catalog import chip
+from chipdemand.errors import StudyError
+from chipdemand.format import position
+from chipdemand.references import POINT_TOLERANCE, compare_references, parse_references
 
 SHIPPED = [
     "ai_server_market",
@@ -181,7 +184,93 @@ def test_check_places_every_reference_of_every_shipped_study(cli):
     keys = {"study", "output", "scenario", "source", "date", "median", "low", "high", "percentile", "inside"}
     for row in rows:
         assert keys <= set(row) and ("ref_value" in row or {"ref_low", "ref_high"} <= set(row))
-        assert 0 <= row["percentile"] <= 1 and row["low"] <= row["median"] <= row["high"]
+        assert row["low"] <= row["median"] <= row["high"]
+        # a percentile says nothing of a point answer (a scenario fixing every input): the difference does
+        if row["low"] == row["high"]:
+            assert row["percentile"] is None and ("difference" in row) == (not row.get("bound"))
+        else:
+            assert 0 <= row["percentile"] <= 1 and "difference" not in row
     passed = {(r["study"], r["output"]) for r in rows if r.get("passed")}
     assert ("sora_inference", "chips") in passed and ("sora_inference", "annual_energy") in passed
-    assert not any(r.get("passed") for r in rows if r["study"] in SHIPPED and r["study"] != "sora_inference")
+    # a bound is placed in every scenario, so it marks each thought experiment: besides Sora's
+    # inference, a 2M-character Kimi context and GPT-5 answers decoded one at a time (batch of one)
+    elsewhere = {
+        (r["study"], r["scenario"]) for r in rows if r.get("passed") and r["study"] != "sora_inference"
+    }
+    assert elsewhere == {
+        ("kimi_long_context", "two_million_chars"),
+        ("chatgpt_inference_2025", "unbatched_gpt5_response"),
+    }
+    assert not any(
+        r.get("passed") for r in rows if r["scenario"] == "base" and r["study"] != "sora_inference"
+    )
+
+
+# ----------------------------------------------------------------------------- placement rules
+def _refs(*entries):
+    return parse_references(list(entries), output="chips", unit="", scenarios=["base", "high", "point"])
+
+
+def _rows(refs, spread=True):
+    """Place ``refs`` in a run whose answer is 100 [50, 200] (a point 100 in scenario 'point')."""
+
+    def stats(ref, scenario):
+        return (100.0, 100.0, 100.0, "") if scenario == "point" or not spread else (100.0, 50.0, 200.0, "")
+
+    def below(ref, scenario, x):
+        assert scenario != "point", "no percentile is asked of a point answer"
+        return min(1.0, x / 200)
+
+    return compare_references(refs, study="s", scenarios=["base", "high", "point"], stats=stats, below=below)
+
+
+def test_an_estimate_answers_its_scenario_and_a_bound_every_scenario():
+    rows = _rows(
+        _refs(
+            {"value": 120, "source": "A", "date": "2024"},
+            {"value": 120, "source": "B", "date": "2024", "scenario": "high"},
+            {"value": 1e6, "source": "C", "date": "2024", "bound": "upper"},
+        )
+    )
+    placed = [(r["source"], r["scenario"]) for r in rows]
+    assert placed == [("A", "base"), ("B", "high"), ("C", "base"), ("C", "high"), ("C", "point")]
+    assert all(r["inside"] for r in rows[:2]) and not any(r["passed"] for r in rows[2:])
+    # a run without the reference's scenario leaves it out: never placed in another's distribution
+    rows = compare_references(
+        _refs({"value": 1, "source": "B", "date": "2024", "scenario": "high"}),
+        study="s",
+        scenarios=["base"],
+        stats=None,
+        below=None,
+    )
+    assert rows == []
+
+
+def test_a_point_answer_gives_the_difference_and_a_tolerance_not_a_percentile():
+    near, far = 100 * (1 + POINT_TOLERANCE / 2), 100 * (1 + 2 * POINT_TOLERANCE)
+    rows = _rows(
+        _refs(
+            {"value": near, "source": "near", "date": "2024", "scenario": "point"},
+            {"value": far, "source": "far", "date": "2024", "scenario": "point"},
+            {"value": far, "source": "loose", "date": "2024", "scenario": "point", "tolerance": 0.05},
+            {"low": 90, "high": 99, "source": "range", "date": "2024", "scenario": "point"},
+        )
+    )
+    by = {r["source"]: r for r in rows}
+    assert all(r["percentile"] is None for r in rows)
+    assert by["near"]["inside"] and not by["far"]["inside"] and by["loose"]["inside"]
+    assert by["far"]["difference"] == pytest.approx(2 * POINT_TOLERANCE)
+    assert not by["range"]["inside"] and by["range"]["difference"] == pytest.approx(
+        (90 * 99) ** 0.5 / 100 - 1
+    )
+    assert position(by["far"]) == "point +1.0%" and position(by["range"]) == "point -5.6%"
+    # a spread answer keeps the percentile and has no difference
+    spread = _rows(_refs({"value": 150, "source": "A", "date": "2024"}))[0]
+    assert spread["percentile"] == 0.75 and "difference" not in spread and position(spread) == "75%"
+
+
+@pytest.mark.parametrize("tolerance", [-0.1, 1, 2, "5%"])
+def test_a_bad_tolerance_names_its_key(tolerance):
+    with pytest.raises(StudyError) as err:
+        _refs({"value": 1, "source": "A", "date": "2024", "tolerance": tolerance})
+    assert "tolerance" in str(err.value.key)

@@ -23,6 +23,7 @@ __all__ = [
     "relative_mcse",
     "mcse_text",
     "table",
+    "position",
 ]
 
 DASH = "—"
@@ -120,3 +121,12 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 
         ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def position(row: Mapping[str, Any]) -> str:
+    """A reference's place in our distribution, for tables: its percentile, or against a point
+    answer (a scenario that fixes every input) its relative difference, e.g. 'point +2.4%'."""
+    if row.get("percentile") is not None:
+        return f"{100 * row['percentile']:.0f}%"
+    d = row.get("difference")
+    return "point" if d is None else f"point {100 * d:+.1f}%"

@@ -24,6 +24,8 @@ __all__ = [
     "Reference",
     "parse_references",
     "compare_references",
+    "answered_in",
+    "POINT_TOLERANCE",
     "place",
     "shares_in_draws",
     "REFERENCE_COLUMNS",
@@ -35,7 +37,20 @@ Query = tuple[str, str, tuple[int, ...], float]
 
 BOUNDS = ("upper", "lower")
 _KEYS = frozenset(
-    {"value", "low", "high", "unit", "source", "date", "url", "scenario", "note", "coords", "bound"}
+    {
+        "value",
+        "low",
+        "high",
+        "unit",
+        "source",
+        "date",
+        "url",
+        "scenario",
+        "note",
+        "coords",
+        "bound",
+        "tolerance",
+    }
 )
 _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
@@ -55,6 +70,7 @@ REFERENCE_COLUMNS = [
     "low",
     "high",
     "percentile",
+    "difference",
     "inside",
     "bound",
     "passed",
@@ -78,6 +94,7 @@ class Reference:
     url: str = ""
     coords: Mapping[str, Any] = field(default_factory=dict)
     bound: str | None = None
+    tolerance: float = 0.005  # against a point answer: within this relative difference is inside
 
     @property
     def point(self) -> float:
@@ -110,6 +127,15 @@ def _text(raw: Mapping[str, Any], key: str, where: str, *, required: bool = Fals
             "missing (a text value)" if required else f"expected text, got {x!r}", key=f"{where}.{key}"
         )
     return x.strip()
+
+
+def _tolerance(entry: Mapping[str, Any], at: str) -> float:
+    x = _number(entry, "tolerance", at)
+    if x is None:
+        return POINT_TOLERANCE
+    if not 0 <= x < 1:
+        raise StudyError(f"expected a relative tolerance in [0, 1), got {x:g}", key=f"{at}.tolerance")
+    return x
 
 
 def parse_references(
@@ -196,9 +222,25 @@ def parse_references(
                 url=_text(entry, "url", at),
                 coords=dict(where_at),
                 bound=bound,
+                tolerance=_tolerance(entry, at),
             )
         )
     return tuple(out)
+
+
+#: relative difference within which a reference meets a point answer (three significant digits)
+POINT_TOLERANCE = 0.005
+
+
+def answered_in(ref: Reference, scenarios: Sequence[str], base: str = "base") -> list[str]:
+    """The scenarios of a run a reference is placed in: its own scenario; else base for an
+    estimate, and every scenario for a physical bound (no answer may pass it). None when the
+    run lacks them (a reference is never placed in another scenario's distribution)."""
+    if ref.scenario is not None:
+        return [ref.scenario] if ref.scenario in scenarios else []
+    if ref.bound is not None:
+        return list(scenarios)
+    return [base] if base in scenarios else []
 
 
 def compare_references(
@@ -210,45 +252,52 @@ def compare_references(
     below: Callable[[Reference, str, float], float],
     base: str = "base",
 ) -> list[dict[str, Any]]:
-    """Where each reference falls in a run: one row per reference and the scenario it answers.
+    """Where each reference falls in a run: one row per reference and scenario it answers
+    (:func:`answered_in`).
 
-    A reference without ``scenario`` answers ``base``; one whose scenario is not in the run is
-    left out (never placed in another scenario's distribution). ``stats(ref, scenario)`` gives
-    the run's median, low, high and unit of the reference's output (at its coords);
-    ``below(ref, scenario, x)`` the share of the run's draws at or below ``x``, its percentile.
+    ``stats(ref, scenario)`` gives the run's median, low, high and unit of the reference's output
+    (at its coords); ``below(ref, scenario, x)`` the share of the run's draws at or below ``x``,
+    the reference's percentile. Against a point answer (low = high: a percentile says nothing)
+    the row gives ``difference``, the reference ÷ our value − 1 (the middle of a range), and
+    ``inside`` means within the reference's ``tolerance`` (default 0.5%); ``percentile`` is None.
+    A bound is ``passed`` when our median is beyond it.
     """
     rows = []
     for ref in references:
-        scenario = ref.scenario or base
-        if scenario not in scenarios:
-            continue
-        median, low, high, unit = stats(ref, scenario)
-        row: dict[str, Any] = {
-            "study": study,
-            "output": ref.output,
-            "scenario": scenario,
-            **({"year": ref.coords["year"]} if "year" in ref.coords else {}),
-            "source": ref.source,
-            "date": ref.date,
-            **(
-                {"ref_value": ref.value}
-                if ref.value is not None
-                else {"ref_low": ref.low, "ref_high": ref.high}
-            ),
-            "unit": unit,
-            "median": median,
-            "low": low,
-            "high": high,
-            "percentile": below(ref, scenario, ref.point),
-            "inside": ref.inside(low, high),
-        }
-        if ref.bound is not None:
-            row["bound"] = ref.bound
-            row["passed"] = bool(median > ref.point if ref.bound == "upper" else median < ref.point)
-        row["note"] = ref.note
-        if ref.url:
-            row["url"] = ref.url
-        rows.append(row)
+        for scenario in answered_in(ref, scenarios, base):
+            median, low, high, unit = stats(ref, scenario)
+            point = not high > low
+            row: dict[str, Any] = {
+                "study": study,
+                "output": ref.output,
+                "scenario": scenario,
+                **({"year": ref.coords["year"]} if "year" in ref.coords else {}),
+                "source": ref.source,
+                "date": ref.date,
+                **(
+                    {"ref_value": ref.value}
+                    if ref.value is not None
+                    else {"ref_low": ref.low, "ref_high": ref.high}
+                ),
+                "unit": unit,
+                "median": median,
+                "low": low,
+                "high": high,
+                "percentile": None if point else below(ref, scenario, ref.point),
+                "inside": ref.inside(low, high),
+            }
+            if point and ref.bound is None:
+                tol = ref.tolerance
+                row["difference"] = ref.point / median - 1 if median else None
+                if median > 0:
+                    row["inside"] = ref.inside(low * (1 - tol), high * (1 + tol))
+            if ref.bound is not None:
+                row["bound"] = ref.bound
+                row["passed"] = bool(median > ref.point if ref.bound == "upper" else median < ref.point)
+            row["note"] = ref.note
+            if ref.url:
+                row["url"] = ref.url
+            rows.append(row)
     return rows
 
 
@@ -267,29 +316,26 @@ def place(
     refs = [r for spec in study.outputs.values() for r in getattr(spec, "references", ())]
     if not refs:
         return []
-    base = "base"
 
-    def query(ref: Reference) -> Query:
+    def query(ref: Reference, scenario: str) -> Query:
         dims = study.outputs[ref.output].dims
         index = tuple(list(study.model.coords[d]).index(ref.coords[d]) for d in dims)
-        return (ref.scenario or base, ref.output, index, ref.point)
+        return (scenario, ref.output, index, ref.point)
 
-    wanted = [query(r) for r in refs]
-    kept = [q for q in wanted if q[0] in scenarios]
-    found = dict(zip(kept, shares(kept), strict=True))
+    wanted = {(id(r), s): query(r, s) for r in refs for s in answered_in(r, scenarios)}
+    queries = list(dict.fromkeys(wanted.values()))
+    found = dict(zip(queries, shares(queries), strict=True))
 
     def stats(ref: Reference, scenario: str) -> tuple[float, float, float, str]:
         da = summary[ref.output].sel(scenario=scenario, **ref.coords)
         return (*(float(da.sel(stat=k)) for k in ("median", "low", "high")), da.attrs.get("unit", ""))
 
-    lookup = {id(r): q for r, q in zip(refs, wanted, strict=True)}
     return compare_references(
         refs,
         study=study.name,
         scenarios=list(scenarios),
         stats=stats,
-        below=lambda ref, scenario, x: found[lookup[id(ref)]],
-        base=base,
+        below=lambda ref, scenario, x: found[wanted[(id(ref), scenario)]],
     )
 
 

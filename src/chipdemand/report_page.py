@@ -246,7 +246,7 @@ def _references_table(rows: list[dict]) -> str:
                 f"<td class=cite>{_e(r['source'])}, {_e(r['date'])}{link}{note}</td>",
                 f"<td class=n>{fmt.value(r['median'], unit)}</td>",
                 f"<td class=n>{fmt.interval(r['low'], r['high'], unit)}</td>",
-                f"<td class=n>{100 * r['percentile']:.0f}%</td>",
+                f"<td class=n>{fmt.position(r)}</td>",
                 f"<td>{verdict}</td>",
             ]
         )

@@ -209,7 +209,7 @@ def references(rows: list[dict[str, Any]], *, study: bool) -> str:
             r["date"],
             fmt.value(r["median"], r["unit"]),
             fmt.interval(r["low"], r["high"], r["unit"]),
-            f"{100 * r['percentile']:.0f}%",
+            fmt.position(r),
             _verdict(r),
         ]
         for r in rows
