@@ -123,3 +123,41 @@ def test_new_study_checks_its_arguments():
         new_study("bad name")
     with pytest.raises(cd.StudyError, match="unknown model 'llm_inferense'"):
         new_study("x", model="llm_inferense")
+
+
+# ----------------------------------------------------------------------------- the quick describe
+def _without_dist(d):
+    """A description less each input's distribution text (as written on the quick path, as
+    built on the compiled one: ``lognormal(quantiles=...)`` against the fitted ``ci``)."""
+    return {**d, "inputs": [{k: v for k, v in i.items() if k != "dist"} for i in d["inputs"]]}
+
+
+def _study_files():
+    from pathlib import Path
+
+    from chipdemand.shipped import resolve, study_paths
+
+    examples = sorted((Path(__file__).parents[1] / "examples").glob("*.toml"))
+    return [resolve(name) for name in study_paths()] + examples
+
+
+@pytest.mark.parametrize("path", _study_files(), ids=lambda p: p.stem)
+def test_the_quick_description_is_the_compiled_one(path):
+    """``describe`` reads a study from its file without compiling it when it can; it must say
+    what the compiled study says, input by input and formula by formula."""
+    from chipdemand.authoring import _describe_file, _describe_study
+
+    quick = _describe_file(path)
+    if quick is None:
+        pytest.skip("compiled to be described")
+    assert _without_dist(quick) == _without_dist(_describe_study(load_study(path)))
+
+
+def test_the_quick_description_answers_models_hybrids_and_formulas_without_where():
+    from chipdemand.authoring import _describe_file
+    from chipdemand.shipped import resolve
+
+    for name in ("china_compute_supply", "chatgpt_inference", "chatgpt_training", "ai_server_market"):
+        assert _describe_file(resolve(name)) is not None, name
+    # a formula study whose formulas decide when an input is read is compiled to be described
+    assert _describe_file(resolve("sora_inference")) is None

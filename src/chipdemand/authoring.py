@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .catalog import FIELD_UNITS, catalogue_source, chip_constant
 from .errors import StudyError, did_you_mean
 from .extends import dump_document, resolve_extends, toml_value
 from .models import Input, Model, get_model, model_names
-from .schema import TODO
+from .schema import TODO, labels_of
 from .shipped import resolve, study_paths
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -146,11 +147,26 @@ def _dist_text(raw: Any) -> str:
     return f"{raw.get('dist', '?')}({args})"
 
 
+def _catalogue_unit(table: Mapping[str, Any]) -> str | None:
+    """The unit of an input read from the catalogue (None for any other input)."""
+    return FIELD_UNITS.get(str(table.get("field"))) if table.get("dist") == "catalog" else None
+
+
+def _catalogue_source(table: Mapping[str, Any]) -> str:
+    chips = table.get("chips", {table.get("chip"): 1})
+    try:
+        return catalogue_source(str(table.get("field")), [str(c) for c in chips])
+    except (KeyError, StudyError):
+        return ""  # the full loader says what is wrong
+
+
 def _describe_file(path: Path) -> dict[str, Any] | None:
-    """:func:`describe` of a study that uses a Python model, read from its file without building
-    a distribution (so ``chipdemand describe`` answers at once); ``None`` for a study that states
-    formulas of its own, which are compiled and unit-checked to be described. Nothing here is
-    validated: ``chipdemand run`` and ``show`` do that."""
+    """:func:`describe` of a study read from its file without building a distribution or
+    compiling a formula, so ``chipdemand describe`` answers at once; ``None`` when the answer
+    needs the formulas compiled: a study without a model whose formulas decide when an input is
+    read (``where``), a model over years (which formulas are yearly), a catalogue constant.
+    Nothing here is validated: ``chipdemand run`` and ``show`` do that. tests/test_authoring.py
+    holds this equal to the compiled answer for every study it answers."""
     import tomllib
 
     try:
@@ -160,52 +176,125 @@ def _describe_file(path: Path) -> dict[str, Any] | None:
     doc, parents = resolve_extends(doc, str(path))
     head = doc.get("study", {})
     outputs_raw = doc.get("outputs", {})
-    if (
-        not isinstance(head, dict)
-        or not isinstance(head.get("model"), str)
-        or doc.get("derived")
-        or any(isinstance(o, dict) and "formula" in o for o in outputs_raw.values())
-    ):
-        return None
-    model = get_model(head["model"])
+    derived_raw = doc.get("derived", {})
+    constants_raw = doc.get("constants", {})
     raw_inputs = doc.get("inputs", {})
-    inputs = _model_inputs(model)
+    tables = (head, outputs_raw, derived_raw, constants_raw, raw_inputs, doc.get("scenarios", {}))
+    if not all(isinstance(t, dict) for t in tables) or not isinstance(head.get("model", ""), str):
+        return None
+    formula_outputs = {n: o for n, o in outputs_raw.items() if isinstance(o, dict) and "formula" in o}
+    formulas = [*derived_raw.values(), *formula_outputs.values()]
+    if not all(isinstance(f, dict) and isinstance(f.get("formula"), str) for f in formulas):
+        return None
+    if formulas and "years" in head:
+        return None  # which formulas are yearly is known once they are compiled
+    if "model" in head:
+        try:
+            found = get_model(head["model"])
+        except StudyError:
+            return None  # the full loader says what is wrong
+        if formulas and "year" in found.coords:
+            return None
+        model: Model | None = found
+        inputs = _model_inputs(found)
+    elif not formula_outputs or any("where" in f["formula"] for f in formulas):
+        return None  # when each input is read is known once the formulas are compiled
+    else:
+        model, inputs = None, []
+    known = {row["name"] for row in inputs}
+    for iname, raw in raw_inputs.items():  # the formulas' own inputs (always read: none is guarded)
+        if iname not in known and formulas:
+            table = raw if isinstance(raw, dict) else {"dist": "point", "value": raw}
+            if "unit" not in table and table.get("dist") == "catalog":
+                table = {**table, "unit": _catalogue_unit(table)}
+            labels = table.get("choices") or labels_of(table)
+            inputs.append(
+                {
+                    "name": iname,
+                    "unit": "1" if labels else str(table.get("unit", "")),
+                    "description": str(table.get("description", "")),
+                    "domain": table.get("domain", "any" if labels else "positive"),
+                    "choices": list(labels) if labels else None,
+                    "used_when": [],
+                }
+            )
     for row in inputs:
         raw = raw_inputs.get(row["name"])
         if raw is not None:
             table = raw if isinstance(raw, dict) else {}
+            source = table.get("source")
+            if source is None and table.get("dist") == "catalog":
+                source = _catalogue_source(table)
             row.update(
                 dist=_dist_text(raw),
-                written_unit=str(table.get("unit", row["unit"])),
-                source=str(table.get("source", "")),
+                written_unit=str(table.get("unit", _catalogue_unit(table) or row["unit"])),
+                source=str(source or ""),
             )
-    outputs = _model_outputs(model)
+    outputs = _model_outputs(model) if model is not None else []
     for row in outputs:
         raw = outputs_raw.get(row["name"], {})
+        raw = raw if isinstance(raw, dict) else {}
+        if raw.get("reported") is not None and raw.get("unit", row["unit"]) != row["unit"]:
+            return None  # the reported value is converted to the model's unit
         row["formula"] = None
-        row["reported"] = raw.get("reported") if isinstance(raw, dict) else None
-    scenarios = doc.get("scenarios", {})
+        row["reported"] = raw.get("reported")
+    outputs += [
+        {
+            "name": oname,
+            "unit": str(o.get("unit", "")),
+            "description": str(o.get("description", "")),
+            "dims": [],
+            "domain": o.get("domain", "nonnegative"),
+            "formula": o["formula"].strip(),
+            "reported": o.get("reported"),
+        }
+        for oname, o in formula_outputs.items()
+    ]
+    name = str(head.get("name", path.stem))
+    constants = []
+    for cname, c in constants_raw.items():
+        if not isinstance(c, dict):
+            return None
+        if "chip" in c or "field" in c:
+            try:
+                value, unit, source = chip_constant(c.get("chip"), c.get("field"))
+            except StudyError:
+                return None  # the full loader says what is wrong
+        else:
+            if not isinstance(c.get("value"), int | float):
+                return None
+            value = float(c["value"])
+            unit, source = str(c.get("unit", "")), str(c.get("source", "")).strip()
+        constants.append({"name": cname, "value": value, "unit": unit, "source": source})
     return {
         "kind": "study",
-        "name": str(head.get("name", path.stem)),
+        "name": name,
         "title": str(head.get("title", "")),
         "description": str(head.get("description", "")),
         "source": str(head.get("source", "")),
         "path": str(path),
-        "model": model.name,
+        "model": name if model is None else f"{model.name}+formulas" if formulas else model.name,
         "extends": parents,
         "inputs": inputs,
         "outputs": outputs,
-        "derived": [],
-        "constants": [],
-        "years": list(model.coords.get("year", [])) or None,
+        "derived": [
+            {
+                "name": dname,
+                "formula": d["formula"].strip(),
+                "unit": str(d.get("unit", "")),
+                "description": str(d.get("description", "")),
+            }
+            for dname, d in derived_raw.items()
+        ],
+        "constants": constants,
+        "years": (list(model.coords.get("year", [])) or None) if model is not None else None,
         "scenarios": [
             {
                 "name": s,
                 "description": str(t.get("description", t.get("note", ""))),
                 "overrides": sorted(k for k in t if k not in ("description", "note")),
             }
-            for s, t in scenarios.items()
+            for s, t in doc.get("scenarios", {}).items()
             if isinstance(t, dict)
         ],
     }
@@ -218,7 +307,7 @@ def _describe_study(study: Study) -> dict[str, Any]:
         spec = study.inputs.get(row["name"])
         if spec is not None:
             row.update(dist=spec.dist.describe(), written_unit=spec.written_unit, source=spec.source)
-    outputs = _model_outputs(model)
+    outputs = _model_outputs(model) if model is not None else []
     for row in outputs:
         output_spec = study.outputs.get(row["name"])
         row["formula"] = output_spec.formula if output_spec is not None else None

@@ -12,6 +12,7 @@ import copy
 import math
 import re
 import tomllib
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -21,6 +22,7 @@ from .errors import StudyError, did_you_mean
 
 __all__ = [
     "CHIP_FIELDS",
+    "FIELD_UNITS",
     "SERVER_FIELDS",
     "ORIGINS",
     "catalog_path",
@@ -29,8 +31,20 @@ __all__ = [
     "server",
     "field_value",
     "field_source",
+    "catalogue_source",
+    "chip_constant",
     "missing_reason",
 ]
+
+#: the unit of each chip field an input or a constant may read (``dist = "catalog"``)
+FIELD_UNITS = {
+    "peak_fp16_flops": "FLOPS/GPU",
+    "peak_fp8_flops": "FLOPS/GPU",
+    "memory_bytes": "byte/GPU",
+    "memory_bandwidth": "byte/s/GPU",
+    "tdp_watts": "W/GPU",
+    "price_usd": "USD/GPU",
+}
 
 #: A chip's figures (FLOP/s, FLOP/s, bytes, bytes/s, W, [low, high] USD), every one optional.
 CHIP_FIELDS = (
@@ -152,6 +166,42 @@ def field_source(name: str, field: str, catalog: dict[str, Any] | None = None) -
     if field not in entry:
         raise StudyError(f"the catalogue has no {field} for {key}", key="field")
     return "; ".join(_citation(cat["references"][ref], note) for ref, note in _refs(entry["sources"][field]))
+
+
+def catalogue_source(field: str, chips: Sequence[str], catalog: dict[str, Any] | None = None) -> str:
+    """The source of an input read from the catalogue: each chip's citation of the field."""
+    cat = catalog if catalog is not None else load_catalog()
+    return "hardware catalogue (priors/hardware.toml): " + "; ".join(
+        f"{name} {field}: {field_source(name, field, cat)}" for name in chips
+    )
+
+
+def chip_constant(name: Any, field: Any, catalog: dict[str, Any] | None = None) -> tuple[float, str, str]:
+    """One chip's figure as a study constant (``{ chip = "H100", field = "tdp_watts" }``): its
+    value, unit and source. A :class:`StudyError` keyed ``chip`` or ``field`` when the catalogue
+    has no such chip, or no single public value of the field for it."""
+    if not isinstance(field, str) or field not in FIELD_UNITS:
+        raise StudyError(f"unknown field {field!r}" + did_you_mean(str(field), FIELD_UNITS), key="field")
+    if not isinstance(name, str):
+        raise StudyError(f"expected a chip's name, got {name!r}", key="chip")
+    try:
+        row = chip(name, catalog if catalog is not None else load_catalog())
+    except KeyError as err:
+        raise StudyError(str(err.args[0]), key="chip") from None
+    value = row.get(field)
+    if value is None:
+        raise StudyError(f"the catalogue gives no {field!r} for {name}", key="field")
+    if isinstance(value, list):
+        raise StudyError(
+            f"the catalogue gives {field} of {name} as a range {value}; use an input "
+            '(dist = "catalog") for an uncertain value',
+            key="field",
+        )
+    return (
+        float(value),
+        FIELD_UNITS[field],
+        f"hardware catalogue (priors/hardware.toml): {name}: {row.get('source', '')}",
+    )
 
 
 def missing_reason(name: str, field: str, catalog: dict[str, Any] | None = None) -> str | None:

@@ -26,7 +26,7 @@ from .distributions import FIELD_UNITS, Catalogued, Choice, Distribution, Point,
 from .domains import DOMAINS, TOLERANCE, check_distribution, check_domain_name, check_value
 from .errors import Problems, StudyError, did_you_mean, located_warnings
 from .models import Input, Model, get_model
-from .schema import BASE, TODO
+from .schema import BASE, TODO, labels_of
 from .shipped import list_studies, priors_dir, resolve
 from .units import conversion_factor
 
@@ -439,7 +439,7 @@ class _Loader:
                 raw = {"dist": "point", "value": raw}
             if not isinstance(raw, dict):
                 raise StudyError(f"expected a table, got {raw!r}")
-            labels = _labels_of(raw)
+            labels = labels_of(raw)
             if "choices" in raw:  # every alternative, when the distribution names only some
                 choices = raw["choices"]
                 if (
@@ -914,52 +914,16 @@ def _with_used_when(model: Model, used_when: Mapping[str, tuple | None]) -> Mode
     return replace(model, inputs=inputs)
 
 
-def _labels_of(raw: Mapping) -> tuple[str, ...] | None:
-    """The labels of a structural choice, in the order written (None for a number)."""
-    if raw.get("dist") == "choice" and isinstance(raw.get("values"), list) and raw["values"]:
-        if all(isinstance(v, str) for v in raw["values"]):
-            return tuple(raw["values"])
-    if raw.get("dist") == "point" and isinstance(raw.get("value"), str):
-        return (raw["value"],)
-    return None
-
-
 def _catalogue_constant(name: str, entry: Mapping) -> ConstantSpec:
     """``{ chip = "H100", field = "tdp_watts" }``: one chip's catalogue value as a constant."""
-    from .catalog import chip, load_catalog
+    from .catalog import chip_constant
     from .formula_study import ConstantSpec
 
-    field_name = entry.get("field")
-    if not isinstance(field_name, str) or field_name not in FIELD_UNITS:
-        raise StudyError(
-            f"unknown field {field_name!r}" + did_you_mean(str(field_name), FIELD_UNITS), key="field"
-        )
-    if not isinstance(entry.get("chip"), str):
-        raise StudyError(f"expected a chip's name, got {entry.get('chip')!r}", key="chip")
     for key in ("value", "unit", "source"):
         if key in entry:
             raise StudyError(f"the catalogue gives the {key}; leave '{key}' out", key=key)
-    try:
-        row = chip(entry["chip"], load_catalog())
-    except KeyError as err:
-        raise StudyError(str(err.args[0]), key="chip") from None
-    value = row.get(field_name)
-    if value is None:
-        raise StudyError(f"the catalogue gives no {field_name!r} for {entry['chip']}", key="field")
-    if isinstance(value, list):
-        raise StudyError(
-            f"the catalogue gives {field_name} of {entry['chip']} as a range {value}; use an input "
-            '(dist = "catalog") for an uncertain value',
-            key="field",
-        )
-    return ConstantSpec(
-        name,
-        float(value),
-        FIELD_UNITS[field_name],
-        f"hardware catalogue (priors/hardware.toml): {entry['chip']}: {row.get('source', '')}",
-        str(entry.get("description", "")),
-        dict(entry),
-    )
+    value, unit, source = chip_constant(entry.get("chip"), entry.get("field"))
+    return ConstantSpec(name, value, unit, source, str(entry.get("description", "")), dict(entry))
 
 
 class _keyed:

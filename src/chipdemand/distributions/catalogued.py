@@ -18,20 +18,12 @@ from typing import Any
 import numpy as np
 
 from .._typing import FloatArray
+from ..catalog import FIELD_UNITS, catalogue_source, field_value, load_catalog
+from ..catalog import chip as lookup
 from ..errors import StudyError, did_you_mean
 from .base import Distribution, family, require_keys
 
 __all__ = ["Catalogued", "FIELD_UNITS"]
-
-#: the unit of each catalogue field (the study's `unit` defaults to it)
-FIELD_UNITS = {
-    "peak_fp16_flops": "FLOPS/GPU",
-    "peak_fp8_flops": "FLOPS/GPU",
-    "memory_bytes": "byte/GPU",
-    "memory_bandwidth": "byte/s/GPU",
-    "tdp_watts": "W/GPU",
-    "price_usd": "USD/GPU",
-}
 
 
 @family("catalog")
@@ -42,11 +34,8 @@ class Catalogued(Distribution):
     continuous = False
 
     def __init__(self, field: str, chips: dict[str, float]) -> None:
-        from ..catalog import chip as lookup
-        from ..catalog import field_source, field_value, load_catalog
-
         catalog = load_catalog()
-        low, high, sources = [], [], []
+        low, high = [], []
         for name in chips:
             try:
                 lookup(name, catalog)
@@ -56,7 +45,6 @@ class Catalogued(Distribution):
             lo, hi = (value, value) if not isinstance(value, list) else value
             low.append(float(lo))
             high.append(float(hi))
-            sources.append(f"{name} {field}: {field_source(name, field, catalog)}")
         p = np.array(list(chips.values()), dtype=float)
         if np.any(p < 0) or abs(p.sum() - 1) > 1e-6:
             raise StudyError(f"chip probabilities must be >= 0 and sum to 1, got {chips}", key="chips")
@@ -66,7 +54,7 @@ class Catalogued(Distribution):
         self._cum = np.cumsum(self.probs)[:-1]
         self.low, self.high = np.array(low), np.array(high)
         self.support = (float(self.low.min()), float(self.high.max()))
-        self.source = "hardware catalogue (priors/hardware.toml): " + "; ".join(sources)
+        self.source = catalogue_source(field, list(chips), catalog)
         self.spec = {"field": field, "chips": self.chips}
 
     @classmethod
