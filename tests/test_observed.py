@@ -22,7 +22,9 @@ date = "2023-03"
 def observed_study(tmp_path):
     from chipdemand.shipped import priors_dir
 
-    text = (priors_dir() / "chatgpt_inference.toml").read_text(encoding="utf-8") + OBSERVATION
+    # the shipped study less its own observations (they come last in its file), plus one of ours
+    shipped = (priors_dir() / "chatgpt_inference.toml").read_text(encoding="utf-8")
+    text = shipped.split("\n[observations.")[0] + OBSERVATION
     path = tmp_path / "observed.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -133,3 +135,39 @@ def test_run_places_references_and_warns_past_a_bound(cli, observed_study):
     res = cd.simulate(observed_study, 20_000, scenarios=["base"])
     assert estimate["percentile"] == pytest.approx(float(np.mean(res["chips"].values <= 28936)))
     assert bound["bound"] == "upper" and bound["passed"] is True
+
+
+# ----------------------------------------------------------------------------- the shipped observations
+def test_chatgpt_inference_is_conditioned_on_daily_users_of_feb_2023_and_2024():
+    """Similarweb's February 2023 visits (23.3M daily users, 90% 16-34M) and OpenAI's 100M weekly
+    users of 2023-11-06 (39M daily, 25-60M) sit inside their priors: the weights are reliable
+    (k̂ < 0.7) and pull each scenario's daily users toward the measurement."""
+    draws = 40_000
+    run = cd.run("chatgpt_inference", draws, seed=3, observed=True)
+    doc = run.to_dict()
+    assert {o["name"] for o in doc["observations"]} == {"dau_feb_2023", "dau_feb_2024"}
+    assert all(k < 0.7 for k in doc["pareto_k"].values())
+    assert all(e > draws / 4 for e in doc["ess"].values())
+    rows = {(r["scenario"], r["variable"]): r for r in doc["results"]}
+    for scenario, measured in (("base", 2.33e7), ("heavy_use", 2.33e7), ("usage_2024", 3.9e7)):
+        dau = rows[(scenario, "daily_active_users")]
+        # the posterior median lies between the prior's and the measurement, nearer the latter
+        # than the prior was, and its interval is narrower
+        assert abs(np.log(dau["posterior_median"] / measured)) < abs(np.log(dau["median"] / measured))
+        assert dau["posterior_high"] / dau["posterior_low"] < dau["high"] / dau["low"]
+    # the 2024 count is below the scenario's prior (Guosen's visits, 30-100M): it pulls the fleet down
+    assert rows[("usage_2024", "chips")]["posterior_median"] < rows[("usage_2024", "chips")]["median"]
+
+
+def test_a_run_of_a_scenario_one_observation_leaves_out_is_conditioned_on_the_other(tmp_path):
+    """A run of usage_2024 alone: dau_feb_2023 describes none of its scenarios, dau_feb_2024 its one."""
+    run = cd.run("chatgpt_inference", 20_000, scenarios=["usage_2024"], observed=True, save=tmp_path / "o.nc")
+    moved = run.conditioned.moved
+    assert set(moved["observation"]) == {"dau_feb_2024"} and moved.iloc[0]["input"] == "daily_active_users"
+    assert "dau_feb_2024" in run.text() and "usage_2024: Pareto" in run.text()
+    assert cd.condition(run.saved).moved.equals(moved)
+    # a saved observed run is analysed as its posterior, and says so
+    sens = cd.sensitivity(run.saved, method="prior", scenario="usage_2024")
+    assert sens.to_dict()["conditioned"] is True and "of the posterior" in sens.text()
+    plain = cd.sensitivity("chatgpt_inference", method="prior", scenario="usage_2024", draws=20_000)
+    assert plain.to_dict()["conditioned"] is False and "of the posterior" not in plain.text()

@@ -509,7 +509,7 @@ def sensitivity(
     frame = rank_inputs(
         study, output, method, res=res, scenario=scenario, draws=draws, seed=seed, ci=ci, at=at, scale=scale
     )
-    extra = {k: frame.attrs[k] for k in ("scale", "n") if k in frame.attrs}
+    extra = {k: frame.attrs[k] for k in ("scale", "n", "conditioned") if k in frame.attrs}
     return Sensitivity(
         frame,
         output=frame.attrs["output"],

@@ -561,6 +561,8 @@ class Conditioned:
         priors: dict[tuple[int, str], _InputPrior] = {}  # sorted once, reused by every set
         rows = []
         for label, subset in sets.items():
+            if not any(o.applies_to(s) for o in subset.values() for s in self.scenarios):
+                continue  # an observation of scenarios this run does not have
             if len(subset) == len(self.observations):
                 lw, k = self.log_weight.values, self.pareto_k.values
             else:

@@ -7,6 +7,7 @@ HTML report and the plots.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from . import format as fmt
@@ -159,6 +160,12 @@ def observed(result: Run) -> str:
     ]
     lines.append(fmt.table(head, rows))
     moved = c.moved
+    # a shift within Monte Carlo noise is not news: a weighted median's standard error in
+    # prior sd units is about sqrt(pi / 2) / sqrt(ESS); below twice that an input is left out
+    floor = {
+        s: 2 * math.sqrt(math.pi / 2 / max(e, 1.0)) for s, e in zip(c.scenarios, c.ess.values, strict=True)
+    }
+    moved = moved[[abs(r.shift) >= floor[r.scenario] for r in moved.itertuples()]] if len(moved) else moved
     if len(moved):
         lines += ["", "What the observations moved most (shift of the median in prior standard units):", ""]
         top = moved.groupby(["observation", "scenario"], sort=False).head(3)
@@ -175,6 +182,7 @@ def observed(result: Run) -> str:
         ]
         head = ["observation", "scenario", "input", "prior median", "posterior median", "shift"]
         lines.append(fmt.table(head, cells, left=3))
+        lines.append("(up to three inputs each; shifts within twice their Monte Carlo error are left out)")
     return "\n".join(lines)
 
 
@@ -317,6 +325,8 @@ def sensitivity(result: Sensitivity) -> str:
             "how far the output's distribution moves when one input's prior is made a little more or "
             "less confident (power-scaling, Kallioinen et al. 2024); above ~0.05 it matters"
         )
+        if result.extra.get("conditioned"):
+            title += "; of the posterior, the run being conditioned on its observations"
         head = ["input", "sensitivity", "prior"]
         cells = [[r["input"], f"{r['index']:.3f}", r.get("dist", "")] for r in rows]
     else:
