@@ -119,6 +119,13 @@ def test_tornado_chart_bars_span_low_to_high(run):
     # the largest swing on top
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[-1].startswith(moving["input"].iloc[0])
+    # a structural choice is labelled by its alternatives, not its codes (0 → 1)
+    assert "method  (latency → roofline)" in labels
+    # the inputs that move nothing are named in the legend's note, inside the figure
+    still = table[~(table["swing"] > 0)]
+    if len(still):
+        note = fig.legends[0].get_title().get_text()
+        assert note.startswith("no effect:") and all(n in note.replace("\n", " ") for n in still["input"])
     with pytest.raises(StudyError, match="tornado table"):
         plots.tornado_chart(cd.sensitivity(run, "chips", "rank").table)
 

@@ -206,6 +206,8 @@ def test_tornado_moves_one_input_between_its_quantiles(fleet):
     assert table.loc["price", "swing"] == 0
     # the choice moves between its alternatives' codes: 40% one at a time, so its 5% quantile is 0
     assert (table.loc["method", "input_low"], table.loc["method", "input_high"]) == (0, 1)
+    # ... which the table names by their labels, in code order, for the text and the chart
+    assert table.attrs["labels"] == {"method": ["one_at_a_time", "batched"]}
     assert table.loc["method", "high"] == pytest.approx(table.loc["method", "low"] / 2)
     assert row["centre"] == pytest.approx(evaluate_at(fleet, {})["chips"][0])
 

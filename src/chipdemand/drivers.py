@@ -322,9 +322,14 @@ def _tornado(
                 "centre": centre,
             }
         )
-    return pd.DataFrame(
+    table = pd.DataFrame(
         rows, columns=["input", "index", "low", "high", "swing", "input_low", "input_high", "centre"]
     )
+    # a structural choice's ends are codes: its labels, in code order, name them
+    table.attrs["labels"] = {
+        i.name: list(i.choices) for i in study.model.inputs if i.choices and i.name in names
+    }
+    return table
 
 
 @_method("sobol")

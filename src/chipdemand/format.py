@@ -24,6 +24,7 @@ __all__ = [
     "mcse_text",
     "table",
     "position",
+    "ends",
 ]
 
 DASH = "—"
@@ -130,3 +131,11 @@ def position(row: Mapping[str, Any]) -> str:
         return f"{100 * row['percentile']:.0f}%"
     d = row.get("difference")
     return "point" if d is None else f"point {100 * d:+.1f}%"
+
+
+def ends(low: Any, high: Any, labels: Sequence[str] | None = None, arrow: str = " → ") -> str:
+    """An input's two ends, e.g. ``20B → 175B``; a structural choice's by its labels (its
+    values are codes: 0 → 1 is ``latency → roofline``)."""
+    if labels:
+        return f"{labels[int(round(low))]}{arrow}{labels[int(round(high))]}"
+    return f"{number(low)}{arrow}{number(high)}"

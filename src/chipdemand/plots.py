@@ -303,6 +303,7 @@ def tornado_chart(table: pd.DataFrame, *, title: str | None = None) -> Figure:
         raise StudyError("expected a tornado table (sensitivity(..., method='tornado'))", key="table")
     output = table.attrs.get("output", "output")
     unit = table.attrs.get("unit", "")
+    labels = table.attrs.get("labels", {})
     still = table[~(table["swing"] > 0)]
     table = table[table["swing"] > 0].sort_values("swing", ascending=True, kind="stable")
     fig = _figure(7.0, 0.42 * len(table) + 1.9)
@@ -324,18 +325,23 @@ def tornado_chart(table: pd.DataFrame, *, title: str | None = None) -> Figure:
             )
     ax.axvline(centre, color="black", linewidth=1)
     labels = [
-        f"{r['input']}  ({fmt.number(r['input_low'])} → {fmt.number(r['input_high'])})"
+        f"{r['input']}  ({fmt.ends(r['input_low'], r['input_high'], labels.get(r['input']))})"
         for _, r in table.iterrows()
     ]
     ax.set_yticks(y, labels, fontsize=8)
     _scale(ax, "x", False, unit)  # linear, so bar lengths follow the ranking by swing
-    none = textwrap.fill(f"no effect: {', '.join(still['input'])}", 80) if len(still) else ""
-    ax.set_xlabel(unit + ("\n" + none if none else ""), fontsize=9)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # long labels (250,000) never run together
+    ax.set_xlabel(unit, fontsize=9)
+    # inputs that move nothing: with the legend, wrapped to the figure's width (not the axes')
+    none = textwrap.fill(f"no effect: {', '.join(still['input'])}", 110) if len(still) else None
     fig.suptitle(
         title or f"What moves {output}: one input at a time, the others at their medians", fontsize=10
     )
     if len(table):
-        fig.legend(fontsize=8, frameon=False, loc="outside lower center", ncols=2)
+        legend = fig.legend(fontsize=8, frameon=False, loc="outside lower center", ncols=2, title=none)
+        legend.get_title().set_fontsize(8)
+    elif none:
+        fig.supxlabel(none, fontsize=8)
     return fig
 
 

@@ -310,10 +310,11 @@ def sensitivity(result: Sensitivity) -> str:
             f"medians (all at medians: {centre} {unit})"
         )
         head = ["input", "input range", f"{output} at low", f"{output} at high", "swing"]
+        labels = result.table.attrs.get("labels", {})
         cells = [
             [
                 r["input"],
-                fmt.interval(r["input_low"], r["input_high"]),
+                fmt.ends(r["input_low"], r["input_high"], labels.get(r["input"]), arrow=" – "),
                 fmt.number(r["low"]),
                 fmt.number(r["high"]),
                 fmt.number(r["swing"]),
