@@ -11,17 +11,22 @@ from chipdemand.sampling import BLOCK
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
+#: three fixed blocks, the last one partial, in two scenarios (a chunk crosses a block's edge and a
+#: scenario's): enough to hold every chunking to the in-memory draws, at half the cost of 300,000
+DRAWS = 150_000
+SCENARIOS = ["base", "usage_2024"]
+
 
 @pytest.fixture(scope="module")
 def reference(chatgpt):
-    res = cd.simulate(chatgpt, draws=300_000, seed=5)
+    res = cd.simulate(chatgpt, draws=DRAWS, seed=5, scenarios=SCENARIOS)
     return res, cd.summarize(res)
 
 
-@pytest.mark.parametrize("chunks", [30_000, 100_000, BLOCK, 300_000])
+@pytest.mark.parametrize("chunks", [30_000, 100_000, BLOCK, DRAWS])
 def test_dask_chunks_give_the_in_memory_draws(chatgpt, reference, chunks):
     res, table = reference
-    lazy = cd.simulate(chatgpt, draws=300_000, seed=5, chunks=chunks)
+    lazy = cd.simulate(chatgpt, draws=DRAWS, seed=5, scenarios=SCENARIOS, chunks=chunks)
     assert lazy["chips"].chunks is not None
     # summaries compute with dask (two passes over fixed blocks) and equal the in-memory ones
     assert cd.summarize(lazy).equals(table)
@@ -38,7 +43,7 @@ def test_dask_distributed_workers_give_the_same_numbers(chatgpt, reference, work
         ) as cluster,
         distributed.Client(cluster),
     ):
-        lazy = cd.simulate(chatgpt, draws=300_000, seed=5, chunks=40_000)
+        lazy = cd.simulate(chatgpt, draws=DRAWS, seed=5, scenarios=SCENARIOS, chunks=40_000)
         assert cd.summarize(lazy).equals(table)
         assert np.array_equal(lazy["chips"].values, res["chips"].values)
 

@@ -126,6 +126,10 @@ def test_a_parent_may_extend_another(tmp_path):
             "study.drop: the parent study has no scenario 'heavy' to drop (did you mean 'heavy_use'?)",
         ),
         (
+            {"a.toml": '[study]\nname = "a"\nextends = "chatgpt_inference"\ndrop = ["observations.dau"]\n'},
+            "study.drop: the parent study has no observation 'dau' to drop",
+        ),
+        (
             {"a.toml": '[study]\nname = "a"\nextends = "chatgpt_inference"\ndrop = ["study.name"]\n'},
             "study.drop: cannot drop 'study.name'",
         ),
@@ -227,3 +231,66 @@ def test_a_formula_study_can_be_extended_with_new_formulas(tmp_path):
     parent = cd.simulate("sora_inference", draws=3_000, seed=2)
     np.testing.assert_array_equal(res.chips.values, parent.chips.values)
     np.testing.assert_allclose(res.power.values, res.chips.values * res.chip_power.values / 1e6, rtol=1e-15)
+
+
+def test_observations_are_inherited_overridden_and_dropped_with_their_scenarios(tmp_path):
+    parent = cd.load_study("chatgpt_inference")
+    # heavy_use is dropped: it leaves the 2023 observation's scenarios; usage_2024 too, and with
+    # it the 2024 observation, made of it alone (a study keeps no observation of nothing)
+    path = write(
+        tmp_path / "a.toml",
+        """
+        [study]
+        name = "a"
+        extends = "chatgpt_inference"
+        drop = ["heavy_use", "usage_2024"]
+        """,
+    )
+    study = cd.load_study(path)
+    assert set(parent.observations) == {"dau_feb_2023", "dau_feb_2024"}
+    assert list(study.observations) == ["dau_feb_2023"]
+    assert study.observations["dau_feb_2023"].scenarios == ("base", "longer_answers")
+    assert parent.observations["dau_feb_2023"].scenarios == ("base", "heavy_use", "longer_answers")
+    # an observation given again replaces the parent's; one named in drop goes
+    path = write(
+        tmp_path / "b.toml",
+        """
+        [study]
+        name = "b"
+        extends = "chatgpt_inference"
+        drop = ["observations.dau_feb_2024"]
+        [observations.dau_feb_2023]
+        target = "daily_active_users"
+        value = 3e7
+        ci = [2e7, 4.5e7]
+        source = "test: a different reading of the same month"
+        """,
+    )
+    study = cd.load_study(path)
+    assert list(study.observations) == ["dau_feb_2023"]
+    assert study.observations["dau_feb_2023"].value == 3e7
+    assert study.observations["dau_feb_2023"].scenarios is None  # the whole table was replaced
+    # and the resolved study reads back with them (what a saved result keeps)
+    again = parse_study(study.text, "again.toml")
+    assert again.observations == study.observations
+
+
+def test_a_child_that_breaks_an_observed_input_hears_of_the_input_only(tmp_path):
+    path = write(
+        tmp_path / "a.toml",
+        """
+        [study]
+        name = "a"
+        extends = "chatgpt_inference"
+        [inputs.daily_active_users]
+        unit = "user"
+        dist = "lognormal"
+        ci = [3e7, 1e7]
+        source = "test"
+        """,
+    )
+    with pytest.raises(cd.StudyError) as err:
+        cd.load_study(path)
+    text = str(err.value)
+    assert text.startswith(f"{path}: inputs.daily_active_users.ci:"), text
+    assert "observations" not in text and "problems" not in text

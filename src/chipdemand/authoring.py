@@ -142,8 +142,6 @@ def _dist_text(raw: Any) -> str:
         return f"point({toml_value(raw)})"
     skip = _NOT_DIST | {"dist", "family"}
     args = ", ".join(f"{k}={toml_value(v)}" for k, v in raw.items() if k not in skip)
-    if "quantiles" in raw:  # fitted when the study is loaded: the family, or the best fit's
-        return f"{raw.get('dist', raw.get('family', 'best fit'))}({args})"
     return f"{raw.get('dist', '?')}({args})"
 
 
@@ -163,8 +161,9 @@ def _catalogue_source(table: Mapping[str, Any]) -> str:
 def _describe_file(path: Path) -> dict[str, Any] | None:
     """:func:`describe` of a study read from its file without building a distribution or
     compiling a formula, so ``chipdemand describe`` answers at once; ``None`` when the answer
-    needs the formulas compiled: a study without a model whose formulas decide when an input is
-    read (``where``), a model over years (which formulas are yearly), a catalogue constant.
+    needs the formulas compiled or a distribution built: a study without a model whose formulas
+    decide when an input is read (``where``), a model over years (which formulas are yearly), a
+    catalogue constant, an input given by quantiles (the family fitted to them).
     Nothing here is validated: ``chipdemand run`` and ``show`` do that. tests/test_authoring.py
     holds this equal to the compiled answer for every study it answers."""
     import tomllib
@@ -188,6 +187,8 @@ def _describe_file(path: Path) -> dict[str, Any] | None:
         return None
     if formulas and "years" in head:
         return None  # which formulas are yearly is known once they are compiled
+    if any(isinstance(raw, dict) and "quantiles" in raw for raw in raw_inputs.values()):
+        return None  # the family fitted to the quantiles is known once it is fitted
     if "model" in head:
         try:
             found = get_model(head["model"])

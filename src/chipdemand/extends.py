@@ -1,12 +1,13 @@
 """Studies that extend another: ``[study] extends = "chatgpt_inference"`` (a name or a path).
 
 The extending file inherits its parent's tables and overrides or adds entries: an input, an
-output, a constant, a derived value or a scenario given in the new file replaces the parent's
-whole table of that name; ``[correlations]`` are merged pair by pair; ``[study]`` keys are
-merged key by key (the new file must give its own ``name``). ``drop = ["heavy_use", ...]``
-removes the parent's scenarios (a plain name; the references that answer one go with it), or
-any entry written ``"outputs.capex"``, ``"derived.x"``, ``"constants.x"``, ``"inputs.x"``,
-``"scenarios.x"`` or ``"correlations.a.b"``. A parent may itself extend another; a cycle is
+output, a constant, a derived value, a scenario or an observation given in the new file
+replaces the parent's whole table of that name; ``[correlations]`` are merged pair by pair;
+``[study]`` keys are merged key by key (the new file must give its own ``name``).
+``drop = ["heavy_use", ...]`` removes the parent's scenarios (a plain name; the references that
+answer one go with it, and so do the observations made only of it), or any entry written
+``"outputs.capex"``, ``"derived.x"``, ``"constants.x"``, ``"inputs.x"``, ``"scenarios.x"``,
+``"observations.x"`` or ``"correlations.a.b"``. A parent may itself extend another; a cycle is
 an error. The result is one study document with no ``extends`` left, which is what runs and
 what a result stores.
 """
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 #: tables whose entries an extending study replaces or adds whole
-ENTRY_TABLES = ("inputs", "outputs", "constants", "derived", "scenarios")
+ENTRY_TABLES = ("inputs", "outputs", "constants", "derived", "scenarios", "observations")
 
 
 def locate_parent(reference: Any, child_path: str) -> Path:
@@ -165,18 +166,36 @@ def _drop(doc: dict, item: str) -> None:
             key="study.drop",
         )
     del entries[parts[1]]
+    if table == "scenarios":
+        _forget_scenario(doc, parts[1])
+
+
+def _forget_scenario(doc: dict, scenario: str) -> None:
+    """A dropped scenario's references go with it, and so does its place in the observations
+    (an observation made of it alone goes whole). Entries are copied, not edited: the parent's
+    tables are shared."""
     outputs = doc.get("outputs")
-    if table == "scenarios" and isinstance(outputs, dict):  # the references answering it go with it
+    if isinstance(outputs, dict):
         for name, spec in list(outputs.items()):
             refs = spec.get("references") if isinstance(spec, dict) else None
             if isinstance(refs, list):
-                kept = [r for r in refs if not (isinstance(r, dict) and r.get("scenario") == parts[1])]
-                outputs[name] = {**spec, "references": kept}  # a copy: the parent's table is shared
+                kept = [r for r in refs if not (isinstance(r, dict) and r.get("scenario") == scenario)]
+                outputs[name] = {**spec, "references": kept}
+    observations = doc.get("observations")
+    if isinstance(observations, dict):
+        for name, spec in list(observations.items()):
+            made_in = spec.get("scenarios") if isinstance(spec, dict) else None
+            if isinstance(made_in, list) and scenario in made_in:
+                kept = [s for s in made_in if s != scenario]
+                if kept:
+                    observations[name] = {**spec, "scenarios": kept}
+                else:
+                    del observations[name]
 
 
 # ----------------------------------------------------------------------------- writing
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-_SECTIONS = ("inputs", "constants", "derived", "outputs", "scenarios")
+_SECTIONS = ("inputs", "constants", "derived", "outputs", "scenarios", "observations")
 
 
 def toml_key(key: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -237,6 +237,7 @@ def parse_observations(
     variables: Mapping[str, str],
     *,
     scenarios: Sequence[str] | None = None,
+    broken: Collection[str] = (),
 ) -> dict[str, Observation]:
     """Validate a study file's ``[observations.NAME]`` tables.
 
@@ -252,6 +253,9 @@ def parse_observations(
         converted to these units.
     scenarios : sequence of str, optional
         The study's scenarios, to check an observation's ``scenarios`` against.
+    broken : collection of str, optional
+        Variables whose own entries failed validation (and were reported there): an
+        observation of one is skipped rather than reported a second time.
 
     Returns
     -------
@@ -284,8 +288,10 @@ def parse_observations(
                 raise StudyError(
                     f"unknown key '{key}'" + did_you_mean(key, OBSERVATION_KEYS), key=f"{where}.{key}"
                 )
+        target = raw.get("target", name)
+        if isinstance(target, str) and target in broken and target not in variables:
+            continue
         if "target" in raw:
-            target = raw["target"]
             if not isinstance(target, str) or target not in variables:
                 raise StudyError(
                     f"no variable {target!r} in the study" + did_you_mean(str(target), variables),

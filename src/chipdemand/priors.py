@@ -384,9 +384,12 @@ class _Loader:
                 **{n: spec.unit for n, spec in inputs.items()},
                 **{n: o.unit for n, o in outputs.items()},
             }
+            failed = self.broken | (set(declared) - set(inputs))  # already reported: stay quiet
+            if isinstance(raw_outputs, dict):
+                failed |= set(raw_outputs) - set(outputs)
             with problems.at():
                 observations = parse_observations(
-                    _table(doc, "observations"), units, scenarios=[BASE, *scenarios]
+                    _table(doc, "observations"), units, scenarios=[BASE, *scenarios], broken=failed
                 )
 
         headline = ""

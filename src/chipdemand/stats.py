@@ -10,7 +10,7 @@ locates each order statistic's bin and a second pass that keeps only those bins'
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -433,14 +433,14 @@ class StreamingQuantiles:
 
     n: int
     probs: np.ndarray
-    edges_from: np.ndarray  # the first block, to fix the bins
+    edges_from: InitVar[np.ndarray]  # the first block, to fix the bins (not kept)
     bins: int = 1 << 16
     counts: np.ndarray = field(init=False)
     total: ExactSum = field(init=False, default_factory=ExactSum)
     kept: dict[int, list[tuple[np.ndarray, np.ndarray]]] = field(init=False, default_factory=dict)
 
-    def __post_init__(self):
-        x = np.asarray(self.edges_from, dtype=float)
+    def __post_init__(self, edges_from: np.ndarray) -> None:
+        x = np.asarray(edges_from, dtype=float)
         self.log = bool(np.all(x > 0))
         y = np.log(x) if self.log else x
         lo, hi = float(y.min()), float(y.max())
@@ -452,10 +452,14 @@ class StreamingQuantiles:
         self.ranks = np.unique(np.concatenate([k, np.minimum(k + 1, self.n - 1)]))
 
     def spawn(self) -> StreamingQuantiles:
-        """An empty accumulator with the same bins (and, after pass 1, the same targets)."""
+        """An empty accumulator with the same bins (and, after pass 1, the same targets).
+
+        It holds no array the size of the bins until it is used, so it is small to pickle:
+        :func:`chipdemand.summaries.two_passes` ships spawned ones to dask workers."""
         twin = object.__new__(StreamingQuantiles)
         twin.__dict__.update(self.__dict__)
-        twin.counts = np.zeros_like(self.counts)
+        twin.counts = None  # type: ignore[assignment]  # allocated by the first count()
+        twin.__dict__.pop("_is_target", None)  # rebuilt from the targets by the first collect()
         twin.total, twin.kept = ExactSum(), {}
         return twin
 
@@ -468,7 +472,8 @@ class StreamingQuantiles:
 
     def count(self, block: int, x: np.ndarray) -> None:
         """Pass 1: add one block's histogram and sum."""
-        self.counts += np.bincount(self._bin(x), minlength=self.bins + 2)
+        counted = np.bincount(self._bin(x), minlength=self.bins + 2)
+        self.counts = counted if self.counts is None else self.counts + counted
         self.total.add(float(np.sum(x)))
 
     def target_bins(self) -> np.ndarray:
@@ -477,12 +482,14 @@ class StreamingQuantiles:
             raise RuntimeError(f"pass 1 counted {self.counts.sum()} draws, expected {self.n}")
         cum = np.cumsum(self.counts)
         self._targets = np.unique(np.searchsorted(cum, self.ranks, side="right"))
-        self._is_target = np.zeros(self.bins + 2, dtype=bool)
-        self._is_target[self._targets] = True
+        self.__dict__.pop("_is_target", None)
         return self._targets
 
     def collect(self, block: int, x: np.ndarray) -> None:
         """Pass 2: keep one block's draws in the target bins."""
+        if "_is_target" not in self.__dict__:
+            self._is_target = np.zeros(self.bins + 2, dtype=bool)
+            self._is_target[self._targets] = True
         idx = self._bin(x)
         sel = self._is_target[idx]
         values, where = x[sel], idx[sel]
@@ -491,7 +498,8 @@ class StreamingQuantiles:
 
     def merge(self, other: StreamingQuantiles) -> StreamingQuantiles:
         """Add another accumulator's partial results of the same pass; returns ``self``."""
-        self.counts += other.counts
+        if other.counts is not None:
+            self.counts = other.counts.copy() if self.counts is None else self.counts + other.counts
         self.total.merge(other.total)
         for b, parts in other.kept.items():
             self.kept.setdefault(b, []).extend(parts)

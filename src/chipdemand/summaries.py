@@ -124,9 +124,11 @@ def two_passes(
     acc = {k: StreamingQuantiles(n, probs, v) for k, v in first.items()}
 
     def run(pass_: Callable[[StreamingQuantiles, np.ndarray], None]) -> dict[Any, StreamingQuantiles]:
+        empty = {k: a.spawn() for k, a in acc.items()}  # what a block's work carries: no bins' arrays
+
         def work(block: Any) -> dict[Any, StreamingQuantiles]:
             data = read(block)
-            part = {k: a.spawn() for k, a in acc.items()}
+            part = {k: a.spawn() for k, a in empty.items()}
             for k, a in part.items():
                 pass_(a, data[k])
             return part
@@ -150,27 +152,34 @@ def two_passes(
     return {k: a.result() for k, a in acc.items()}
 
 
-def _dask_rows(data: Any, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and quantiles of a dask array's rows (draws last), computed by dask on fixed blocks."""
-    lead = data.shape[:-1]
-    flat = data.reshape(-1, data.shape[-1]).rechunk({0: -1, 1: BLOCK})
-    rows = flat.shape[0]
-    first = flat.blocks[0, 0].compute()
+def _dask_rows(arrays: dict[str, Any], probs: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Mean and quantiles of the rows (draws last) of several dask arrays of one run, computed
+    by dask on fixed blocks: each block of every array in one computation, so the simulation
+    they share runs once per block and pass, not once per variable."""
+    import dask
 
-    def read(block: Any) -> dict[int, np.ndarray]:
-        return dict(enumerate(block))
+    flats = {v: a.reshape(-1, a.shape[-1]).rechunk({0: -1, 1: BLOCK}) for v, a in arrays.items()}
+    any_flat = next(iter(flats.values()))
+    blocks = [tuple(f.blocks[0, b] for f in flats.values()) for b in range(len(any_flat.chunks[1]))]
+
+    def read(block: tuple[np.ndarray, ...]) -> dict[tuple[str, int], np.ndarray]:
+        return {(v, i): row for v, rows in zip(flats, block, strict=True) for i, row in enumerate(rows)}
 
     out = two_passes(
-        dict(enumerate(first)),
-        flat.shape[1],
-        probs,
-        [flat.blocks[0, b] for b in range(len(flat.chunks[1]))],
-        read,
-        DaskCollections(),
+        read(dask.compute(*blocks[0])), any_flat.shape[1], probs, blocks, read, DaskCollections()
     )
-    mean = np.array([out[i][0] for i in range(rows)]).reshape(lead)
-    quant = np.array([out[i][1] for i in range(rows)]).reshape(*lead, len(probs))
-    return mean, quant
+    results = {}
+    for v, a in arrays.items():
+        n = flats[v].shape[0]
+        mean = np.array([out[v, i][0] for i in range(n)]).reshape(a.shape[:-1])
+        quant = np.array([out[v, i][1] for i in range(n)]).reshape(*a.shape[:-1], len(probs))
+        results[v] = (mean, quant)
+    return results
+
+
+def _rows(da: xr.DataArray) -> xr.DataArray:
+    """A variable with its draws last."""
+    return da.transpose(*(d for d in da.dims if d != "draw"), "draw")
 
 
 def _hdi(x: np.ndarray, ci: float, stats: np.ndarray) -> tuple[np.ndarray, dict]:
@@ -268,12 +277,15 @@ def summary(
     n = res.sizes["draw"]
     probs = summary_probabilities(ci, n)
     stats, layout = {}, {}
+    chunked = [var for var in names if res[var].chunks is not None] if interval == "eti" else []
+    # dask-backed variables are summarized together (see _dask_rows)
+    lazy = _dask_rows({var: _rows(res[var]).data for var in chunked}, probs) if chunked else {}
     for var in names:
         da = res[var]
         others = tuple(str(d) for d in da.dims if d != "draw")
-        rows = da.transpose(*others, "draw")
-        if rows.chunks is not None and interval == "eti":
-            mean, quant = _dask_rows(rows.data, probs)
+        rows = _rows(da)
+        if var in lazy:
+            mean, quant = lazy[var]
         else:
             mean, quant = _in_memory(np.asarray(rows.values), probs, threads, executor)
         values = summary_row(mean, quant)

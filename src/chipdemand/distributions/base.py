@@ -7,6 +7,7 @@ class per family (:func:`family`) is the only extension point.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -225,17 +226,14 @@ class ScipyBacked(Distribution):
         return self.standard()[0].isf(q)
 
     def _fast_ppf(self) -> tuple[Callable[[np.ndarray], np.ndarray] | None, float, float]:
-        """``(hinv, loc, scale)``; ``hinv`` is None where HINV cannot serve this distribution."""
+        """``(hinv, loc, scale)``; ``hinv`` is None where HINV cannot serve this distribution.
+
+        Built once, by the first thread to need it (the others wait for it)."""
         if self._inverse is None:
-            frozen, loc, scale = self.standard()
-            try:
-                with warnings.catch_warnings(), np.errstate(all="ignore"):
-                    warnings.simplefilter("error")  # UNU.RAN reports lost accuracy as warnings
-                    gen = sampling.NumericalInverseHermite(frozen, random_state=0)
-                    _check_hinv(gen.ppf, frozen)
-                self._inverse = (gen.ppf, loc, scale)
-            except (RuntimeWarning, RuntimeError, ValueError, sampling.UNURANError):
-                self._inverse = (None, loc, scale)
+            with _HINV_SETUP:
+                if self._inverse is None:
+                    frozen, loc, scale = self.standard()
+                    self._inverse = (_hermite_inverse(frozen), loc, scale)
         return self._inverse
 
     def ppf(self, u: FloatArray) -> FloatArray:
@@ -285,6 +283,27 @@ def by_halves(
     x[low] = lower(u[low])
     x[~low] = upper(1.0 - u[~low])
     return x
+
+
+_HINV_SETUP = threading.Lock()
+
+
+def _hermite_inverse(frozen: Any) -> Callable[[np.ndarray], np.ndarray] | None:
+    """UNU.RAN's HINV of ``frozen`` if it is exact enough (:func:`_check_hinv`), else None.
+
+    UNU.RAN reports lost accuracy as RuntimeWarnings: they are recorded, not turned into
+    errors, because the warnings filter is the whole process's (under ``"error"`` a warning
+    another thread gave meanwhile, e.g. dask's, was raised in that thread)."""
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+        warnings.simplefilter("always")
+        try:
+            gen = sampling.NumericalInverseHermite(frozen, random_state=0)
+            _check_hinv(gen.ppf, frozen)
+        except (RuntimeError, ValueError, sampling.UNURANError):
+            return None
+    if any(issubclass(w.category, RuntimeWarning) for w in caught):
+        return None
+    return gen.ppf
 
 
 def _check_hinv(ppf: Callable[[np.ndarray], np.ndarray], frozen: Any) -> None:

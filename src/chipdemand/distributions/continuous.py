@@ -210,8 +210,44 @@ class Triangular(Distribution):
         return stats.triang(self._c, loc=self.lo, scale=self.hi - self.lo)
 
 
+class _BetaShaped(ScipyBacked):
+    """A scaled beta (Beta, PERT): its tails inverted by scipy.special's incomplete beta
+    inverses, with the leading term of the lower tail where those return NaN."""
+
+    alpha: float
+    beta: float
+
+    def lower_inverse(self, p: FloatArray) -> FloatArray:
+        x = special.betaincinv(self.alpha, self.beta, p)
+        return _tail_start(x, p, self.alpha, self.beta)
+
+    def upper_inverse(self, q: FloatArray) -> FloatArray:
+        x = special.betainccinv(self.alpha, self.beta, q)
+        lost = np.isnan(x)
+        if np.any(lost):  # 1 - x is the lower quantile of Beta(beta, alpha) at q
+            x = np.where(lost, 1.0 - _tail_start(np.full_like(x, np.nan), q, self.beta, self.alpha), x)
+        return x
+
+
+def _tail_start(x: np.ndarray, p: FloatArray, a: float, b: float) -> np.ndarray:
+    """``x`` with its NaNs replaced by the lower quantile of Beta(``a``, ``b``) at ``p`` from
+    ``I_x(a, b) ~ x**a / (a B(a, b))`` (relative error O(x): exact in doubles where it is used).
+
+    scipy.special.betaincinv (boost's ibeta_inv, scipy 1.17) returns NaN at u = 2**-54 for
+    alpha near 1 and beta below 1, e.g. Beta(1.037, 0.5); every such u is far in the tail."""
+    lost = np.isnan(x)
+    if not np.any(lost):
+        return x
+    p = np.broadcast_to(np.asarray(p, dtype=float), x.shape)
+    with np.errstate(divide="ignore"):
+        start = np.exp((np.log(p[lost]) + np.log(a) + special.betaln(a, b)) / a)
+    x = np.array(x, dtype=float)
+    x[lost] = np.minimum(start, 1.0)
+    return x
+
+
 @family("pert")
-class PERT(ScipyBacked):
+class PERT(_BetaShaped):
     """PERT (scaled beta) on [min, max] around ``mode``; ``lambda`` (default 4) sets the peak."""
 
     keys = frozenset({"min", "mode", "max", "lambda"})
@@ -232,12 +268,6 @@ class PERT(ScipyBacked):
 
     def standard(self) -> tuple[Any, float, float]:
         return stats.beta(self.alpha, self.beta), self.lo, self.hi - self.lo
-
-    def lower_inverse(self, p: FloatArray) -> FloatArray:
-        return special.betaincinv(self.alpha, self.beta, p)
-
-    def upper_inverse(self, q: FloatArray) -> FloatArray:
-        return special.betainccinv(self.alpha, self.beta, q)
 
 
 def _fit_two_parameters(
@@ -260,7 +290,7 @@ def _fit_two_parameters(
 
 
 @family("beta")
-class Beta(ScipyBacked):
+class Beta(_BetaShaped):
     """Beta(``alpha``, ``beta``) on [``low``, ``high``] (default [0, 1]); or by ``ci``."""
 
     keys = frozenset({"alpha", "beta", "low", "high"})
@@ -302,12 +332,6 @@ class Beta(ScipyBacked):
 
     def standard(self) -> tuple[Any, float, float]:
         return stats.beta(self.alpha, self.beta), self.low, self.high - self.low
-
-    def lower_inverse(self, p: FloatArray) -> FloatArray:
-        return special.betaincinv(self.alpha, self.beta, p)
-
-    def upper_inverse(self, q: FloatArray) -> FloatArray:
-        return special.betainccinv(self.alpha, self.beta, q)
 
 
 @family("gamma")
