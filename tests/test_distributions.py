@@ -493,3 +493,33 @@ def test_hermite_families_draw_inside_their_support_for_every_uniform(family, a,
     assert np.all(np.diff(x) >= 0)  # monotone: LHS, Sobol and rank correlation rely on it
     if dist.support[0] == 0:
         assert np.all(x > 0)
+
+
+def test_hinv_set_up_declines_on_unuran_warnings_and_raises_no_other_warning(monkeypatch):
+    """UNU.RAN's RuntimeWarnings decline HINV (the exact inverse serves); any other warning
+    given meanwhile (the filter is the process's: another thread's, e.g. dask's) is neither
+    raised nor taken for UNU.RAN's."""
+    import warnings
+
+    from scipy import stats
+    from scipy.stats import sampling
+
+    from chipdemand.distributions import base
+
+    real = sampling.NumericalInverseHermite
+
+    def noisy(category):
+        def make(*args, **kwargs):
+            warnings.warn("given meanwhile", category, stacklevel=1)
+            return real(*args, **kwargs)
+
+        return make
+
+    monkeypatch.setattr(sampling, "NumericalInverseHermite", noisy(UserWarning))
+    assert base._hermite_inverse(stats.beta(2, 3)) is not None
+    monkeypatch.setattr(sampling, "NumericalInverseHermite", noisy(RuntimeWarning))
+    assert base._hermite_inverse(stats.beta(2, 3)) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and the filter the caller had is back
+        with pytest.raises(UserWarning):
+            warnings.warn("after", UserWarning, stacklevel=1)
