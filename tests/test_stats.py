@@ -16,6 +16,7 @@ from chipdemand.stats import (
     hdi_intervals,
     mcse_hdi,
     mcse_probabilities,
+    order_statistics,
 )
 
 CENTRE = np.array([0.05, 0.5, 0.95])
@@ -43,6 +44,71 @@ def test_exact_quantiles_equal_numpy(n, ties):
 def test_exact_quantiles_equal_numpy_on_any_data(values, probs):
     x = np.asarray(values)
     np.testing.assert_array_equal(exact_quantiles(x, probs), np.quantile(x, probs))
+
+
+def _wanted(n):
+    below, above = mcse_probabilities(CENTRE, n)
+    k = np.floor((n - 1) * np.concatenate([CENTRE, below, above])).astype(int)
+    return np.unique(np.concatenate([k, np.minimum(k + 1, n - 1)]))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rng, n: np.sort(rng.lognormal(size=n)),  # sorted: the strided sample is exact
+        lambda rng, n: np.sort(rng.lognormal(size=n))[::-1].copy(),
+        lambda rng, n: np.full(n, 3.0),  # one value: the bracket holds every draw
+        lambda rng, n: rng.integers(0, 3, size=n).astype(float),  # three values
+        lambda rng, n: np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),  # NaN sorts last
+        lambda rng, n: np.where(rng.random(n) < 0.06, np.inf, -rng.lognormal(size=n)),
+        lambda rng, n: np.concatenate([rng.normal(size=n // 2), 1e9 + rng.normal(size=n - n // 2)]),
+    ],
+    ids=["sorted", "reversed", "constant", "three_values", "nan", "inf", "two_far_modes"],
+)
+def test_order_statistics_equal_a_full_sort_on_awkward_rows(make):
+    n = 300_001
+    x = make(np.random.default_rng(7), n)
+    ranks = _wanted(n)
+    values, at = order_statistics(x, ranks)
+    np.testing.assert_array_equal(at, ranks)
+    np.testing.assert_array_equal(values, np.sort(x)[ranks])
+
+
+def test_a_long_rows_clusters_come_from_the_bracket_not_selection(monkeypatch):
+    from chipdemand import stats as module
+
+    calls = []
+    monkeypatch.setattr(module, "_selected", lambda row, clusters: calls.append(clusters) or [])
+    x = np.random.default_rng(3).lognormal(size=(2, 500_000))
+    values, ranks = order_statistics(x, _wanted(500_000))
+    assert calls == []  # the fast path served every cluster (a 4-5x speed-up, benchmarks/README.md)
+    np.testing.assert_array_equal(values, np.sort(x, axis=-1)[:, ranks])
+
+
+@given(
+    values=st.lists(
+        st.floats(-1e6, 1e6) | st.just(np.nan) | st.sampled_from([0.0, 1.0]), min_size=8, max_size=400
+    ),
+    probs=st.lists(st.floats(0, 1), min_size=1, max_size=9),
+    sample=st.integers(1, 16),
+)
+@settings(max_examples=200, deadline=None)
+def test_order_statistics_are_exact_whether_the_bracket_hits_or_misses(values, probs, sample):
+    # a sample of one to 16 draws of a short row: its brackets hit and miss at random
+    from unittest import mock
+
+    from chipdemand import stats as module
+
+    x = np.asarray(values)
+    ranks = np.unique(np.floor((x.size - 1) * np.asarray(probs)).astype(int))
+    clusters = np.split(ranks, np.flatnonzero(np.diff(ranks) > 3) + 1)
+    truth = np.sort(x)
+    with mock.patch.object(module, "_SAMPLE", sample):
+        for c, v in zip(clusters, module._bracketed(x, clusters), strict=True):
+            if v is not None:
+                np.testing.assert_array_equal(v, truth[c])
+        found, _ = order_statistics(x, ranks, gap=3)
+    np.testing.assert_array_equal(found, truth[ranks])
 
 
 def test_mean_does_not_depend_on_how_the_sum_is_split():

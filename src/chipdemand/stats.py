@@ -77,19 +77,65 @@ def order_statistics(x: np.ndarray, ranks: np.ndarray, gap: int = 1 << 14) -> tu
     """Exact order statistics of the last axis of ``x`` at 0-based ``ranks``, and the sorted
     unique ranks they stand at (``values[..., i]`` is the statistic of rank ``ranks[i]``).
 
-    Ranks closer than ``gap`` form a cluster (a quantile and its MCSE bounds): the cluster's two
-    ends are selected, and the few draws between them sorted.
+    Ranks closer than ``gap`` form a cluster (a quantile and its MCSE bounds). A long row's
+    clusters are read from a bracket a sample of it gives (:func:`_bracketed`); a cluster the
+    bracket misses, and every cluster of a short row, by selection (:func:`_selected`). Both
+    are exact, and NaN sorts last as in ``np.sort``.
     """
     ranks = np.unique(ranks)
     clusters = np.split(ranks, np.flatnonzero(np.diff(ranks) > gap) + 1)
-    ends = np.unique(np.concatenate([[c[0], c[-1]] for c in clusters]))
-    part = np.array(x, copy=True).reshape(-1, x.shape[-1])
-    for row in part:
-        _select(row, ends)
-        for c in clusters:
-            if c[-1] - c[0] > 1:
-                row[c[0] + 1 : c[-1]].sort()
-    return part.reshape(x.shape)[..., ranks], ranks
+    flat = x.reshape(-1, x.shape[-1])
+    out = np.empty((flat.shape[0], ranks.size), dtype=x.dtype)
+    for i, row in enumerate(flat):
+        found = _bracketed(row, clusters) if row.size >= 4 * _SAMPLE else [None] * len(clusters)
+        missed = [c for c, v in zip(clusters, found, strict=True) if v is None]
+        exact = iter(_selected(row, missed) if missed else [])
+        out[i] = np.concatenate([next(exact) if v is None else v for v in found])
+    return out.reshape(*x.shape[:-1], ranks.size), ranks
+
+
+#: draws of a row whose sorted values bracket each cluster of ranks (:func:`_bracketed`)
+_SAMPLE = 1 << 15
+
+
+def _bracketed(row: np.ndarray, clusters: list[np.ndarray]) -> list[np.ndarray | None]:
+    """The values at each cluster's ranks, or None where the bracket missed (Floyd–Rivest's idea).
+
+    A strided sample of :data:`_SAMPLE` draws is sorted; each cluster's bracket is the sample's
+    values four standard deviations of a sample rank (plus two) beyond the cluster's ends. One
+    pass counts the draws below the bracket and keeps those inside; when the cluster's ranks
+    fall inside, sorting the few kept gives them exactly. Four to five times faster than
+    selection on 2e6 draws (the bracket holds ~2% of them).
+    """
+    n = row.size
+    sample = np.sort(row[:: max(1, n // _SAMPLE)])
+    m = sample.size
+    found: list[np.ndarray | None] = []
+    for c in clusters:
+        p_lo, p_hi = c[0] / (n - 1), c[-1] / (n - 1)
+        a = math.floor(p_lo * (m - 1) - 4 * math.sqrt(m * p_lo * (1 - p_lo)) - 2)
+        b = math.ceil(p_hi * (m - 1) + 4 * math.sqrt(m * p_hi * (1 - p_hi)) + 2)
+        lo = sample[a] if a > 0 else -np.inf
+        hi = sample[b] if b < m - 1 else np.inf
+        below = int(np.count_nonzero(row < lo)) if a > 0 else 0
+        inside = row[(row >= lo) & (row <= hi)]
+        if below <= c[0] and c[-1] < below + inside.size and inside.size <= n // 8:
+            inside.sort()
+            found.append(inside[c - below])
+        else:  # the bracket missed (or holds too much of the row to sort, e.g. ties)
+            found.append(None)
+    return found
+
+
+def _selected(row: np.ndarray, clusters: list[np.ndarray]) -> list[np.ndarray]:
+    """The values at each cluster's ranks by selection: the clusters' ends are put in place
+    (:func:`_select`, on a copy) and the few draws between them sorted."""
+    part = np.array(row, copy=True)
+    _select(part, np.unique(np.concatenate([[c[0], c[-1]] for c in clusters])))
+    for c in clusters:
+        if c[-1] - c[0] > 1:
+            part[c[0] + 1 : c[-1]].sort()
+    return [part[c] for c in clusters]
 
 
 def exact_quantiles(x: np.ndarray, probs: ArrayLike) -> np.ndarray:
