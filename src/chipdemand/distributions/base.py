@@ -232,9 +232,20 @@ class ScipyBacked(Distribution):
         if self._inverse is None:
             with _HINV_SETUP:
                 if self._inverse is None:
-                    frozen, loc, scale = self.standard()
-                    self._inverse = (_hermite_inverse(frozen), loc, scale)
+                    _, loc, scale = self.standard()
+                    target, mirrored = self.hinv_target()
+                    hinv = _hermite_inverse(target)
+                    if hinv is not None and mirrored:
+                        hinv = _mirrored(hinv)
+                    self._inverse = (hinv, loc, scale)
         return self._inverse
+
+    def hinv_target(self) -> tuple[Any, bool]:
+        """The scipy distribution HINV is built for, and whether it is the standardized one
+        mirrored (``x = 1 - y``): a family whose density has a pole at its upper end (a beta with
+        ``beta < 1``) is inverted through its mirror image, whose pole is at zero, where UNU.RAN
+        handles it (at the upper end its set-up took seconds and then failed)."""
+        return self.standard()[0], False
 
     def ppf(self, u: FloatArray) -> FloatArray:
         return self._invert(u, upper=False)
@@ -286,6 +297,15 @@ def by_halves(
 
 
 _HINV_SETUP = threading.Lock()
+
+
+def _mirrored(hinv: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """The inverse of ``X = 1 - Y`` from the inverse of ``Y``: ``x(u) = 1 - y(1 - u)``."""
+
+    def ppf(u: np.ndarray) -> np.ndarray:
+        return 1.0 - hinv(1.0 - np.asarray(u, dtype=float))
+
+    return ppf
 
 
 def _hermite_inverse(frozen: Any) -> Callable[[np.ndarray], np.ndarray] | None:

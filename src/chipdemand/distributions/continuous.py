@@ -217,6 +217,11 @@ class _BetaShaped(ScipyBacked):
     alpha: float
     beta: float
 
+    def hinv_target(self) -> tuple[Any, bool]:
+        if self.beta < 1 and self.beta < self.alpha:  # the pole at 1 becomes one at 0
+            return stats.beta(self.beta, self.alpha), True
+        return stats.beta(self.alpha, self.beta), False
+
     def lower_inverse(self, p: FloatArray) -> FloatArray:
         x = special.betaincinv(self.alpha, self.beta, p)
         return _tail_start(x, p, self.alpha, self.beta)
