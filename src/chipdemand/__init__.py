@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._version import version
 from .errors import StudyError, StudyErrors
 
 #: public name → the module that defines it
@@ -97,16 +98,6 @@ __all__ = [
     "Output",
     "register",
 ]
-
-
-def version() -> str:
-    """The installed chipdemand version."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("chipdemand")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def __getattr__(name: str) -> Any:

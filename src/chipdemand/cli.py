@@ -307,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from . import version
+    from ._version import version
 
     return version()
 

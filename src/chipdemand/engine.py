@@ -21,8 +21,8 @@ import xarray as xr
 from . import (
     summaries,  # noqa: F401 - registers the Dataset.chipdemand accessor
     validate,
-    version,
 )
+from ._version import version
 from .errors import StudyError
 from .execution import Executor, executor_for, map_ordered
 from .priors import InputSpec, Study, load_study

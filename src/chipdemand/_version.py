@@ -1,0 +1,16 @@
+"""The installed version: a module of its own so that the modules that record it (a run's
+provenance, ``--version``) need not import the package's ``__init__``."""
+
+from __future__ import annotations
+
+__all__ = ["version"]
+
+
+def version() -> str:
+    """The installed chipdemand version."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("chipdemand")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
