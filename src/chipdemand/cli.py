@@ -80,8 +80,14 @@ def _common_run(p: argparse.ArgumentParser, *, auto: bool) -> None:
     )
 
 
+def _json_flag(p: argparse.ArgumentParser, instead_of: str = "a table") -> None:
+    p.add_argument(
+        "--json", action="store_true", help=f"print one JSON document on stdout instead of {instead_of}"
+    )
+
+
 def _out_flags(p: argparse.ArgumentParser, force: str = "overwrite the --csv file if it exists") -> None:
-    p.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of a table")
+    _json_flag(p)
     p.add_argument("--csv", metavar="FILE", help="also write the rows of --json to this CSV file")
     p.add_argument("--force", action="store_true", help=force)
 
@@ -99,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the shipped studies", description="List the shipped studies.")
-    p.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of a table")
+    _json_flag(p)
 
     p = sub.add_parser(
         "run",
@@ -242,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("name", help="a model name, a study name or a path to a study file")
     p.add_argument("--model", action="store_true", help="describe the model of this name, not the study")
-    p.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of a table")
+    _json_flag(p)
 
     p = sub.add_parser(
         "new",
@@ -291,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="auto (the best), or one family: lognormal, normal, gamma, beta, pert, uniform, loguniform",
     )
-    p.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of a table")
+    _json_flag(p)
 
     p = sub.add_parser(
         "rerun",
@@ -300,9 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and check every draw is reproduced.",
     )
     p.add_argument("file", help="a FILE.nc saved by `run --save`")
-    p.add_argument(
-        "--json", action="store_true", help="print one JSON document on stdout instead of a message"
-    )
+    _json_flag(p, "a message")
     return parser
 
 

@@ -370,11 +370,10 @@ class _Loader:
                             key=f"{scen or 'inputs.'}{name}.stream",
                         )
                     )
+        failed = self.broken | (set(declared) - set(inputs))  # reported already: dependents stay quiet
         correlations = {}
         with problems.at():
-            correlations = _correlations(
-                _table(doc, "correlations"), inputs, scenarios, self.broken | (set(declared) - set(inputs))
-            )
+            correlations = _correlations(_table(doc, "correlations"), inputs, scenarios, failed)
         self._check_sources(declared, inputs, scenarios, used_when, model)
         observations: dict[str, Any] = {}
         if "observations" in doc:
@@ -384,12 +383,12 @@ class _Loader:
                 **{n: spec.unit for n, spec in inputs.items()},
                 **{n: o.unit for n, o in outputs.items()},
             }
-            failed = self.broken | (set(declared) - set(inputs))  # already reported: stay quiet
-            if isinstance(raw_outputs, dict):
-                failed |= set(raw_outputs) - set(outputs)
             with problems.at():
                 observations = parse_observations(
-                    _table(doc, "observations"), units, scenarios=[BASE, *scenarios], broken=failed
+                    _table(doc, "observations"),
+                    units,
+                    scenarios=[BASE, *scenarios],
+                    broken=failed | (set(raw_outputs) - set(outputs)),
                 )
 
         headline = ""

@@ -232,20 +232,21 @@ class ScipyBacked(Distribution):
         if self._inverse is None:
             with _HINV_SETUP:
                 if self._inverse is None:
-                    _, loc, scale = self.standard()
-                    target, mirrored = self.hinv_target()
+                    frozen, loc, scale = self.standard()
+                    target, mirrored = self.hinv_target(frozen)
                     hinv = _hermite_inverse(target)
                     if hinv is not None and mirrored:
                         hinv = _mirrored(hinv)
                     self._inverse = (hinv, loc, scale)
         return self._inverse
 
-    def hinv_target(self) -> tuple[Any, bool]:
-        """The scipy distribution HINV is built for, and whether it is the standardized one
-        mirrored (``x = 1 - y``): a family whose density has a pole at its upper end (a beta with
-        ``beta < 1``) is inverted through its mirror image, whose pole is at zero, where UNU.RAN
-        handles it (at the upper end its set-up took seconds and then failed)."""
-        return self.standard()[0], False
+    def hinv_target(self, frozen: Any) -> tuple[Any, bool]:
+        """The scipy distribution HINV is built for, given the standardized one, ``frozen``, and
+        whether it is that one mirrored (``x = 1 - y``): a family whose density has a pole at
+        its upper end (a beta with ``beta < 1``) is inverted through its mirror image, whose pole
+        is at zero, where UNU.RAN handles it (at the upper end its set-up took seconds and then
+        failed)."""
+        return frozen, False
 
     def ppf(self, u: FloatArray) -> FloatArray:
         return self._invert(u, upper=False)

@@ -217,38 +217,31 @@ class _BetaShaped(ScipyBacked):
     alpha: float
     beta: float
 
-    def hinv_target(self) -> tuple[Any, bool]:
+    def hinv_target(self, frozen: Any) -> tuple[Any, bool]:
         if self.beta < 1 and self.beta < self.alpha:  # the pole at 1 becomes one at 0
             return stats.beta(self.beta, self.alpha), True
-        return stats.beta(self.alpha, self.beta), False
+        return frozen, False
 
     def lower_inverse(self, p: FloatArray) -> FloatArray:
         x = special.betaincinv(self.alpha, self.beta, p)
-        return _tail_start(x, p, self.alpha, self.beta)
+        lost = np.isnan(x)
+        return np.where(lost, _lower_tail(p, self.alpha, self.beta), x) if lost.any() else x
 
     def upper_inverse(self, q: FloatArray) -> FloatArray:
         x = special.betainccinv(self.alpha, self.beta, q)
-        lost = np.isnan(x)
-        if np.any(lost):  # 1 - x is the lower quantile of Beta(beta, alpha) at q
-            x = np.where(lost, 1.0 - _tail_start(np.full_like(x, np.nan), q, self.beta, self.alpha), x)
-        return x
+        lost = np.isnan(x)  # 1 - x is the lower quantile of Beta(beta, alpha) at q
+        return np.where(lost, 1.0 - _lower_tail(q, self.beta, self.alpha), x) if lost.any() else x
 
 
-def _tail_start(x: np.ndarray, p: FloatArray, a: float, b: float) -> np.ndarray:
-    """``x`` with its NaNs replaced by the lower quantile of Beta(``a``, ``b``) at ``p`` from
-    ``I_x(a, b) ~ x**a / (a B(a, b))`` (relative error O(x): exact in doubles where it is used).
+def _lower_tail(p: FloatArray, a: float, b: float) -> np.ndarray:
+    """The lower quantile of Beta(``a``, ``b``) at ``p`` from ``I_x(a, b) ~ x**a / (a B(a, b))``
+    (relative error O(x): exact in doubles far in the tail, the only place it is used).
 
     scipy.special.betaincinv (boost's ibeta_inv, scipy 1.17) returns NaN at u = 2**-54 for
-    alpha near 1 and beta below 1, e.g. Beta(1.037, 0.5); every such u is far in the tail."""
-    lost = np.isnan(x)
-    if not np.any(lost):
-        return x
-    p = np.broadcast_to(np.asarray(p, dtype=float), x.shape)
+    alpha near 1 and beta below 1, e.g. Beta(1.037, 0.5)."""
     with np.errstate(divide="ignore"):
-        start = np.exp((np.log(p[lost]) + np.log(a) + special.betaln(a, b)) / a)
-    x = np.array(x, dtype=float)
-    x[lost] = np.minimum(start, 1.0)
-    return x
+        start = np.exp((np.log(p) + np.log(a) + special.betaln(a, b)) / a)
+    return np.minimum(start, 1.0)
 
 
 @family("pert")
