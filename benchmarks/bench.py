@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 import chipdemand as cd
-from chipdemand.stats import mcse_probabilities
+from chipdemand.kernels.stats import mcse_probabilities
 
 STUDY = "chatgpt_inference"
 #: the chain the hand-written baselines implement (a frozen copy, used if the shipped study changes)
@@ -534,7 +534,7 @@ def _correlated_chatgpt(folder: Path, study) -> tuple[Path, list[str]]:
 
 
 def bench_correlation(table: Table, quick: bool, study) -> None:
-    from chipdemand.sampling import BLOCK, block_generator, block_uniforms, iman_conover
+    from chipdemand.kernels.sampling import BLOCK, block_generator, block_uniforms, iman_conover
 
     n = 200_000 if quick else 10**6
     repeats = 3 if quick else 5

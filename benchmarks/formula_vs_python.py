@@ -31,8 +31,8 @@ import numpy as np
 
 import chipdemand as cd
 from chipdemand.engine import make_plan
-from chipdemand.extends import dump_document
-from chipdemand.priors import parse_study, priors_dir
+from chipdemand.study.extends import dump_document
+from chipdemand.study.loader import parse_study, priors_dir
 from chipdemand.units import conversion_factor
 
 #: llm_inference (src/chipdemand/models/llm_inference.py) as study formulas

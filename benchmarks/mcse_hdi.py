@@ -21,7 +21,7 @@ import time
 import numpy as np
 from scipy import stats as sps
 
-from chipdemand.stats import exact_quantiles, hdi_bounds, mcse_hdi, mcse_probabilities
+from chipdemand.kernels.stats import exact_quantiles, hdi_bounds, mcse_hdi, mcse_probabilities
 
 CI = 0.9
 DISTRIBUTIONS = {

@@ -21,8 +21,8 @@ import time
 import numpy as np
 from scipy import stats
 
-from chipdemand.drivers import sobol_of_function
-from chipdemand.sobol import sobol_indices
+from chipdemand.analysis.sensitivity import sobol_of_function
+from chipdemand.kernels.sobol import sobol_indices
 
 A, B = 7.0, 0.1
 V1 = 0.5 * (1 + B * np.pi**4 / 5) ** 2

@@ -18,7 +18,7 @@ Designs:
   sequence (scipy, 30 bits, one scramble for all), given to the run's streams in sorted order
   (a stream's numbers change when another stream joins the run).
 * ``study dims``: the package now: each stream the dimension of its place among the study's
-  inputs sorted (:func:`chipdemand.sampling.sobol_dimensions`; here the function's inputs, and
+  inputs sorted (:func:`chipdemand.kernels.sampling.sobol_dimensions`; here the function's inputs, and
   for chatgpt_inference its 20 inputs, of which the run draws 17), scrambled by its own
   generator, 53 bits.
 * ``hashed dims``: each stream the Joe & Kuo (2008) dimension ``stream_key(name) % 21201``,
@@ -47,7 +47,7 @@ from scipy.stats import qmc
 
 import chipdemand as cd
 from chipdemand import engine
-from chipdemand.sampling import (
+from chipdemand.kernels.sampling import (
     BLOCK,
     block_generator,
     block_uniforms,

@@ -34,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 import chipdemand as cd
-from chipdemand import plots
+from chipdemand.display import plots
 
 pd.set_option("display.width", 120)
 pd.set_option("display.float_format", "{:,.4g}".format)  # 1.878e+08, 1.03e+04, 0.4219
@@ -129,7 +129,7 @@ print(tornado.table[["input", "low", "high", "swing"]].head(6))
 # %% [markdown]
 # ## 5. Plot
 #
-# `chipdemand.plots` builds matplotlib figures without pyplot: the density of an output per
+# `chipdemand.display.plots` builds matplotlib figures without pyplot: the density of an output per
 # scenario (the report's value dashed), the chance of exceeding each value, and the tornado
 # chart. Each is a `Figure`; `fig.savefig` writes it (the Agg canvas works headless).
 

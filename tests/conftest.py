@@ -13,7 +13,7 @@ from hypothesis import settings
 
 import chipdemand as cd
 from chipdemand.cli import main
-from chipdemand.priors import priors_dir
+from chipdemand.study.loader import priors_dir
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +73,7 @@ def growth_study():
                 coords={"year": GROWTH_YEARS},
             )
         )
-    return cd.priors.parse_study(GROWTH_STUDY, "test_growth.toml")
+    return cd.parse_study(GROWTH_STUDY, "test_growth.toml")
 
 
 @pytest.fixture

@@ -227,9 +227,11 @@ def test_a_run_carries_its_study_summary_and_draws():
 
 def test_a_run_can_be_analysed_without_reparsing_its_study(monkeypatch):
     run = cd.run("chatgpt_inference", 3000, seed=1, scenarios=["base"])
-    import chipdemand.priors
+    import chipdemand.study.loader
 
-    monkeypatch.setattr(chipdemand.priors, "_parse_study", lambda *a: (_ for _ in ()).throw(AssertionError))
+    monkeypatch.setattr(
+        chipdemand.study.loader, "_parse_study", lambda *a: (_ for _ in ()).throw(AssertionError)
+    )
     assert cd.sensitivity(run, "chips").table.iloc[0]["index"] > 0
 
 

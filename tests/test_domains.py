@@ -25,7 +25,7 @@ from chipdemand.distributions import (
 )
 from chipdemand.domains import DOMAINS, TOLERANCE, outside_values, probability_outside
 from chipdemand.models import MODELS, Input, Model, Output
-from chipdemand.priors import parse_study, priors_dir
+from chipdemand.study.loader import parse_study, priors_dir
 
 
 # ----------------------------------------------------------------------------- probability outside

@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 import chipdemand as cd
-from chipdemand.sampling import BLOCK, block_uniforms
+from chipdemand.kernels.sampling import BLOCK, block_uniforms
 
 
 def point_outputs(study):

@@ -1,6 +1,6 @@
-"""The package's structure (issue 9): no module imports a private name of another, no import
-cycle (at module level or inside functions), and the command line starts without the heavy
-libraries."""
+"""The package's structure: rooms that import only downward, no module importing a private name
+of another, no import cycle (at module level or inside functions), and a command line that starts
+without the heavy libraries."""
 
 import ast
 import subprocess
@@ -81,6 +81,76 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
         if v not in index:
             visit(v)
     return found
+
+
+#: the package's rooms, lowest first: a module imports only from its own room or from a lower one
+#: (top-level modules are rooms of their own; a folder is one room)
+ROOMS = [
+    ("errors", "_typing", "_version", "validate"),
+    ("kernels",),
+    ("units",),
+    ("catalog",),
+    ("distributions",),
+    ("domains",),
+    ("formulas",),
+    ("models",),
+    ("language",),
+    ("study",),
+    ("execution",),
+    ("engine",),
+    ("io",),
+    ("analysis",),
+    ("accessors",),
+    ("display",),
+    ("results",),
+    ("api",),
+    ("cli", "serve"),
+    ("__init__", "__main__"),
+]
+
+
+def _room(module: str) -> str:
+    parts = module.split(".")
+    return "__init__" if len(parts) == 1 else parts[1]
+
+
+def _upward(edges: dict[str, set[str]]) -> list[tuple[str, str]]:
+    rank = {room: i for i, rooms in enumerate(ROOMS) for room in rooms}
+    return sorted((a, b) for a, targets in edges.items() for b in targets if rank[_room(b)] > rank[_room(a)])
+
+
+def test_every_module_is_in_a_room():
+    rooms = {room for rooms in ROOMS for room in rooms}
+    assert sorted({_room(m) for m in _modules()} - rooms) == []
+
+
+def test_rooms_import_only_downward():
+    edges, _ = _imports()
+    assert _upward(edges) == []
+
+
+def test_the_room_rule_finds_an_upward_import():
+    edges = {"chipdemand.kernels.stats": {"chipdemand.study.loader"}, "chipdemand.api": {"chipdemand.engine"}}
+    assert _upward(edges) == [("chipdemand.kernels.stats", "chipdemand.study.loader")]
+
+
+def test_kernels_need_numpy_and_scipy_only():
+    allowed = {"numpy", "scipy", "__future__", "typing", "collections", "dataclasses", "functools", "math"}
+    allowed |= {"hashlib", "itertools", "warnings", "threading", "zlib", "struct", "bisect", "heapq", "abc"}
+    allowed |= {"arviz_stats"}  # its array layer (arviz_stats.base) is NumPy and SciPy only
+    for module, path in _modules().items():
+        if _room(module) != "kernels":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{module} imports {name}"
 
 
 def test_no_module_imports_a_private_name_of_another():

@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any
 from ._version import version
 from .errors import StudyError, StudyErrors
 
+#: modules whose functions return a run's Dataset (``res.chipdemand`` must then work)
+_DATASETS = frozenset({"engine", "io", "analysis.summaries"})
+
 #: public name → the module that defines it
 _WHERE = {
     # runs and their results
@@ -31,9 +34,9 @@ _WHERE = {
     "fit": "api",
     "check": "api",
     "condition": "api",
-    "show": "authoring",
-    "describe": "authoring",
-    "new_study": "authoring",
+    "show": "study.authoring",
+    "describe": "study.authoring",
+    "new_study": "study.authoring",
     "Run": "results",
     "Comparison": "results",
     "Sensitivity": "results",
@@ -43,16 +46,16 @@ _WHERE = {
     "Check": "results",
     # the lower level
     "simulate": "engine",
-    "summary": "summaries",
-    "summarize": "summaries",
-    "exceedance": "summaries",
+    "summary": "analysis.summaries",
+    "summarize": "analysis.summaries",
+    "exceedance": "analysis.summaries",
     "save_results": "io",
     "load_results": "io",
     # studies and models
-    "Study": "priors",
-    "load_study": "priors",
-    "parse_study": "priors",
-    "list_studies": "shipped",
+    "Study": "study.loader",
+    "load_study": "study.loader",
+    "parse_study": "study.loader",
+    "list_studies": "study.shipped",
     "Model": "models",
     "Input": "models",
     "Output": "models",
@@ -105,6 +108,8 @@ def __getattr__(name: str) -> Any:
         value: Any = version()
     elif name in _WHERE:
         value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        if _WHERE[name] in _DATASETS:  # what returns a run's Dataset brings its accessor
+            importlib.import_module(".accessors", __name__)
     else:
         raise AttributeError(f"module 'chipdemand' has no attribute {name!r}")
     globals()[name] = value
@@ -116,12 +121,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
+    from .analysis.summaries import exceedance, summarize, summary
     from .api import check, compare, condition, fit, replay, report, rerun, run, sensitivity
-    from .authoring import describe, new_study, show
     from .engine import simulate
     from .io import load_results, save_results
     from .models import Input, Model, Output, register
-    from .priors import Study, load_study, parse_study
     from .results import Check, Comparison, Fits, Replay, Rerun, Run, Sensitivity
-    from .shipped import list_studies
-    from .summaries import exceedance, summarize, summary
+    from .study.authoring import describe, new_study, show
+    from .study.loader import Study, load_study, parse_study
+    from .study.shipped import list_studies

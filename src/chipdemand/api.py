@@ -18,21 +18,24 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import validate
-from .audit import replay_study
-from .drivers import RANK_DRAWS, rank_inputs
+from . import (
+    accessors,  # noqa: F401 - registers the Dataset.chipdemand accessor
+    validate,
+)
+from .analysis.replay import replay_study
+from .analysis.sensitivity import RANK_DRAWS, rank_inputs
+from .analysis.streaming import share_below, summary_of_plan
+from .analysis.summaries import compare as compare_scenarios
+from .analysis.summaries import outputs_of, ratio_rows, summary, table, worst_relative_mcse
 from .engine import check_fits_in_memory, make_plan, simulate
 from .errors import StudyError
 from .execution import Executor
 from .io import check_target, load_results, save_results
-from .priors import BASE, Study, load_study, study_of_run
-from .references import place, shares_in_draws
+from .kernels.sampling import next_draws
 from .results import Check, Comparison, Fits, Replay, Rerun, Run, Sensitivity
-from .sampling import next_draws
-from .shipped import list_studies
-from .streaming import share_below, summary_of_plan
-from .summaries import compare as compare_scenarios
-from .summaries import outputs_of, ratio_rows, summary, table, worst_relative_mcse
+from .study.loader import BASE, Study, load_study, study_of_run
+from .study.references import place, shares_in_draws
+from .study.shipped import list_studies
 
 __all__ = [
     "DEFAULT_DRAWS",
@@ -216,7 +219,7 @@ def run(
             )
     conditioned = None
     if observed and res is not None:
-        from .conditioning import condition as weigh
+        from .analysis.conditioning import condition as weigh
 
         conditioned = weigh(res, study.observations, ci=ci)
     saved = None
@@ -258,7 +261,7 @@ def _auto(
 
     Starts at 16,384 draws and grows the run (to the size the MCSE ∝ 1/√n rule predicts, at
     least doubling, in whole blocks above one block, through valid Sobol sizes under Sobol:
-    :func:`chipdemand.sampling.next_draws`) until the worst relative MCSE of low, median and
+    :func:`chipdemand.kernels.sampling.next_draws`) until the worst relative MCSE of low, median and
     high of every output is below ``rel_tol``, or ``max_draws`` are reached.
     """
     n = AUTO_START
@@ -285,7 +288,7 @@ def _auto(
 def _references(
     plan: Any, summ: xr.Dataset, res: xr.Dataset | None, *, threads: int | None, executor: Executor | None
 ) -> list[dict[str, Any]]:
-    """Every reference of the study placed in the run (see :func:`chipdemand.references.place`)."""
+    """Every reference of the study placed in the run (see :func:`chipdemand.study.references.place`)."""
     if res is not None:
         shares = shares_in_draws(res)
     else:
@@ -478,7 +481,7 @@ def sensitivity(
     draws) or a study (name, path or :class:`Study`: the rank method simulates ``draws``
     draws, default 100,000, of the scenario; tornado and Sobol evaluate the model directly).
     The methods, ``at`` and ``scale`` are described in
-    :func:`chipdemand.drivers.rank_inputs`.
+    :func:`chipdemand.analysis.sensitivity.rank_inputs`.
 
     Returns
     -------
@@ -524,7 +527,7 @@ def sensitivity(
 # ----------------------------------------------------------------------------- replay, rerun
 def replay(study: Study | str | None = None) -> Replay:
     """Reproduce the reports' own numbers and audit their arithmetic (every shipped study if
-    ``study`` is None); see :mod:`chipdemand.audit`."""
+    ``study`` is None); see :mod:`chipdemand.analysis.replay`."""
     studies = [study] if study is not None else [s["path"] for s in list_studies()]
     frames = [replay_study(s) for s in studies]
     rows = _concat([f[0] for f in frames])
@@ -597,7 +600,7 @@ def report(
     or a Dataset. ``out`` must be a new or empty folder, or one holding an earlier report
     (replaced only with ``force``). Returns the page's path.
     """
-    from .report_page import check_out_dir, render, write_page
+    from .display.report import check_out_dir, render, write_page
 
     out = check_out_dir(out, force=force)
     if isinstance(source, Run | xr.Dataset) or Path(str(source)).suffix.lower() in (".nc", ".nc4", ".h5"):
@@ -679,12 +682,12 @@ def condition(source: Any, observations: Any = None, *, ci: float = 0.9) -> Any:
     ``source`` is a :class:`Run`, a Dataset, a saved ``.nc`` run (which may carry weights from
     ``run --observed --save``), or a study (simulated here with 100,000 draws). ``observations``
     defaults to the weights a saved run carries, else the study's ``[observations]``. Returns a
-    :class:`chipdemand.conditioning.Conditioned` (posterior table, Pareto k̂ and ESS per
+    :class:`chipdemand.analysis.conditioning.Conditioned` (posterior table, Pareto k̂ and ESS per
     scenario, what moved); refused with a clear message when k̂ says the weights cannot be
-    trusted (see :func:`chipdemand.conditioning.condition`).
+    trusted (see :func:`chipdemand.analysis.conditioning.condition`).
     """
-    from .conditioning import WEIGHT
-    from .conditioning import condition as weigh
+    from .analysis.conditioning import WEIGHT
+    from .analysis.conditioning import condition as weigh
 
     res, study, _ = resolve_run(source)
     if observations is None and WEIGHT not in res:

@@ -397,13 +397,13 @@ def _slow(what: str, after: float = 2.0) -> Iterator[None]:
 
 # ----------------------------------------------------------------------------- commands
 def cmd_list(args: argparse.Namespace) -> None:
-    from .shipped import list_studies
+    from .study.shipped import list_studies
 
     studies = list_studies()
     if args.json:
         _emit({"studies": studies})
         return
-    from . import text
+    from .display import text
 
     print(text.studies(studies))
 
@@ -589,19 +589,19 @@ def cmd_rerun(args: argparse.Namespace) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> None:
-    from .authoring import show
+    from .study.authoring import show
 
     sys.stdout.write(show(args.study).rstrip("\n") + "\n")
 
 
 def cmd_describe(args: argparse.Namespace) -> None:
-    from .authoring import describe
+    from .study.authoring import describe
 
     d = describe(args.name, kind="model" if args.model else None)
     if args.json:
         _emit(d)
         return
-    from . import text
+    from .display import text
 
     print(text.description(d))
 
@@ -609,8 +609,8 @@ def cmd_describe(args: argparse.Namespace) -> None:
 def cmd_new(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from .authoring import new_study
     from .io import atomic_write, check_target
+    from .study.authoring import new_study
 
     target = check_target(args.out or f"{args.name}.toml", force=args.force)
     text = new_study(args.name, model=args.model, from_study=args.from_study)

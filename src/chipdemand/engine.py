@@ -1,7 +1,7 @@
 """Simulate a study: draw every input, evaluate the model, return one labelled Dataset.
 
 A :class:`Plan` is a validated run (study, scenarios, draws, seed, method). Work is split on the
-fixed blocks of :mod:`chipdemand.sampling` and run through :func:`chipdemand.execution.map_ordered`
+fixed blocks of :mod:`chipdemand.kernels.sampling` and run through :func:`chipdemand.execution.map_ordered`
 (threads by default; NumPy releases the GIL and each block has its own generators, so the
 executor changes no number), or handed to dask as one task per chunk (:func:`simulate` with
 ``chunks=``). Every block's outputs are checked as they are made: a negative, NaN or infinite
@@ -18,15 +18,19 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from . import (
-    summaries,  # noqa: F401 - registers the Dataset.chipdemand accessor
-    validate,
-)
+from . import validate
 from ._version import version
 from .errors import StudyError
 from .execution import Executor, executor_for, map_ordered
-from .priors import InputSpec, Study, load_study
-from .sampling import BLOCK, block_generator, block_uniforms, iman_conover, sobol_dimensions, sobol_draws
+from .kernels.sampling import (
+    BLOCK,
+    block_generator,
+    block_uniforms,
+    iman_conover,
+    sobol_dimensions,
+    sobol_draws,
+)
+from .study.loader import InputSpec, Study, load_study
 
 __all__ = [
     "Plan",
@@ -290,7 +294,7 @@ def make_plan(
     """Validate the arguments of a run.
 
     Under Sobol the draws are rounded up so that every block holds a power of two
-    (:func:`chipdemand.sampling.sobol_draws`: 100,000 become 131,072); a Sobol' net is balanced
+    (:func:`chipdemand.kernels.sampling.sobol_draws`: 100,000 become 131,072); a Sobol' net is balanced
     only then.
     """
     study = load_study(study)

@@ -6,7 +6,7 @@ emcee's ``pool=``): anything with ``.map`` works (the built-in serial :data:`SER
 :class:`concurrent.futures.ThreadPoolExecutor`, a ``dask.distributed.Client``, or
 :class:`DaskCollections` for blocks that are dask arrays). At most a window of blocks is in flight,
 so memory stays bounded whatever the number of blocks. Every block has its own generators (see
-:mod:`chipdemand.sampling`), so the executor changes no number.
+:mod:`chipdemand.kernels.sampling`), so the executor changes no number.
 """
 
 from __future__ import annotations

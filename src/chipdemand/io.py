@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import summaries  # noqa: F401 - registers the Dataset.chipdemand accessor
 from .errors import StudyError
 
 __all__ = [

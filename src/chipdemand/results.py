@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .priors import Study
-from .summaries import table as summary_table
+from .analysis.summaries import table as summary_table
+from .study.loader import Study
 
 __all__ = [
     "records",
@@ -78,7 +78,7 @@ class Result:
         return write_csv(self.csv_frame(), path, force=force)
 
     def text(self) -> str:  # pragma: no cover - every result overrides it
-        """The result as the terminal prints it (see :mod:`chipdemand.text`)."""
+        """The result as the terminal prints it (see :mod:`chipdemand.display.text`)."""
         raise NotImplementedError
 
     def __str__(self) -> str:
@@ -126,7 +126,7 @@ class Run(Result):
     saved: Path | None = None
     asked: int | None = None  # the draws asked for (a Sobol run rounds them up)
     references: list[dict[str, Any]] = field(default_factory=list)
-    conditioned: Any = None  # chipdemand.conditioning.Conditioned, with observed=True
+    conditioned: Any = None  # chipdemand.analysis.conditioning.Conditioned, with observed=True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -157,14 +157,14 @@ class Run(Result):
         }
 
     def text(self) -> str:
-        from . import text
+        from .display import text
 
         return text.run(self)
 
     def warnings(self) -> list[str]:
         """What a reader must not miss: ``draws="auto"`` stopping short, a median past a
         physical bound."""
-        from . import text
+        from .display import text
 
         return text.run_warnings(self)
 
@@ -188,13 +188,13 @@ class Check(Result):
     ci: float = 0.9
 
     def text(self) -> str:
-        from . import text
+        from .display import text
 
         return text.check(self)
 
     @cached_property
     def table(self) -> pd.DataFrame:
-        from .references import REFERENCE_COLUMNS
+        from .study.references import REFERENCE_COLUMNS
 
         frame = pd.DataFrame(self.rows)
         return frame.reindex(columns=[c for c in REFERENCE_COLUMNS if c in frame.columns])
@@ -222,7 +222,7 @@ class Comparison(Result):
     ci: float = 0.9
 
     def text(self) -> str:
-        from . import text
+        from .display import text
 
         return text.comparison(self)
 
@@ -253,7 +253,7 @@ class Sensitivity(Result):
     ci: float = 0.9
 
     def text(self) -> str:
-        from . import text
+        from .display import text
 
         return text.sensitivity(self)
 
@@ -284,7 +284,7 @@ class Replay(Result):
         return iter((self.rows, self.audit))
 
     def text(self) -> str:
-        from . import text
+        from .display import text
 
         return text.replay(self)
 
@@ -311,7 +311,7 @@ class Rerun(Result):
         return iter((self.identical, self.table))
 
     def text(self) -> str:
-        from . import text
+        from .display import text
 
         return text.rerun(self)
 
@@ -335,7 +335,7 @@ class Fits(Result):
     tolerance: float
 
     def text(self) -> str:
-        from . import text
+        from .display import text
 
         return text.fits(self)
 

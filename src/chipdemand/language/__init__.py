@@ -1,0 +1,1 @@
+"""The formula language of study files: parse, unit-check and compile formulas into a model."""

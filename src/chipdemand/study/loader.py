@@ -1,0 +1,1059 @@
+"""Study files: find, read and validate them, once, into a :class:`Study`.
+
+A study file (TOML, data only) either names a Python model (``model = "llm_inference"``) and
+gives each of its inputs a distribution with a unit and a source, or states its own formulas
+(``[inputs]``, ``[constants]``, ``[derived]`` and ``[outputs]`` with ``formula``; see
+:mod:`chipdemand.language.formula_study`), or both. It may extend another study (``extends``; see
+:mod:`chipdemand.study.extends`), declare years, give the outputs' reported values, scenarios that
+override inputs, and rank correlations. Units are converted here; each input's distribution is
+checked against its domain; every mistake in a file is reported at once, as one
+:class:`StudyError` naming the file and the keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import validate
+from ..distributions import FIELD_UNITS, Catalogued, Choice, Distribution, Point, Scaled, parse_distribution
+from ..domains import DOMAINS, TOLERANCE, check_distribution, check_domain_name, check_value
+from ..errors import Problems, StudyError, did_you_mean, located_warnings
+from ..models import Input, Model, get_model
+from ..units import conversion_factor
+from .schema import BASE, TODO, labels_of
+from .shipped import list_studies, priors_dir, resolve
+
+if TYPE_CHECKING:  # formula studies import it when they are loaded
+    from ..language.formula_study import ConstantSpec
+
+__all__ = [
+    "InputSpec",
+    "OutputSpec",
+    "Study",
+    "load_study",
+    "parse_study",
+    "study_of_run",
+    "list_studies",
+    "priors_dir",
+    "BASE",
+    "TODO",
+]
+
+
+INPUT_KEYS = frozenset({"unit", "source", "point", "corrected", "audit", "note", "stream"})
+FORMULA_INPUT_KEYS = INPUT_KEYS | {"description", "domain", "choices"}
+OUTPUT_KEYS = frozenset({"reported", "unit", "source", "note", "references"})
+FORMULA_OUTPUT_KEYS = OUTPUT_KEYS | {"formula", "description", "domain"}
+DERIVED_KEYS = frozenset({"formula", "unit", "description", "note"})
+CONSTANT_KEYS = frozenset({"value", "unit", "source", "chip", "field", "description", "note"})
+STUDY_KEYS = frozenset(
+    {"name", "title", "model", "source", "description", "headline", "years", "extends", "drop"}
+)
+TOP_KEYS = frozenset(
+    {"study", "inputs", "outputs", "scenarios", "correlations", "constants", "derived", "observations"}
+)
+#: domains that compare a plain number (a share of 1, at least 1, a whole number)
+_PLAIN_DOMAINS = ("share", "at_least_one", "count")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input of a study (or a scenario's override of it), in the model's unit."""
+
+    name: str
+    dist: Distribution
+    unit: str  # the model's unit; values are converted to it
+    written_unit: str
+    source: str
+    point: float | None = None  # the report's value
+    corrected: float | None = None  # what the report's own text implies, where it slipped
+    audit: str | None = None  # what the slip is
+    note: str = ""
+    stream: str = ""  # name of the random stream (default: the input's own name)
+    labels: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """An output of a study with the value the report printed, in the model's unit."""
+
+    name: str
+    unit: str
+    description: str = ""
+    reported: float | None = None
+    source: str = ""
+    note: str = ""
+    dims: tuple[str, ...] = ()
+    formula: str | None = None  # the study's formula (None for a model's output)
+    domain: str = "nonnegative"
+    references: tuple = ()  # independent estimates and bounds (chipdemand.study.references.Reference)
+
+
+@dataclass
+class Study:
+    """A validated study: model, inputs, outputs, scenarios and correlations.
+
+    For a formula study ``model`` is compiled from the file's formulas; ``constants``,
+    ``derived`` and ``years`` keep what the file declared, ``document`` the resolved TOML
+    document (its parents merged in, see :func:`chipdemand.study.authoring.show`) and ``parents``
+    the files it extends.
+    """
+
+    name: str
+    title: str
+    source: str
+    model: Model
+    inputs: dict[str, InputSpec]
+    outputs: dict[str, OutputSpec]
+    scenarios: dict[str, dict[str, InputSpec]] = field(default_factory=dict)
+    scenario_notes: dict[str, str] = field(default_factory=dict)
+    correlations: dict[tuple[str, str], float] = field(default_factory=dict)
+    path: str = ""
+    text: str = ""
+    description: str = ""
+    headline: str = ""  # the output the study is about: audits and sensitivity default to it
+    years: tuple[int, ...] | None = None
+    constants: dict[str, Any] = field(default_factory=dict)
+    derived: dict[str, Any] = field(default_factory=dict)
+    document: dict = field(default_factory=dict)
+    parents: tuple[str, ...] = ()
+    observations: dict[str, Any] = field(default_factory=dict)  # name -> conditioning.Observation
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    @property
+    def scenario_names(self) -> list[str]:
+        return [BASE, *self.scenarios]
+
+    def spec(self, scenario: str, name: str) -> InputSpec:
+        """The spec of input ``name`` in ``scenario`` (its override, or the base input)."""
+        return self.scenarios.get(scenario, {}).get(name) or self.inputs[name]
+
+    def check_scenarios(self, names: Sequence[str] | str | None) -> list[str]:
+        """``names`` validated (all scenarios when None)."""
+        return validate.scenarios(self.scenario_names, names, key="scenarios", file=self.path or self.name)
+
+
+# ----------------------------------------------------------------------------- loading
+def load_study(study: str | os.PathLike[str] | Study, *, drafts: bool = False) -> Study:
+    """Read and validate a study: a name from the shipped priors/ or a path to a TOML file.
+
+    Parameters
+    ----------
+    study : str, Path or Study
+        A shipped study's name, a path, or an already loaded study (returned as is).
+    drafts : bool, optional
+        Accept inputs whose ``source`` is still ``"TODO"`` (for showing or describing a study
+        being written; a study that runs must say where every number comes from).
+
+    Examples
+    --------
+    >>> study = load_study("chatgpt_inference")
+    >>> study.model.name
+    'llm_inference'
+    """
+    if isinstance(study, Study):
+        return study
+    path = resolve(study)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StudyError(f"cannot read ({exc})", file=str(path)) from None
+    return parse_study(text, str(path), drafts=drafts)
+
+
+def study_of_run(attrs: Mapping[str, Any]) -> Study | None:
+    """The :class:`Study` a saved run was made from, rebuilt from the study text in its attributes
+    (``None`` when it carries none)."""
+    text = attrs.get("study_toml")
+    if not text:
+        return None
+    return parse_study(str(text), str(attrs.get("study_path") or attrs.get("study") or "<saved run>"))
+
+
+def parse_study(text: str, path: str = "<string>", *, drafts: bool = False) -> Study:
+    """Validate the text of a study file; errors name ``path`` and the keys, all at once."""
+    try:
+        return _parse_study(text, path, drafts)
+    except StudyError as err:
+        raise err.located(file=path) from None
+
+
+def _resolved_text(doc: dict, parents: list[str]) -> str:
+    from .extends import dump_document
+
+    chain = ", which extends ".join(Path(p).name for p in parents)
+    header = f"# {doc['study'].get('name', '')} resolved: it extends {chain}\n\n"
+    return header + dump_document(doc)
+
+
+def _parse_study(text: str, path: str, drafts: bool) -> Study:
+    from .extends import resolve_extends
+
+    try:
+        doc = tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyError(f"not valid TOML: {exc}", file=path) from None
+    doc, parents = resolve_extends(doc, path)
+    if parents:
+        text = _resolved_text(doc, parents)
+    return _Loader(doc, path, text, drafts, tuple(parents)).study()
+
+
+class _Loader:
+    """Builds one :class:`Study` from a resolved document, collecting every problem."""
+
+    def __init__(self, doc: dict, path: str, text: str, drafts: bool, parents: tuple[str, ...]):
+        self.doc, self.path, self.text, self.drafts, self.parents = doc, path, text, drafts, parents
+        self.problems = Problems()
+        self.broken: set[str] = set()  # inputs that failed (their dependents stay quiet)
+        self.sources: list[tuple[str, str, str]] = []  # (input, key, "missing" | "todo")
+        self.own_inputs: set[str] = set()  # inputs the file defines itself (formula inputs)
+
+    # ------------------------------------------------------------------------- the whole study
+    def study(self) -> Study:
+        from ..language.expressions import parse_formula
+        from ..language.formula_study import FormulaSpec
+
+        problems, doc = self.problems, self.doc
+        with problems.at():
+            _known_keys(doc, TOP_KEYS, "")
+        head = _table(doc, "study", required=True)
+        with problems.at():
+            _known_keys(head, STUDY_KEYS, "study")
+        for key in ("name", "title", "source"):
+            if not isinstance(head.get(key), str) or not head[key].strip():
+                problems.add(StudyError("missing (a text value)", key=f"study.{key}"))
+        base_model = None
+        if "model" in head:
+            if not isinstance(head["model"], str) or not head["model"].strip():
+                problems.add(StudyError("expected a model's name", key="study.model"))
+            else:
+                try:
+                    base_model = get_model(head["model"])
+                except StudyError as err:
+                    problems.add(err)
+                    problems.raise_if_any()
+        years = None
+        with problems.at("study.years"):
+            years = _years(head.get("years"))
+        raw_inputs = _table(doc, "inputs", required=True)
+        raw_outputs = _table(doc, "outputs")
+        raw_derived = _table(doc, "derived")
+        raw_constants = _table(doc, "constants")
+
+        # formulas first: which inputs they read decides what an extra input is
+        formulas: list[FormulaSpec] = []
+        for table, raw, keys in (
+            ("derived", raw_derived, DERIVED_KEYS),
+            ("outputs", raw_outputs, FORMULA_OUTPUT_KEYS),
+        ):
+            for name, entry in raw.items():
+                where = f"{table}.{name}"
+                if not isinstance(entry, dict):
+                    problems.add(StudyError(f"expected a table, got {entry!r}", key=where))
+                    continue
+                if table == "outputs" and "formula" not in entry:
+                    continue  # a model's output
+                with problems.at(where):
+                    _known_keys(entry, keys, "")
+                with problems.at(where):
+                    _identifier(name)
+                formula = None
+                with problems.at(f"{where}.formula"):
+                    formula = parse_formula(entry.get("formula"))
+                unit = entry.get("unit")
+                if not isinstance(unit, str) or not unit.strip():
+                    problems.add(StudyError("missing 'unit' (the unit of the result)", key=f"{where}.unit"))
+                    unit = "__missing__"
+                domain = entry.get("domain", "nonnegative")
+                with problems.at(f"{where}.domain"):
+                    check_domain_name(domain)
+                formulas.append(
+                    FormulaSpec(
+                        name=name,
+                        table=table,
+                        formula=formula,
+                        unit=unit,
+                        description=str(entry.get("description", "")),
+                        domain=domain if domain in DOMAINS else "nonnegative",
+                    )
+                )
+        has_formulas = bool(formulas)
+        if base_model is None and not any(f.table == "outputs" for f in formulas):
+            problems.add(
+                StudyError(
+                    'no model and no formula outputs: name a model (model = "...") or give '
+                    '[outputs.NAME] with formula = "..." and unit = "..."',
+                    key="study.model",
+                )
+            )
+
+        # the inputs each part declares
+        declared: dict[str, Input] = {}
+        if base_model is not None:
+            declared = {i.name: i for i in base_model.inputs}
+            for name in raw_inputs:
+                if name in declared:
+                    continue
+                if not has_formulas:
+                    problems.add(
+                        StudyError(
+                            f"model {base_model.name!r} has no input {name!r}"
+                            + did_you_mean(name, declared)
+                            + (" and no formula reads it" if has_formulas else ""),
+                            key=f"inputs.{name}",
+                        )
+                    )
+                    self.broken.add(name)
+                    continue
+                # an input the model lacks and the formulas would add: without a unit, a typo is likelier
+                typo = f"model {base_model.name!r} has no input {name!r}" + did_you_mean(name, declared)
+                self._declare(declared, name, raw_inputs[name], unknown=typo)
+            for name, d in declared.items():
+                if name not in raw_inputs and name in {i.name for i in base_model.inputs}:
+                    problems.add(
+                        StudyError(
+                            f"the model {base_model.name!r} needs this input "
+                            f"({d.description}; unit {d.unit!r})",
+                            key=f"inputs.{name}",
+                        )
+                    )
+                    self.broken.add(name)
+        else:
+            for name in raw_inputs:
+                self._declare(declared, name, raw_inputs[name])
+
+        inputs: dict[str, InputSpec] = {}
+        for name, d in declared.items():
+            if name not in raw_inputs or name in self.broken:
+                continue
+            with problems.at() as catch:
+                inputs[name] = self._input(name, raw_inputs[name], d, None)
+            if catch.failed:
+                self.broken.add(name)
+
+        scenarios, notes = self._scenarios(declared, inputs)
+        self._check_shared_chips(inputs, scenarios)
+        constants = self._constants(raw_constants)
+
+        model, used_when = base_model, {}
+        if has_formulas:
+            model, used_when = self._compile(
+                head, declared, base_model, constants, formulas, years, inputs, scenarios
+            )
+        elif raw_constants:
+            problems.add(StudyError("constants without formulas: no formula reads them", key="constants"))
+        if base_model is not None and years is not None and not has_formulas:
+            problems.add(StudyError("years are for formulas; the model has its own", key="study.years"))
+
+        if model is not None:
+            outputs = self._outputs(raw_outputs, model, {f.name: f for f in formulas}, [BASE, *scenarios])
+        else:
+            outputs = {}
+        for scen, specs in [("", inputs), *((f"scenarios.{k}.", v) for k, v in scenarios.items())]:
+            for name, spec in specs.items():
+                if spec.stream != name and spec.stream not in declared:
+                    problems.add(
+                        StudyError(
+                            f"{spec.stream!r} is not an input of the study; `stream` names the input "
+                            "whose random draws this one shares" + did_you_mean(spec.stream, declared),
+                            key=f"{scen or 'inputs.'}{name}.stream",
+                        )
+                    )
+        failed = self.broken | (set(declared) - set(inputs))  # reported already: dependents stay quiet
+        correlations = {}
+        with problems.at():
+            correlations = _correlations(_table(doc, "correlations"), inputs, scenarios, failed)
+        self._check_sources(declared, inputs, scenarios, used_when, model)
+        observations: dict[str, Any] = {}
+        if "observations" in doc:
+            from .observations import parse_observations
+
+            units = {
+                **{n: spec.unit for n, spec in inputs.items()},
+                **{n: o.unit for n, o in outputs.items()},
+            }
+            with problems.at():
+                observations = parse_observations(
+                    _table(doc, "observations"),
+                    units,
+                    scenarios=[BASE, *scenarios],
+                    broken=failed | (set(raw_outputs) - set(outputs)),
+                )
+
+        headline = ""
+        if model is not None and model.outputs:
+            names = [o.name for o in model.outputs]  # an output whose table failed still counts
+            scalars = [o.name for o in model.outputs if not o.dims]
+            headline = head.get("headline", scalars[0] if scalars else names[0])
+            if headline not in names:
+                problems.add(
+                    StudyError(
+                        f"expected one of the outputs, got {headline!r}" + did_you_mean(str(headline), names),
+                        key="study.headline",
+                    )
+                )
+        problems.raise_if_any()
+        if model is None:  # every way to no model records a problem, raised above
+            raise RuntimeError(f"{self.path}: no model and no problem recorded")
+        return Study(
+            name=head["name"],
+            title=head["title"],
+            source=head["source"],
+            description=str(head.get("description", "")),
+            headline=headline,
+            model=model,
+            inputs=inputs,
+            outputs=outputs,
+            scenarios=scenarios,
+            scenario_notes=notes,
+            correlations=correlations,
+            path=self.path,
+            text=self.text,
+            years=None if years is None else tuple(years),
+            constants=constants,
+            derived={f.name: f for f in formulas if f.table == "derived"},
+            document=self.doc,
+            parents=self.parents,
+            observations=observations,
+        )
+
+    # ------------------------------------------------------------------------- inputs
+    def _declare(self, declared: dict[str, Input], name: str, raw: Any, unknown: str = "") -> None:
+        """An input a formula study defines itself: its unit, labels, domain and description.
+
+        ``unknown`` (a hybrid's input its model lacks) opens the message of a missing unit.
+        """
+        where = f"inputs.{name}"
+        try:
+            _identifier(name)
+            if isinstance(raw, str):
+                raw = {"dist": "point", "value": raw}
+            if not isinstance(raw, dict):
+                raise StudyError(f"expected a table, got {raw!r}")
+            labels = labels_of(raw)
+            if "choices" in raw:  # every alternative, when the distribution names only some
+                choices = raw["choices"]
+                if (
+                    not isinstance(choices, list)
+                    or not choices
+                    or not all(isinstance(c, str) for c in choices)
+                ):
+                    raise StudyError(f"expected a list of labels, got {choices!r}", key="choices")
+                if len(set(choices)) != len(choices):
+                    raise StudyError(f"a label is given twice in {choices}", key="choices")
+                labels = tuple(choices)
+            unit = raw.get("unit")
+            if raw.get("dist") == "catalog" and unit is None:
+                field_name = raw.get("field")
+                if not (isinstance(field_name, str) and field_name in FIELD_UNITS):
+                    parse_distribution({k: raw[k] for k in ("dist", "field", "chip", "chips") if k in raw})
+                unit = FIELD_UNITS[str(field_name)]  # the catalogue's (parse_distribution refused others)
+            if labels is not None:
+                unit = "1"
+            elif not isinstance(unit, str) or not unit.strip():
+                raise StudyError(
+                    (f"{unknown}; " if unknown else "")
+                    + "missing 'unit' (an input of a formula study says its own unit)",
+                    key="unit",
+                )
+            else:
+                from ..language.expressions import parse_unit
+
+                parse_unit(unit)
+            domain = raw.get("domain", "any" if labels is not None else "positive")
+            with _keyed("domain"):
+                check_domain_name(domain)
+            self.own_inputs.add(name)
+            declared[name] = Input(
+                name,
+                unit,
+                str(raw.get("description", "")),
+                choices=labels,
+                domain=domain,
+            )
+        except StudyError as err:
+            self.problems.add(err, where)
+            self.broken.add(name)
+
+    def _input(
+        self, name: str, raw: Any, declared: Input, base: InputSpec | None, prefix: str = "inputs"
+    ) -> InputSpec:
+        """Parse one input (or a scenario override, which inherits unit and source from ``base``)."""
+        where = f"{prefix}.{name}"
+        if isinstance(raw, bool):
+            raise StudyError(f"expected a number, a label or a table, got {raw!r}", key=where)
+        if isinstance(raw, int | float | str):  # a bare value is a point value
+            raw = {"dist": "point", "value": raw}
+        if not isinstance(raw, dict):
+            raise StudyError(f"expected a table, got {raw!r}", key=where)
+        raw = dict(raw)
+        catalogued = raw.get("dist") == "catalog"
+        own_source = "source" in raw or base is None
+        if catalogued and base is not None and isinstance(base.dist, Catalogued):
+            # another chip for the same field, drawn with the inputs that describe the same chip
+            raw.setdefault("field", base.dist.field)
+            raw.setdefault("stream", base.stream)
+        if base is not None and not catalogued:
+            raw.setdefault("unit", base.written_unit)
+            raw.setdefault("source", base.source)
+        if raw.get("dist") == "point" and "value" not in raw and "point" in raw:
+            raw["value"] = raw["point"]
+        extra = FORMULA_INPUT_KEYS if base is None and name in self.own_inputs else INPUT_KEYS
+        try:
+            # a quantity never negative is fitted to quantiles by a family that stays positive
+            positive = DOMAINS[declared.effective_domain].low >= 0
+            with located_warnings(self.path, where):  # a fit to quantiles that misses them
+                dist = parse_distribution(raw, extra_keys=extra, positive=positive)
+        except StudyError as err:
+            raise err.located(key_prefix=where) from None
+        if isinstance(dist, Catalogued):  # the catalogue knows its units and sources
+            unit = raw.setdefault("unit", FIELD_UNITS[dist.field])
+            if unit != FIELD_UNITS[dist.field]:
+                raise StudyError(
+                    f"the catalogue's {dist.field} is in {FIELD_UNITS[dist.field]!r}; leave 'unit' out",
+                    key=f"{where}.unit",
+                )
+            raw.setdefault("source", dist.source)
+
+        labels = dist.labels
+        if declared.choices is not None:
+            if labels is None or not isinstance(dist, Choice):  # only a choice has labels
+                raise StudyError(
+                    f"a structural choice: give labels among {list(declared.choices)}", key=f"{where}.values"
+                )
+            try:
+                dist = dist.with_label_order(declared.choices)
+            except StudyError as err:
+                raise err.located(key_prefix=where) from None
+            written_unit = str(raw.get("unit", "1"))
+            factor = 1.0
+        else:
+            if labels is not None:
+                raise StudyError(
+                    f"labels {list(labels)} given, but the model takes a number (unit {declared.unit!r})",
+                    key=f"{where}.values",
+                )
+            if "unit" not in raw:
+                raise StudyError(f"missing 'unit' (the model uses {declared.unit!r})", key=f"{where}.unit")
+            written_unit = raw["unit"]
+            if not isinstance(written_unit, str):
+                raise StudyError(f"expected a unit as text, got {written_unit!r}", key=f"{where}.unit")
+            factor = conversion_factor(written_unit, declared.unit, key=f"{where}.unit")
+        source = raw.get("source")
+        if source is None or (isinstance(source, str) and not source.strip()):
+            if own_source:
+                self.sources.append((name, f"{where}.source", "missing"))
+            source = ""
+        elif not isinstance(source, str):
+            raise StudyError(f"expected a text, got {source!r}", key=f"{where}.source")
+        elif source.strip().upper() == TODO and own_source:
+            self.sources.append((name, f"{where}.source", "todo"))
+
+        if factor != 1.0:
+            dist = Point(dist.value * factor) if isinstance(dist, Point) else Scaled(dist, factor)
+        point = _value(raw, "point", where, declared, factor)
+        corrected = _value(raw, "corrected", where, declared, factor)
+        if point is None and dist.is_point:
+            point = dist.median()
+        self._check_domain(declared, dist, point, corrected, where)
+        stream = raw.get("stream", name)
+        if not isinstance(stream, str):
+            raise StudyError(f"expected an input's name, got {stream!r}", key=f"{where}.stream")
+        return InputSpec(
+            name=name,
+            dist=dist,
+            unit=declared.unit,
+            written_unit=written_unit,
+            source=source.strip(),
+            point=point,
+            corrected=corrected,
+            audit=str(raw["audit"]) if "audit" in raw else None,
+            note=str(raw.get("note", "")),
+            stream=stream,
+            labels=declared.choices,
+        )
+
+    def _check_domain(
+        self, declared: Input, dist: Distribution, point: float | None, corrected: float | None, where: str
+    ) -> None:
+        domain = declared.effective_domain
+        if domain == "any":
+            return
+        scale = 1.0
+        if domain in _PLAIN_DOMAINS:
+            try:
+                scale = conversion_factor(declared.unit, "dimensionless")
+            except StudyError:
+                raise StudyError(
+                    f"the domain {domain!r} needs a plain number, not {declared.unit!r}", key=where
+                ) from None
+        what = f"input {declared.name!r}"
+        try:
+            check_distribution(dist if scale == 1.0 else Scaled(dist, scale), domain, what=what)
+        except StudyError as err:
+            raise err.located(key_prefix=where) from None
+        for key, value in (("point", point), ("corrected", corrected)):
+            if value is not None:
+                try:
+                    check_value(value * scale, domain, what=what)
+                except StudyError as err:
+                    raise err.located(key_prefix=f"{where}.{key}") from None
+
+    def _scenarios(
+        self, declared: Mapping[str, Input], inputs: Mapping[str, InputSpec]
+    ) -> tuple[dict[str, dict[str, InputSpec]], dict[str, str]]:
+        scenarios: dict[str, dict[str, InputSpec]] = {}
+        notes: dict[str, str] = {}
+        for scen, table in _table(self.doc, "scenarios").items():
+            if not isinstance(table, dict):
+                self.problems.add(StudyError("expected a table of input overrides", key=f"scenarios.{scen}"))
+                continue
+            if scen == BASE:
+                self.problems.add(
+                    StudyError(
+                        "'base' is the study without overrides; pick another name", key="scenarios.base"
+                    )
+                )
+                continue
+            overrides: dict[str, InputSpec] = {}
+            for name, raw in table.items():
+                if name in ("description", "note"):
+                    notes[scen] = str(raw)
+                    continue
+                if name not in declared:
+                    if name not in self.broken:
+                        self.problems.add(
+                            StudyError(
+                                f"no input {name!r}" + did_you_mean(name, declared),
+                                key=f"scenarios.{scen}.{name}",
+                            )
+                        )
+                    continue
+                if name not in inputs:
+                    continue  # the input itself failed: reported there
+                with self.problems.at():
+                    overrides[name] = self._input(
+                        name, raw, declared[name], inputs[name], prefix=f"scenarios.{scen}"
+                    )
+            scenarios[scen] = overrides
+        return scenarios, notes
+
+    def _check_shared_chips(self, inputs: Mapping[str, InputSpec], scenarios: Mapping[str, Mapping]) -> None:
+        """Catalogue inputs that share a random stream describe one chip: when they choose among
+        chips, they must list the same chips with the same probabilities, in the base and in every
+        scenario (else a draw would pair one chip's peak with another's power). One pinned to a
+        single chip is the study's explicit choice and is left alone."""
+        for scen, overrides in [(BASE, {}), *scenarios.items()]:
+            groups: dict[str, list[tuple[str, Catalogued]]] = {}  # by stream
+            for name in inputs:
+                spec = overrides.get(name) or inputs[name]
+                if isinstance(spec.dist, Catalogued) and len(spec.dist.chips) > 1:
+                    groups.setdefault(spec.stream, []).append((name, spec.dist))
+            for stream, members in groups.items():
+                first_name, first = members[0]
+                for name, dist in members[1:]:
+                    if dist.chips != first.chips:
+                        key = f"inputs.{name}.chips" if scen == BASE else f"scenarios.{scen}.{name}"
+                        self.problems.add(
+                            StudyError(
+                                f"shares the random stream {stream!r} with {first_name!r} but lists "
+                                f"other chips ({dist.chips} against {first.chips}); inputs drawn "
+                                "together describe one chip, so a scenario that changes one must change all",
+                                key=key,
+                            )
+                        )
+
+    def _constants(self, raw: Mapping) -> dict:
+        from ..language.formula_study import ConstantSpec
+
+        out = {}
+        for name, entry in raw.items():
+            where = f"constants.{name}"
+            try:
+                _identifier(name)
+                if not isinstance(entry, dict):
+                    raise StudyError(
+                        f"expected a table {{ value = ..., unit = ..., source = ... }}, got {entry!r}"
+                    )
+                _known_keys(entry, CONSTANT_KEYS, "")
+                if "chip" in entry or "field" in entry:
+                    out[name] = _catalogue_constant(name, entry)
+                else:
+                    for key in ("value", "unit", "source"):
+                        if key not in entry:
+                            raise StudyError(f"missing '{key}'", key=key)
+                    value = _optional_number(entry, "value", "")
+                    if value is None:  # cannot be: "value" is given
+                        raise StudyError("missing 'value'", key="value")
+                    unit = entry["unit"]
+                    if not isinstance(unit, str):
+                        raise StudyError(f"expected a unit as text, got {unit!r}", key="unit")
+                    from ..language.expressions import parse_unit
+
+                    with _keyed("unit"):
+                        parse_unit(unit)
+                    source = entry["source"]
+                    if not isinstance(source, str) or not source.strip():
+                        raise StudyError("missing 'source' (where this number comes from)", key="source")
+                    out[name] = ConstantSpec(
+                        name, value, unit, source.strip(), str(entry.get("description", "")), dict(entry)
+                    )
+                if out[name].source.upper() == TODO and not self.drafts:
+                    raise StudyError('still "TODO": say where this number comes from', key="source")
+            except StudyError as err:
+                self.problems.add(err, where)
+                self.broken.add(name)
+        return out
+
+    # ------------------------------------------------------------------------- formulas
+    def _compile(self, head, declared, base_model, constants, formulas, years, inputs, scenarios):
+        from ..language.formula_study import build_model
+
+        name = head.get("name") if isinstance(head.get("name"), str) else "study"
+        if base_model is not None:
+            model_name = f"{base_model.name}+formulas"
+            description = f"{base_model.description}; then the formulas of study {name}"
+        else:
+            model_name = name
+            description = str(head.get("title", f"the formulas of study {name}"))
+        for f in formulas:
+            if (
+                f.table == "outputs"
+                and base_model is not None
+                and f.name in {o.name for o in base_model.outputs}
+            ):
+                self.problems.add(
+                    StudyError(
+                        f"the model {base_model.name!r} computes {f.name} already; leave 'formula' out or "
+                        "pick another name",
+                        key=f"outputs.{f.name}.formula",
+                    )
+                )
+                return None, {}
+        model, used_when = build_model(
+            name=model_name,
+            description=description,
+            inputs=list(declared.values()),
+            base=base_model,
+            constants=constants,
+            formulas=formulas,
+            years=years,
+            zero_check=lambda n: self._reaches_zero(n, inputs, scenarios),
+            broken=set(self.broken) - set(declared),
+            problems=self.problems,
+        )
+        if used_when is not None:
+            model_inputs = {i.name for i in base_model.inputs} if base_model is not None else set()
+            for n, when in used_when.items():
+                if when is not None or n not in inputs or n in model_inputs:
+                    continue
+                if base_model is None:
+                    message = "no output's formula reads this input"
+                else:
+                    message = (
+                        f"model {base_model.name!r} has no input {n!r}"
+                        + did_you_mean(n, model_inputs)
+                        + " and no formula reads it"
+                    )
+                self.problems.add(StudyError(message, key=f"inputs.{n}"))
+        if model is not None and base_model is None:
+            # the compiled model's inputs carry what the formulas showed about them
+            model = _with_used_when(model, used_when or {})
+        return model, used_when or {}
+
+    def _reaches_zero(
+        self, name: str, inputs: Mapping[str, InputSpec], scenarios: Mapping[str, Mapping[str, InputSpec]]
+    ) -> str | None:
+        from ..domains import probability_below
+
+        if name not in inputs:
+            return None
+        specs = [(BASE, inputs[name])] + [(s, o[name]) for s, o in scenarios.items() if name in o]
+        for scen, spec in specs:
+            if spec.labels is not None:
+                continue
+            low = probability_below(spec.dist, 0.0, inclusive=True)
+            high = 1.0 - probability_below(spec.dist, 0.0, inclusive=False)
+            if low > TOLERANCE and high > TOLERANCE:
+                shown = f"{low:.2g}" if low >= 1e-3 else f"{low:.1e}"
+                where = "" if scen == BASE else f" in scenario {scen!r}"
+                return (
+                    f"whose distribution reaches zero{where} (P({name} <= 0) = {shown}); give it a "
+                    "distribution above zero (e.g. a lognormal, or lower = ... above 0)"
+                )
+        return None
+
+    def _outputs(
+        self, raw: Mapping, model: Model, formulas: Mapping, scenarios: Sequence[str]
+    ) -> dict[str, OutputSpec]:
+        from .references import parse_references
+
+        declared = {o.name: o for o in model.outputs}
+        for name in raw:
+            if name not in declared and name not in formulas:
+                self.problems.add(
+                    StudyError(
+                        f"model {model.name!r} has no output {name!r}" + did_you_mean(name, declared),
+                        key=f"outputs.{name}",
+                    )
+                )
+        out = {}
+        for name, o in declared.items():
+            table = raw.get(name, {})
+            where = f"outputs.{name}"
+            if not isinstance(table, dict):
+                continue  # reported with the formulas
+            try:
+                formula = formulas.get(name)
+                if formula is None:
+                    _known_keys(table, OUTPUT_KEYS, where)
+                reported = _optional_number(table, "reported", where)
+                if reported is not None and "unit" in table and formula is None:
+                    reported *= conversion_factor(str(table["unit"]), o.unit, key=f"{where}.unit")
+                references: tuple = ()
+                if "references" in table:
+                    references = parse_references(
+                        table["references"],
+                        output=name,
+                        unit=o.unit,
+                        scenarios=scenarios,
+                        coords={d: model.coords[d] for d in o.dims},
+                    )
+            except StudyError as err:
+                self.problems.add(err)
+                continue
+            out[name] = OutputSpec(
+                name=name,
+                unit=o.unit,
+                description=o.description,
+                reported=reported,
+                source=str(table.get("source", "")),
+                note=str(table.get("note", "")),
+                dims=o.dims,
+                formula=formula.formula.text if formula is not None and formula.formula else None,
+                domain=o.domain,
+                references=references,
+            )
+        return out
+
+    # ------------------------------------------------------------------------- sources
+    def _check_sources(
+        self,
+        declared: Mapping[str, Input],
+        inputs: Mapping[str, InputSpec],
+        scenarios: Mapping[str, Mapping[str, InputSpec]],
+        used_when: Mapping[str, tuple | None],
+        model: Model | None,
+    ) -> None:
+        """Missing or ``TODO`` sources: an error unless no scenario uses the input.
+
+        Every input still saying ``TODO`` is listed in one problem (keyed ``inputs``).
+        """
+        todo = []
+        for name, key, kind in self.sources:
+            if name not in declared:
+                continue
+            when = declared[name].used_when or (used_when.get(name) or ())
+            if when and not any(
+                label in self._possible_labels(choice, inputs, scenarios)
+                for choice, labels in when
+                for label in labels
+            ):
+                continue  # the structural branch that reads it is never taken
+            if kind == "missing":
+                self.problems.add(StudyError("missing 'source' (where this number comes from)", key=key))
+            elif not self.drafts:
+                todo.append(key.removesuffix(".source").removeprefix("inputs."))
+        if todo:
+            self.problems.add(
+                StudyError(
+                    f'source still "TODO" for {len(todo)} input{"s" if len(todo) > 1 else ""}: '
+                    f"{', '.join(todo)} (say where each number comes from before the study runs)",
+                    key="inputs",
+                )
+            )
+
+    @staticmethod
+    def _possible_labels(
+        choice: str, inputs: Mapping[str, InputSpec], scenarios: Mapping[str, Mapping[str, InputSpec]]
+    ) -> set[str]:
+        """The labels a structural choice can take in some scenario (or in the replay)."""
+        if choice not in inputs:
+            return set()
+        specs = [inputs[choice], *(o[choice] for o in scenarios.values() if choice in o)]
+        out = set()
+        for spec in specs:
+            labels = spec.labels or ()
+            dist = spec.dist
+            values = getattr(dist, "values", None)
+            probs = getattr(dist, "probs", None)
+            if values is not None and probs is not None:
+                out |= {labels[int(v)] for v, p in zip(values, probs, strict=True) if p > 0}
+            for v in (spec.point, spec.corrected):
+                if v is not None and 0 <= int(v) < len(labels):
+                    out.add(labels[int(v)])
+        return out
+
+
+def _with_used_when(model: Model, used_when: Mapping[str, tuple | None]) -> Model:
+    from dataclasses import replace
+
+    inputs = tuple(
+        replace(i, used_when=used_when.get(i.name) or ()) if used_when.get(i.name) else i
+        for i in model.inputs
+    )
+    return replace(model, inputs=inputs)
+
+
+def _catalogue_constant(name: str, entry: Mapping) -> ConstantSpec:
+    """``{ chip = "H100", field = "tdp_watts" }``: one chip's catalogue value as a constant."""
+    from ..catalog import chip_constant
+    from ..language.formula_study import ConstantSpec
+
+    for key in ("value", "unit", "source"):
+        if key in entry:
+            raise StudyError(f"the catalogue gives the {key}; leave '{key}' out", key=key)
+    value, unit, source = chip_constant(entry.get("chip"), entry.get("field"))
+    return ConstantSpec(name, value, unit, source, str(entry.get("description", "")), dict(entry))
+
+
+class _keyed:
+    """Put ``key`` on a :class:`StudyError` raised inside."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, tb):
+        if isinstance(error, StudyError) and not error.key:
+            raise StudyError(error.message, key=self.key) from None
+        return False
+
+
+def _identifier(name: str) -> None:
+    if not isinstance(name, str) or not name.isidentifier() or name.startswith("__"):
+        raise StudyError(f"{name!r} cannot be used in formulas: use letters, digits and _ (not a leading __)")
+    import keyword
+
+    if keyword.iskeyword(name):
+        raise StudyError(f"{name!r} is a Python keyword and cannot be a name in formulas")
+
+
+def _years(raw: Any) -> list[int] | None:
+    if raw is None:
+        return None
+    if (
+        not isinstance(raw, list)
+        or not raw
+        or not all(isinstance(y, int) and not isinstance(y, bool) for y in raw)
+    ):
+        raise StudyError(f"expected a list of whole years, e.g. [2024, 2025, 2026], got {raw!r}")
+    if any(b <= a for a, b in zip(raw, raw[1:], strict=False)):
+        raise StudyError(f"years must increase, got {raw}")
+    return list(raw)
+
+
+def _table(doc: Mapping, key: str, required: bool = False) -> dict:
+    value = doc.get(key)
+    if value is None:
+        if required:
+            raise StudyError("missing table", key=key)
+        return {}
+    if not isinstance(value, dict):
+        raise StudyError(f"expected a table, got {value!r}", key=key)
+    return value
+
+
+def _known_keys(table: Mapping, allowed: frozenset[str], where: str) -> None:
+    unknown = [key for key in table if key not in allowed]
+    if not unknown:
+        return
+    problems = Problems()
+    for key in unknown:
+        problems.add(
+            StudyError(
+                f"unknown key '{key}'" + did_you_mean(key, allowed), key=f"{where}.{key}" if where else key
+            )
+        )
+    problems.raise_if_any()
+
+
+def _optional_number(raw: Mapping, key: str, where: str) -> float | None:
+    if key not in raw:
+        return None
+    value = raw[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise StudyError(f"expected a number, got {value!r}", key=f"{where}.{key}" if where else key)
+    return float(value)
+
+
+def _value(raw: Mapping, key: str, where: str, declared: Input, factor: float) -> float | None:
+    """A report's value (``point``, ``corrected``): a number in the written unit, converted, or,
+    for a structural choice, a label given as its code."""
+    if key not in raw:
+        return None
+    value = raw[key]
+    if declared.choices is not None:
+        if isinstance(value, str) and value in declared.choices:
+            return float(declared.choices.index(value))
+        raise StudyError(
+            f"expected one of the alternatives {list(declared.choices)}, got {value!r}", key=f"{where}.{key}"
+        )
+    number = _optional_number(raw, key, where)
+    return None if number is None else number * factor
+
+
+def _correlations(
+    raw: Mapping,
+    inputs: Mapping[str, InputSpec],
+    scenarios: Mapping[str, Mapping[str, InputSpec]],
+    broken: set[str],
+) -> dict[tuple[str, str], float]:
+    from ..kernels.sampling import check_correlations
+
+    problems = Problems()
+    pairs: dict[tuple[str, str], float] = {}
+    for a, row in raw.items():
+        if a in broken:
+            continue
+        if a not in inputs:
+            problems.add(StudyError(f"no input {a!r}" + did_you_mean(a, inputs), key=f"correlations.{a}"))
+            continue
+        if not isinstance(row, dict):
+            problems.add(StudyError("expected `a.b = rho` entries", key=f"correlations.{a}"))
+            continue
+        for b, rho in row.items():
+            key = f"correlations.{a}.{b}"
+            with problems.at():
+                if b in broken:
+                    continue
+                if b not in inputs:
+                    raise StudyError(f"no input {b!r}" + did_you_mean(b, inputs), key=key)
+                if a == b:
+                    raise StudyError("an input's correlation with itself is 1", key=key)
+                if isinstance(rho, bool) or not isinstance(rho, int | float) or not -1 <= rho <= 1:
+                    raise StudyError(f"expected a rank correlation in [-1, 1], got {rho!r}", key=key)
+                for name in (a, b):
+                    specs = [inputs[name], *(s[name] for s in scenarios.values() if name in s)]
+                    if all(s.dist.is_point for s in specs):
+                        raise StudyError(f"{name} is a point value and cannot be correlated", key=key)
+                pair = tuple(sorted((a, b)))
+                if pair in pairs and pairs[pair] != float(rho):
+                    raise StudyError(f"given twice with different values ({pairs[pair]} and {rho})", key=key)
+                pairs[pair] = float(rho)
+    problems.raise_if_any()
+    check_correlations(pairs)
+    return pairs
