@@ -14,7 +14,7 @@ The namespace holds the API and nothing else. Names are imported when first used
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._version import version
 from .errors import StudyError, StudyErrors
@@ -22,7 +22,8 @@ from .errors import StudyError, StudyErrors
 #: modules whose functions return a run's Dataset (``res.chipdemand`` must then work)
 _DATASETS = frozenset({"engine", "io", "analysis.summaries"})
 
-#: public name → the module that defines it
+#: public name → the module that defines it: the one list ``__all__`` and the lazy imports are
+#: built from
 _WHERE = {
     # runs and their results
     "run": "api",
@@ -62,45 +63,7 @@ _WHERE = {
     "register": "models",
 }
 
-__all__ = [
-    "StudyError",
-    "StudyErrors",
-    "version",
-    "__version__",
-    "run",
-    "compare",
-    "sensitivity",
-    "replay",
-    "report",
-    "rerun",
-    "fit",
-    "check",
-    "condition",
-    "show",
-    "describe",
-    "new_study",
-    "Run",
-    "Comparison",
-    "Sensitivity",
-    "Replay",
-    "Rerun",
-    "Fits",
-    "Check",
-    "simulate",
-    "summary",
-    "summarize",
-    "exceedance",
-    "save_results",
-    "load_results",
-    "Study",
-    "load_study",
-    "parse_study",
-    "list_studies",
-    "Model",
-    "Input",
-    "Output",
-    "register",
-]
+__all__ = ["StudyError", "StudyErrors", "version", "__version__", *_WHERE]
 
 
 def __getattr__(name: str) -> Any:
@@ -118,15 +81,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
-
-
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
-    from .analysis.summaries import exceedance, summarize, summary
-    from .api import check, compare, condition, fit, replay, report, rerun, run, sensitivity
-    from .engine import simulate
-    from .io import load_results, save_results
-    from .models import Input, Model, Output, register
-    from .results import Check, Comparison, Fits, Replay, Rerun, Run, Sensitivity
-    from .study.authoring import describe, new_study, show
-    from .study.loader import Study, load_study, parse_study
-    from .study.shipped import list_studies

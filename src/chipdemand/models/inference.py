@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..formulas import hardware, llm
 from .base import Input, Model, Output, register
+from .fleet import CAPEX, CHIPS, PROVISIONING, QUERIES_PER_DAY, SERVERS, SERVERS_AND_PRICE
 
 __all__ = ["inference_latency"]
 
@@ -50,22 +51,15 @@ inference_latency = register(
             ),
             Input("chars_per_answer", "char/query", "characters generated per answer", domain="positive"),
             Input("seconds_per_char", "s/char", "GPU time to generate one character", domain="positive"),
-            Input(
-                "peak_to_average",
-                "1",
-                "fleet sized for peak load: peak ÷ average demand",
-                domain="at_least_one",
-            ),
-            Input("utilization", "1", "share of provisioned GPU time spent serving", domain="share"),
-            Input("gpus_per_server", "GPU/server", "accelerators per server", domain="count"),
-            Input("server_price", "USD/server", "price of one server", domain="positive"),
+            *PROVISIONING,
+            *SERVERS_AND_PRICE,
         ),
         outputs=(
-            Output("queries_per_day", "query/day", "questions asked per day"),
+            QUERIES_PER_DAY,
             Output("gpu_hours_per_day", "hour/day", "GPU-hours of generation per day"),
-            Output("chips", "GPU", "GPUs provisioned"),
-            Output("servers", "server", "servers (rounded up)"),
-            Output("capex", "USD", "capital expenditure on servers"),
+            CHIPS,
+            SERVERS,
+            CAPEX,
         ),
         function=_inference_latency,
     )

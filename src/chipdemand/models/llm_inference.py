@@ -14,6 +14,7 @@ import numpy as np
 
 from ..formulas import hardware, llm
 from .base import Input, Model, Output, register
+from .fleet import CAPEX, CHIPS, PROVISIONING, QUERIES_PER_DAY, SERVERS, SERVERS_AND_PRICE
 
 __all__ = ["llm_inference", "METHODS", "MEMORY_CHECKS"]
 
@@ -175,22 +176,15 @@ llm_inference = register(
                 domain="positive",
                 used_when=SIZED,
             ),
-            Input(
-                "peak_to_average",
-                "1",
-                "fleet sized for peak load: peak ÷ average demand",
-                domain="at_least_one",
-            ),
-            Input("utilization", "1", "share of provisioned GPU time spent serving", domain="share"),
-            Input("gpus_per_server", "GPU/server", "accelerators per server", domain="count"),
-            Input("server_price", "USD/server", "price of one server", domain="positive"),
+            *PROVISIONING,
+            *SERVERS_AND_PRICE,
         ),
         outputs=(
-            Output("queries_per_day", "query/day", "questions asked per day"),
+            QUERIES_PER_DAY,
             Output("gpu_hours_per_day", "hour/day", "GPU-hours of serving per day"),
-            Output("chips", "GPU", "GPUs provisioned"),
-            Output("servers", "server", "servers (rounded up)"),
-            Output("capex", "USD", "capital expenditure on servers"),
+            CHIPS,
+            SERVERS,
+            CAPEX,
             Output("gpus_per_replica", "GPU", "GPUs one copy of the model spans"),
         ),
         function=_llm_inference,

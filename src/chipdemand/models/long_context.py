@@ -14,6 +14,7 @@ import numpy as np
 
 from ..formulas import hardware, llm
 from .base import Input, Model, Output, register
+from .fleet import CHIPS, PROVISIONING
 
 __all__ = ["long_context_inference"]
 
@@ -116,16 +117,10 @@ long_context_inference = register(
                 "throughput gain of the serving system (cache reuse, scheduling)",
                 domain="positive",
             ),
-            Input(
-                "peak_to_average",
-                "1",
-                "fleet sized for peak load: peak ÷ average demand",
-                domain="at_least_one",
-            ),
-            Input("utilization", "1", "share of provisioned GPU time spent serving", domain="share"),
+            *PROVISIONING,
         ),
         outputs=(
-            Output("chips", "GPU", "GPUs provisioned"),
+            CHIPS,
             Output("gpu_hours_per_day", "hour/day", "GPU-hours of serving per day"),
             Output("flop_per_query", "FLOP/query", "compute per question (prefill and answer)"),
             Output("attention_share", "1", "share of the FLOPs spent in attention"),
