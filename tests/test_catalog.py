@@ -21,6 +21,7 @@ SOURCE_VALUES = {
         "memory_bytes": 80 * G,  # 80 GB HBM3
         "memory_bandwidth": 3.35 * T,  # 3.35 TB/s
         "tdp_watts": 700,
+        "price_usd": [25_000, 35_000],  # Reuters 2024-01: 8-GPU servers ~CNY 2M (÷ 8 ÷ 7.15 = $35k)
     },
     "H20": {
         # zangshuxian.com (2024): "H20的FP16稠密算力为148TFLOPS"; FP8 296 TFLOPS (spec table)
@@ -60,6 +61,7 @@ SOURCE_VALUES = {
         "memory_bytes": 186 * G,  # 186 GB HBM3E
         "memory_bandwidth": 8 * T,  # 8 TB/s
         "tdp_watts": 1200,  # configurable up to 1,200 W
+        "price_usd": [30_000, 42_000],  # HSBC 2024-05 (from memory): superchip $60-70k, NVL72 ~$3M
     },
     "MI300X": {
         # AMD Instinct MI300X data sheet (2023-12): 1,307.4 TFLOPS FP16/BF16, 2,614.9 FP8 dense
@@ -271,7 +273,7 @@ def test_citations_say_second_hand_and_from_memory(shipped):
         ("Ascend_910C", "tdp_watts", "not a chip TDP"),
         ("Ascend_910B", "peak_fp8_flops", "no FP8"),
         ("MI325X", "price_usd", "no price"),
-        ("GB200", "price_usd", "no per-GPU price"),
+        ("Ascend_910C", "price_usd", "no public per-chip price"),
         ("V100", "peak_fp8_flops", "no FP8"),
     ],
 )

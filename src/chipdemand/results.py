@@ -199,8 +199,18 @@ class Check(Result):
         frame = pd.DataFrame(self.rows)
         return frame.reindex(columns=[c for c in REFERENCE_COLUMNS if c in frame.columns])
 
+    @cached_property
+    def coverage(self) -> dict[str, Any]:
+        """How often our intervals hold the estimates, overall and per study
+        (:func:`chipdemand.analysis.calibration.coverage`)."""
+        from .analysis.calibration import coverage
+
+        return coverage(self.rows, nominal=self.ci)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"references": [_json_row(r) for r in self.rows]}
+        from .analysis.calibration import coverage_json
+
+        return {"references": [_json_row(r) for r in self.rows], "coverage": coverage_json(self.coverage)}
 
 
 @dataclass(frozen=True, eq=False, repr=False)

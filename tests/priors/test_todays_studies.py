@@ -12,7 +12,7 @@ from chipdemand.analysis.replay import evaluate_point
 from chipdemand.domains import outside_values
 from chipdemand.study.references import answered_in, compare_references
 
-NEW = ["chatgpt_inference_2025", "frontier_training", "china_supply_demand"]
+NEW = ["chatgpt_inference_2025", "frontier_training", "china_supply_demand", "world_accelerators"]
 DRAWS = 2_000
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "fan_chart",
     "prior_posterior",
     "side_by_side",
+    "pit_histogram",
     "to_png",
     "to_data_uri",
     "WIDE",
@@ -528,4 +529,54 @@ def side_by_side(
     for k in range(len(outputs), n_rows * cols):
         axes[k // cols][k % cols].set_visible(False)
     fig.suptitle(f"Side by side: median (dot) and {ci:.0%} interval", fontsize=10)
+    return fig
+
+
+def pit_histogram(
+    pit: Sequence[float] | Mapping[str, Sequence[float]],
+    *,
+    nominal: float = 0.9,
+    bins: int = 10,
+    title: str | None = None,
+) -> Figure:
+    """The references' percentiles in our draws as a histogram (a PIT histogram).
+
+    Flat when our intervals are calibrated, piled at the ends when they are over-confident
+    (too narrow), heaped in the middle when they are under-confident. ``pit`` is one list of
+    percentiles in [0, 1], or a mapping ``study -> percentiles`` stacked by study. The shaded
+    ends lie outside the central ``nominal`` interval; the dashed line is the count each bin
+    would hold were the percentiles uniform.
+    """
+    groups = dict(pit) if isinstance(pit, Mapping) else {"": list(pit)}
+    groups = {k: np.clip(np.asarray(v, dtype=float), 0.0, 1.0) for k, v in groups.items() if len(v)}
+    n = sum(v.size for v in groups.values())
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    fig = _figure(6.4, 3.2)
+    ax = fig.add_subplot()
+    tail = (1.0 - nominal) / 2.0
+    ax.axvspan(0.0, tail, color="C3", alpha=0.1)
+    ax.axvspan(1.0 - tail, 1.0, color="C3", alpha=0.1, label=f"outside our {nominal:.0%} interval")
+    bottom = np.zeros(bins)
+    for k, (label, values) in enumerate(groups.items()):
+        counts, _ = np.histogram(values, edges)
+        ax.bar(
+            edges[:-1],
+            counts,
+            width=np.diff(edges),
+            bottom=bottom,
+            align="edge",
+            color=f"C{k % 10}",
+            edgecolor="white",
+            linewidth=0.6,
+            label=label or None,
+        )
+        bottom += counts
+    if n:
+        ax.axhline(n / bins, color="black", linestyle="--", linewidth=1.0, label="uniform (calibrated)")
+    ax.set_xlim(0.0, 1.0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("percentile of the reference among our draws")
+    ax.set_ylabel("references")
+    ax.set_title(title or f"Where {n} independent estimates fall in our distributions", fontsize=10)
+    ax.legend(fontsize=7, frameon=False, ncol=2 if len(groups) > 3 else 1)
     return fig

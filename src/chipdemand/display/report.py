@@ -126,6 +126,7 @@ def render(res: xr.Dataset, study: Study | None, *, ci: float = 0.9, origin: str
     placed = _placed(res, study, ci)
     if placed:
         parts += ["<h2>Independent estimates</h2>", _references_table(placed)]
+        parts.append(_calibration_section(placed, ci))
     conditioned, why = _conditioned(res, study, ci)
     if conditioned is not None:
         parts += ["<h2>Observations</h2>", _observations_section(conditioned, study)]
@@ -257,6 +258,27 @@ def _references_table(rows: list[dict]) -> str:
         "limit (e.g. every accelerator shipped to date): a median beyond it marks a thought "
         "experiment. They are green (estimates) and red (bounds) on the charts below.</p>"
     )
+
+
+def _calibration_section(rows: list[dict], ci: float) -> str:
+    """How many of the estimates our intervals hold, and their percentiles as a PIT histogram."""
+    from .analysis.calibration import coverage
+
+    cov = coverage(rows, nominal=ci)["overall"]
+    if not cov.n:
+        return ""
+    words = (
+        f"{cov.inside} of {cov.n} independent estimates inside our {ci:.0%} intervals ({cov.share:.0%}; "
+        f"{cov.level:.0%} binomial interval {cov.low:.0%} – {cov.high:.0%}): <b>{_e(cov.verdict)}</b>"
+        + (": the references pile at the ends of our intervals" if cov.over_confident else "")
+        + "."
+    )
+    figure = (
+        _img(plots.pit_histogram(cov.pit, nominal=ci), "histogram of the references' percentiles")
+        if cov.pit
+        else ""
+    )
+    return f"<p class=note>{words}</p>{figure}"
 
 
 def _conditioned(res: xr.Dataset, study: Study | None, ci: float) -> tuple[Conditioned | None, str]:

@@ -235,8 +235,36 @@ def check(result: Check) -> str:
     return (
         references(result.rows, study=True)
         + f"\n\n{inside} of {len(estimates)} independent estimates inside our {result.ci:.0%} intervals; "
-        f"{passed} median(s) past a physical bound"
+        f"{passed} median(s) past a physical bound" + "\n\n" + calibration(result.coverage)
     )
+
+
+def calibration(cov: dict) -> str:
+    """The calibration lines of ``check``: k of n inside, the share and its binomial interval."""
+
+    def line(c: Any) -> list[str]:
+        share = "—" if not c.n else f"{c.share:.0%}"
+        interval = "—" if not c.n else f"{c.low:.0%} – {c.high:.0%}"
+        return [c.scope, f"{c.inside} of {c.n}", share, interval, c.verdict]
+
+    level, nominal, overall = cov["level"], cov["nominal"], cov["overall"]
+    head = ["study", "inside", "share", f"{level:.0%} binomial interval", "verdict"]
+    text = (
+        f"Calibration: {overall.inside} of {overall.n} independent estimates inside our {nominal:.0%} "
+        f"intervals ({overall.share:.0%}; {level:.0%} binomial interval "
+        f"{overall.low:.0%} – {overall.high:.0%}); "
+        f"calibrated intervals hold {nominal:.0%}. {overall.verdict.capitalize()} overall.\n\n"
+        if overall.n
+        else "Calibration: no independent estimates placed.\n\n"
+    )
+    text += fmt.table(head, [line(c) for c in cov["studies"]])
+    flagged = cov["over_confident"]
+    text += "\n\n" + (
+        "Over-confident (their references pile at the ends of our intervals): " + ", ".join(flagged)
+        if flagged
+        else "No study is flagged over-confident"
+    )
+    return text + f"\n({cov['criterion']})"
 
 
 def comparison(result: Comparison) -> str:
