@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 import chipdemand as cd
-from chipdemand import plots
+from chipdemand.display import plots
 
 DRAWS = 20_000
 SEED = 0

@@ -105,7 +105,7 @@ def test_check_json_gains_coverage_and_text_ends_with_calibration():
 
 
 def test_pit_histogram_draws_counts():
-    from chipdemand import plots
+    from chipdemand.display import plots
 
     fig = plots.pit_histogram({"a": [0.01, 0.02, 0.5], "b": [0.97]}, nominal=0.9, bins=10)
     ax = fig.axes[0]

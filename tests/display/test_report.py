@@ -15,7 +15,8 @@ from chipdemand.api import report
 from chipdemand.display import format as fmt
 from chipdemand.display import plots
 from chipdemand.errors import StudyError
-from conftest import GROWTH_YEARS
+
+GROWTH_YEARS = list(range(2024, 2031))  # the years of conftest's growth study
 
 
 @pytest.fixture(scope="module")

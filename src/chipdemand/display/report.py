@@ -262,7 +262,7 @@ def _references_table(rows: list[dict]) -> str:
 
 def _calibration_section(rows: list[dict], ci: float) -> str:
     """How many of the estimates our intervals hold, and their percentiles as a PIT histogram."""
-    from .analysis.calibration import coverage
+    from ..analysis.calibration import coverage
 
     cov = coverage(rows, nominal=ci)["overall"]
     if not cov.n:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-TUTORIAL = Path(__file__).resolve().parents[1] / "docs" / "world_tutorial.py"
+TUTORIAL = Path(__file__).resolve().parents[2] / "docs" / "world_tutorial.py"
 
 
 @pytest.fixture(scope="module")
