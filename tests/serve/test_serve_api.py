@@ -191,10 +191,10 @@ def test_edit_input_keeps_comments(served):
     assert new.count("\n") == text.count("\n") and new.startswith("# ChatGPT's inference fleet")
     assert cd.parse_study(new).inputs["weekly_active_users"].dist.spec["ci"] == [5e8, 9e8]
     family = client.post(
-        "/api/edit-input", json={"toml": text, "input": "total_to_active", "dist": "lognormal", "ci": [4, 20]}
+        "/api/edit-input", json={"toml": text, "input": "total_to_active", "dist": "uniform", "ci": [3, 20]}
     ).json()["toml"]
     table = cd.parse_study(family).inputs["total_to_active"].dist.spec
-    assert table["dist"] == "lognormal" and "mode" not in table
+    assert table["dist"] == "uniform" and "mode" not in table
     missing = client.post("/api/edit-input", json={"toml": text, "input": "nope", "ci": [1, 2]})
     assert missing.status_code == 422 and missing.json()["errors"][0]["key"] == "inputs.nope"
 
