@@ -193,8 +193,8 @@ def test_edit_input_keeps_comments(served):
     family = client.post(
         "/api/edit-input", json={"toml": text, "input": "total_to_active", "dist": "uniform", "ci": [3, 20]}
     ).json()["toml"]
-    table = cd.parse_study(family).inputs["total_to_active"].dist.spec
-    assert table["dist"] == "uniform" and "mode" not in table
+    table = cd.parse_study(family).inputs["total_to_active"].dist
+    assert table.name == "uniform" and "mode" not in table.spec
     missing = client.post("/api/edit-input", json={"toml": text, "input": "nope", "ci": [1, 2]})
     assert missing.status_code == 422 and missing.json()["errors"][0]["key"] == "inputs.nope"
 
