@@ -137,7 +137,7 @@ def main() -> None:
     args = parser.parse_args()
     names = args.study or [s["name"] for s in cd.list_studies()]
     print(f"edit → numbers at {DRAWS:,} draws, server time in ms ({args.edits} edits each)\n")
-    head = "| study | scenarios | p50 | p95 | p50, text unchanged | edit / unchanged | parse / simulate / view |"
+    head = "| study | scenarios | p50 | p95 | p50 unchanged | edit / unchanged | parse / simulate / view |"
     print(head)
     print("|---|---|---|---|---|---|---|")
     for name in names:
