@@ -307,6 +307,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", help="a FILE.nc saved by `run --save`")
     _json_flag(p, "a message")
+
+    p = sub.add_parser(
+        "serve",
+        help="a local page to edit a study and watch its answers move",
+        description="Serve a page (on 127.0.0.1) that edits a study and re-runs it on every edit. "
+        "The first line printed is the page's URL with its session token.",
+    )
+    from .serve.cli import add_arguments as serve_arguments  # argparse only: no web library
+
+    serve_arguments(p)
     return parser
 
 
@@ -664,6 +674,12 @@ def cmd_fit(args: argparse.Namespace) -> None:
         print(result.text())
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    from .serve.cli import run  # starlette and uvicorn are imported when the command runs
+
+    run(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "list": cmd_list,
     "run": cmd_run,
@@ -677,6 +693,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "show": cmd_show,
     "describe": cmd_describe,
     "new": cmd_new,
+    "serve": cmd_serve,
 }
 
 
