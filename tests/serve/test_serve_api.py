@@ -97,7 +97,7 @@ def test_draws_are_capped(served):
 @pytest.mark.parametrize(
     ("headers", "status"),
     [
-        ({"X-Chipdemand-Token": ""}, 401),
+        ({"X-Chipdemand-Token": ""}, 403),
         ({"X-Chipdemand-Token": "wrong"}, 403),
         ({"Origin": "http://evil.example"}, 403),
         ({"Host": "evil.example:80"}, 403),

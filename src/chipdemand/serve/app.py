@@ -89,7 +89,7 @@ class Guard:
             return _refuse(403, f"requests from {origin!r} are not this page's own")
         token = headers.get("x-chipdemand-token")
         if not token:
-            return _refuse(401, "the X-Chipdemand-Token header is missing (the token of the printed URL)")
+            return _refuse(403, "the X-Chipdemand-Token header is missing (the token of the printed URL)")
         if not hmac.compare_digest(token.encode(), self.session.token.encode()):
             return _refuse(403, "wrong X-Chipdemand-Token")
         return None
