@@ -547,8 +547,8 @@ def pit_histogram(
     ends lie outside the central ``nominal`` interval; the dashed line is the count each bin
     would hold were the percentiles uniform.
     """
-    groups = dict(pit) if isinstance(pit, Mapping) else {"": list(pit)}
-    groups = {k: np.clip(np.asarray(v, dtype=float), 0.0, 1.0) for k, v in groups.items() if len(v)}
+    given = dict(pit) if isinstance(pit, Mapping) else {"": list(pit)}
+    groups = {k: np.clip(np.asarray(v, dtype=float), 0.0, 1.0) for k, v in given.items() if len(v)}
     n = sum(v.size for v in groups.values())
     edges = np.linspace(0.0, 1.0, bins + 1)
     fig = _figure(6.4, 3.2)
