@@ -137,7 +137,7 @@ export function exceedance(container, { ex, posterior, log, unit, refs }) {
   const x = scale(lo, hi, L, R, log && lo > 0);
   const y = (p) => B - p * (B - T);
   for (const p of [0, 0.25, 0.5, 0.75, 1]) {
-    el("line", { x1: L, x2: R, y1: y(p), y2: y(p), class: "grid" }, s);
+    el("line", { x1: L, x2: R, y1: y(p), y2: y(p), class: "gridline" }, s);
     text(s, L - 6, y(p) + 4, `${p * 100}%`, { class: "tick", "text-anchor": "end" });
   }
   const line = (d) => d.x.map((v, i) => `${i ? "L" : "M"}${x(v)},${y(d.p[i])}`).join(" ");
@@ -147,9 +147,15 @@ export function exceedance(container, { ex, posterior, log, unit, refs }) {
   xAxis(s, x, B, L, R, `P(${unit ? "X" : "value"} > x)  ·  ${unit || ""}`);
 }
 
+// Room for the longest row label at 12px (about 7px a character), within [90, 220] px.
+function labelRoom(rows) {
+  const longest = Math.max(0, ...rows.map((r) => String(r.label).length));
+  return Math.min(220, Math.max(90, 16 + 7 * longest));
+}
+
 // Forest plot: one row per label, median dot and interval bar.
 export function forest(container, rows, { unit, selected } = {}) {
-  const rowH = 20, W = 420, L = 150, R = W - 12, T = 6;
+  const rowH = 20, L = labelRoom(rows), W = L + 270, R = W - 12, T = 6;
   const H = T + rows.length * rowH + 34;
   const s = svg(container, W, H);
   const vals = rows.flatMap((r) => [r.low, r.high, r.median]).filter(Number.isFinite);
@@ -175,7 +181,7 @@ export function forest(container, rows, { unit, selected } = {}) {
 
 // Horizontal bars from zero (drivers).
 export function bars(container, rows, { label = "" } = {}) {
-  const rowH = 19, W = 420, L = 150, R = W - 40, T = 6;
+  const rowH = 19, L = labelRoom(rows), W = L + 270, R = W - 40, T = 6;
   const s = svg(container, W, T + rows.length * rowH + 28);
   const top = Math.max(...rows.map((r) => Math.abs(r.value)), 1e-12);
   const x = (v) => L + (Math.abs(v) / top) * (R - L);
@@ -203,7 +209,7 @@ export function fan(container, rows, { unit } = {}) {
   const x = scale(years[0], years[years.length - 1], L, R);
   const y = scale(lo, hi, B, T, log);
   for (const t of y.ticks(4)) {
-    el("line", { x1: L, x2: R, y1: y(t), y2: y(t), class: "grid" }, s);
+    el("line", { x1: L, x2: R, y1: y(t), y2: y(t), class: "gridline" }, s);
     text(s, L - 6, y(t) + 4, fmt(t), { class: "tick", "text-anchor": "end" });
   }
   const up = rows.map((r, i) => `${i ? "L" : "M"}${x(r.year)},${y(r.high)}`).join(" ");
