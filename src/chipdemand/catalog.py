@@ -27,6 +27,7 @@ __all__ = [
     "ORIGINS",
     "catalog_path",
     "load_catalog",
+    "read_catalog",
     "chip",
     "server",
     "field_value",
@@ -97,7 +98,13 @@ def load_catalog(path: str | Path | None = None) -> dict[str, Any]:
         read, or an entry has a figure of the wrong type, a figure without a source, a source
         that names no reference, or a reference without a date or an origin.
     """
-    return copy.deepcopy(_read(str(Path(path) if path is not None else catalog_path())))
+    return copy.deepcopy(read_catalog(path))
+
+
+def read_catalog(path: str | Path | None = None) -> dict[str, Any]:
+    """The catalogue as :func:`load_catalog` reads it, without the copy: read once per process
+    and shared, for callers that only read it (every catalogue input of every study load)."""
+    return _read(str(Path(path) if path is not None else catalog_path()))
 
 
 def chip(name: str, catalog: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._typing import FloatArray
-from ..catalog import FIELD_UNITS, catalogue_source, field_value, load_catalog
+from ..catalog import FIELD_UNITS, catalogue_source, field_value, read_catalog
 from ..catalog import chip as lookup
 from ..errors import StudyError, did_you_mean
 from .base import Distribution, family, require_keys
@@ -34,7 +34,7 @@ class Catalogued(Distribution):
     continuous = False
 
     def __init__(self, field: str, chips: dict[str, float]) -> None:
-        catalog = load_catalog()
+        catalog = read_catalog()  # read only: shared, not copied
         low, high = [], []
         for name in chips:
             try:

@@ -268,22 +268,43 @@ class PERT(_BetaShaped):
         return stats.beta(self.alpha, self.beta), self.lo, self.hi - self.lo
 
 
+#: (family and its fixed parameters, lo, hi, level) → the fitted (a, b): a study is parsed again
+#: on every edit of the live page and every load, and a fit is the same each time
+_FITS: dict[tuple, tuple[float, float]] = {}
+
+
 def _fit_two_parameters(
-    make: Callable[[float, float], Any], lo: float, hi: float, level: float, guess: tuple[float, float]
+    ppf: Callable[[float, float, FloatArray], FloatArray],
+    lo: float,
+    hi: float,
+    level: float,
+    guess: tuple[float, float],
+    *,
+    key: tuple,
 ) -> tuple[float, float]:
-    """Positive (a, b) with ``make(a, b).ppf`` at the interval's ends equal to ``lo``, ``hi``."""
+    """Positive (a, b) with ``ppf(a, b, q)`` at the interval's ends equal to ``lo``, ``hi``.
+
+    ``ppf`` is the family's quantile function on plain arrays (scipy.special, no frozen
+    distribution: a fit evaluates it hundreds of times); ``key`` names the family and its fixed
+    parameters, under which the fit is remembered for the life of the process.
+    """
+    remembered = _FITS.get((key, lo, hi, level))
+    if remembered is not None:
+        return remembered
     q = np.array([(1 - level) / 2, (1 + level) / 2])
     target = np.array([lo, hi])
 
     def residual(log_ab: FloatArray) -> FloatArray:
         with np.errstate(all="ignore"):
-            got = make(*np.exp(log_ab)).ppf(q)
+            a, b = np.exp(log_ab)
+            got = ppf(float(a), float(b), q)
         return np.where(np.isfinite(got), got / target - 1, 1e6)
 
     fit = optimize.least_squares(residual, np.log(guess), method="lm", xtol=1e-14, ftol=1e-14)
     if not fit.success or np.max(np.abs(residual(fit.x))) > 1e-6:
         raise StudyError(f"no distribution of this family has the interval [{lo:g}, {hi:g}]", key="ci")
     a, b = np.exp(fit.x)
+    _FITS[(key, lo, hi, level)] = (float(a), float(b))
     return float(a), float(b)
 
 
@@ -316,11 +337,11 @@ class Beta(_BetaShaped):
             sd = (hi - lo) / (high - low) / (2 * special.ndtri((1 + level) / 2))
             concentration = max(m * (1 - m) / sd**2 - 1, 0.5)
 
-            def make(a: float, b: float) -> Any:
-                return stats.beta(a, b, loc=low, scale=high - low)
+            def ppf(a: float, b: float, q: FloatArray) -> FloatArray:
+                return low + (high - low) * special.betaincinv(a, b, q)
 
             guess = (m * concentration, (1 - m) * concentration)
-            a, b = _fit_two_parameters(make, lo, hi, level, guess)
+            a, b = _fit_two_parameters(ppf, lo, hi, level, guess, key=("beta", low, high))
             return cls(a, b, low, high)
         require_keys(spec, ("alpha", "beta"), "beta")
         return cls(spec_positive(spec, "alpha"), spec_positive(spec, "beta"), low, high)
@@ -351,7 +372,12 @@ class Gamma(ScipyBacked):
             spread = (hi - lo) / 3.3
             shape = (mid / spread) ** 2
             shape, scale = _fit_two_parameters(
-                lambda k, s: stats.gamma(k, scale=s), lo, hi, level, (shape, mid / shape)
+                lambda k, s, q: s * special.gammaincinv(k, q),
+                lo,
+                hi,
+                level,
+                (shape, mid / shape),
+                key=("gamma",),
             )
             return cls(shape, scale)
         require_keys(spec, ("shape", "scale"), "gamma")
