@@ -221,8 +221,8 @@ class _Loader:
 
     # ------------------------------------------------------------------------- the whole study
     def study(self) -> Study:
-        from ..language.expressions import parse_formula
         from ..language.formula_study import FormulaSpec
+        from ..language.parse import parse_formula
 
         problems, doc = self.problems, self.doc
         with problems.at():
@@ -468,7 +468,7 @@ class _Loader:
                     key="unit",
                 )
             else:
-                from ..language.expressions import parse_unit
+                from ..language.formula_units import parse_unit
 
                 parse_unit(unit)
             domain = raw.get("domain", "any" if labels is not None else "positive")
@@ -699,7 +699,7 @@ class _Loader:
                     unit = entry["unit"]
                     if not isinstance(unit, str):
                         raise StudyError(f"expected a unit as text, got {unit!r}", key="unit")
-                    from ..language.expressions import parse_unit
+                    from ..language.formula_units import parse_unit
 
                     with _keyed("unit"):
                         parse_unit(unit)
