@@ -21,6 +21,7 @@ it never does (NaN-free).
 from __future__ import annotations
 
 import ast
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -36,6 +37,7 @@ from .parse import (
     Formula,
     at,
     called_name,
+    chain,
     choice_and_label,
     dependencies,
     is_label_comparison,
@@ -44,6 +46,14 @@ from .parse import (
 )
 
 __all__ = ["Symbol", "Node", "Guard", "Compiled", "Compiler"]
+
+#: the steps of a chain (``a + b - c``, ``a * b / c``), as Python's operators apply them
+_STEPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
 
 _COMPARE = {
     ast.Lt: np.less,
@@ -74,6 +84,7 @@ class Node:
     unit: pint.Unit | None  # None for a condition
     yearly: bool = False
     literal: float | None = None  # a number written in the formula (possibly negated)
+    constant: bool = False  # reads no name: folded to its value when compiled
 
     @property
     def is_condition(self) -> bool:
@@ -169,6 +180,7 @@ class Compiler:
         self._text = formula.text
         self._uses_first_year = False
         self._guards: dict[str, Guard] = {}
+        self._reads = 0  # names read so far: a part that reads none is a constant
         node = self._node(formula.tree.body, guard=None)
         if node.unit is None:
             raise StudyError("this formula is a condition (true/false); use where(cond, 1, 0) for a number")
@@ -211,12 +223,19 @@ class Compiler:
         return out
 
     def _same_unit(
-        self, nodes: Sequence[Node], ast_nodes: Sequence[ast.AST], what: str
+        self,
+        nodes: Sequence[Node],
+        ast_nodes: Sequence[ast.AST],
+        what: str | Sequence[str],
+        anchor: pint.Unit | None = None,
     ) -> tuple[pint.Unit, list]:
-        """A common unit for ``nodes`` (the first non-zero-literal's) and each one's function in it."""
-        anchor = next((_unit_of(n) for n in nodes if n.literal != 0.0), _unit_of(nodes[0]))
+        """A common unit for ``nodes`` (``anchor``, else the first non-zero-literal's) and each
+        one's function in it; ``what`` is done to them (one verb, or one for each node)."""
+        if anchor is None:
+            anchor = next((_unit_of(n) for n in nodes if n.literal != 0.0), _unit_of(nodes[0]))
+        verbs = [what] * len(nodes) if isinstance(what, str) else list(what)
         fns = []
-        for n, a in zip(nodes, ast_nodes, strict=True):
+        for n, a, verb in zip(nodes, ast_nodes, verbs, strict=True):
             if n.literal == 0.0:
                 fns.append(n.fn)
                 continue
@@ -225,7 +244,7 @@ class Compiler:
             if factor is None:
                 raise self._error(
                     a,
-                    f"cannot {what} {unit_text(anchor)} and {unit_text(unit)} "
+                    f"cannot {verb} {unit_text(anchor)} and {unit_text(unit)} "
                     f"({anchor.dimensionality} vs {unit.dimensionality})",
                 )
             fns.append(_scaled(n.fn, factor))
@@ -244,6 +263,52 @@ class Compiler:
 
     # ------------------------------------------------------------------------- nodes
     def _node(self, node: ast.AST, guard: Guard) -> Node:
+        reads = self._reads
+        out = self._build(node, guard)
+        if self._reads == reads and not out.constant and out.unit is not None:
+            return self._fold(out, node)  # a number that reads no name: computed once, here
+        return out
+
+    def _fold(self, out: Node, node: ast.AST) -> Node:
+        """A constant part of the formula computed now: refused when it is not a finite number
+        (an overflow, a division by zero, a huge power), so no run can fail on it."""
+        value = self._finite(lambda: out.fn({}), node, node)
+        return Node(lambda env: value, out.unit, out.yearly, literal=out.literal, constant=True)
+
+    def _finite(self, compute: Callable[[], Any], start: ast.AST, end: ast.AST) -> Any:
+        """``compute()``, the value of the constant part from ``start`` to ``end``, or a
+        :class:`StudyError` at its column when it is not a finite number."""
+        problem = ""
+        try:
+            with np.errstate(all="ignore"):
+                value = compute()
+        except ZeroDivisionError:
+            problem = "a division by zero"
+        except OverflowError:
+            problem = "too large for a float"
+        except (ArithmeticError, ValueError) as exc:
+            problem = str(exc) or type(exc).__name__
+        else:
+            if not np.all(np.isfinite(value)):
+                problem = f"it is {value}"
+        if problem:
+            part = self._source(start, end)
+            shown = part if len(part) <= 40 else part[:37] + "..."
+            raise self._error(start, f"the constant {shown} is not a finite number ({problem})")
+        return value
+
+    def _source(self, start: ast.AST, end: ast.AST) -> str:
+        """The formula's text from ``start`` to the end of ``end`` (one line: a formula may wrap)."""
+        lines = self._text.split("\n")
+        first, last = getattr(start, "lineno", 1), getattr(end, "end_lineno", None) or 1
+        if first == last and 0 < first <= len(lines):
+            raw = lines[first - 1].encode("utf-8")
+            return raw[getattr(start, "col_offset", 0) : getattr(end, "end_col_offset", None)].decode(
+                "utf-8", errors="ignore"
+            )
+        return ast.get_source_segment(self._text, start) or ""
+
+    def _build(self, node: ast.AST, guard: Guard) -> Node:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool):
                 flag = bool(node.value)
@@ -292,6 +357,7 @@ class Compiler:
                 f"({name} == {symbol.labels[0]!r})",
             )
         self._note_use(name, guard)
+        self._reads += 1
         return Node(lambda env: env[name], symbol.unit, symbol.yearly)
 
     def _note_use(self, name: str, guard: Guard) -> None:
@@ -314,28 +380,16 @@ class Compiler:
         return Node(lambda env: -value(env), inner.unit, inner.yearly, literal=literal)
 
     def _binop(self, node: ast.BinOp, guard: Guard) -> Node:
+        links = chain(node)
+        if links is not None:
+            return self._chain(*links, guard)
         left = self._number(node.left, guard)
         right = self._number(node.right, guard)
-        op = node.op
-        if isinstance(op, ast.Add | ast.Sub):
-            unit, fns = self._same_unit(
-                [left, right], [node.left, node.right], "add" if isinstance(op, ast.Add) else "subtract"
-            )
-            yearly, (a, b) = self._lifted([left, right], fns)
-            if isinstance(op, ast.Add):
-                return Node(lambda env: a(env) + b(env), unit, yearly)
-            return Node(lambda env: a(env) - b(env), unit, yearly)
-        if isinstance(op, ast.Mult | ast.Div):
-            yearly, (a, b) = self._lifted([left, right])
-            if isinstance(op, ast.Mult):
-                return Node(lambda env: a(env) * b(env), _unit_of(left) * _unit_of(right), yearly)
-            self._check_divisor(node.right)
-            return Node(lambda env: a(env) / b(env), _unit_of(left) / _unit_of(right), yearly)
         # power
         if right.literal is not None:
             p = right.literal
             if p < 0:
-                self._check_divisor(node.left)
+                self._check_divisor(node.left, left)
             yearly, (a,) = self._lifted([left])
             unit = cast(pint.Unit, _unit_of(left) ** p)  # pint annotates Unit ** number as PlainUnit
             return Node(lambda env: a(env) ** p, unit, yearly)
@@ -344,8 +398,49 @@ class Compiler:
         yearly, (a, b) = self._lifted([left, right], [base, exponent])
         return Node(lambda env: a(env) ** b(env), dimensionless(), yearly)
 
-    def _check_divisor(self, node: ast.AST) -> None:
-        """Refuse a division by an input (or a product of inputs) that may be zero."""
+    def _chain(self, operands: list[ast.expr], operators: list[ast.operator], guard: Guard) -> Node:
+        """``a + b - c + ...`` or ``a * b / c * ...``, of any length: one node evaluated left to
+        right in a loop (the arithmetic of the nested tree, without its recursion)."""
+        parts = [self._number(x, guard) for x in operands]
+        if isinstance(operators[0], ast.Add | ast.Sub):
+            verbs = ["add" if isinstance(op, ast.Add) else "subtract" for op in operators]
+            # the unit of the first two (a sum is no literal, so the rest meets that unit)
+            anchor, _ = self._same_unit(parts[:2], operands[:2], verbs[0])
+            unit, fns = self._same_unit(parts, operands, [verbs[0], *verbs], anchor=anchor)
+        else:
+            unit = _unit_of(parts[0])
+            for op, x, part in zip(operators, operands[1:], parts[1:], strict=True):
+                if isinstance(op, ast.Div):
+                    self._check_divisor(x, part)
+                    unit = unit / _unit_of(part)
+                else:
+                    unit = unit * _unit_of(part)
+            fns = [p.fn for p in parts]
+        steps = [_STEPS[type(op)] for op in operators]
+        yearly, fns = self._lifted(parts, fns)
+        # the constant start of a chain (1e308 * 10 * x) is a constant part: each partial result finite
+        value: Any = None
+        for index in range(1, len(parts)):
+            if not (parts[0].constant and parts[index].constant):
+                break
+            value = fns[0]({}) if index == 1 else value
+            step, fn, previous = steps[index - 1], fns[index], value
+            value = self._finite(lambda: step(previous, fn({})), operands[0], operands[index])  # noqa: B023
+        first, rest = fns[0], list(zip(steps, fns[1:], strict=True))
+
+        def evaluate(env: Mapping[str, Any], first: Callable = first, rest: list = rest) -> Any:
+            out = first(env)
+            for step, fn in rest:
+                out = step(out, fn(env))
+            return out
+
+        return Node(evaluate, unit, yearly)
+
+    def _check_divisor(self, node: ast.AST, divisor: Node | None = None) -> None:
+        """Refuse a division by a constant zero, or by an input (or a product of inputs) that may
+        be zero."""
+        if divisor is not None and divisor.constant and np.all(divisor.fn({}) == 0):
+            raise self._error(node, f"divides by zero (the constant {self._source(node, node)})")
         for leaf in _factors(node):
             if isinstance(leaf, ast.Name):
                 symbol = self.symbols.get(leaf.id)
@@ -398,6 +493,7 @@ class Compiler:
         code = float(symbol.labels.index(label))
         ufunc = np.equal if isinstance(node.ops[0], ast.Eq) else np.not_equal
         self._note_use(name, guard)
+        self._reads += 1
         return Node(lambda env: ufunc(env[name], code), None, symbol.yearly)
 
     # ------------------------------------------------------------------------- calls
@@ -568,16 +664,25 @@ class Compiler:
 
 
 def _factors(node: ast.AST) -> list[ast.AST]:
-    """The factors of a product (through parentheses, unary signs and positive powers)."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        return _factors(node.left) + _factors(node.right)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        return _factors(node.operand)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-        exponent = number_of(node.right)
-        if exponent is not None:
-            return _factors(node.left) if exponent > 0 else []
-    return [node]
+    """The factors of a product (through parentheses, unary signs and positive powers), gathered
+    with a stack of their own (a product may have thousands of factors)."""
+    factors: list[ast.AST] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.BinOp) and isinstance(current.op, ast.Mult):
+            stack.extend((current.right, current.left))
+        elif isinstance(current, ast.UnaryOp) and isinstance(current.op, ast.USub | ast.UAdd):
+            stack.append(current.operand)
+        elif isinstance(current, ast.BinOp) and isinstance(current.op, ast.Pow):
+            exponent = number_of(current.right)
+            if exponent is None:
+                factors.append(current)
+            elif exponent > 0:
+                stack.append(current.left)
+        else:
+            factors.append(current)
+    return factors
 
 
 def _branch_guard(cond: ast.AST, symbols: Mapping[str, Symbol]) -> tuple[str, tuple[str, ...]] | None:

@@ -25,7 +25,10 @@ functions, evaluated on whole arrays of draws.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Mapping, Sequence
+import math
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -42,6 +45,9 @@ __all__ = [
     "REDUCTIONS",
     "UNARY",
     "MAX_LENGTH",
+    "MAX_DEPTH",
+    "chain",
+    "nesting_depth",
     "parse_formula",
     "dependencies",
     "CycleError",
@@ -55,6 +61,8 @@ __all__ = [
 ]
 
 MAX_LENGTH = 10_000
+#: levels of nesting a formula may have (a chain a + b + ... counts as one level)
+MAX_DEPTH = 100
 
 #: plain functions of one argument, elementwise
 UNARY: dict[str, Callable[..., Any]] = {
@@ -111,6 +119,10 @@ _OPERATORS = {
 }
 
 
+#: the families of left-associative operators a chain is made of
+_FAMILIES: dict[type, str] = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.Div: "product"}
+
+
 @dataclass(frozen=True)
 class Formula:
     """A formula whose syntax passed the whitelist: its text, tree and the names it reads."""
@@ -119,6 +131,10 @@ class Formula:
     tree: ast.Expression
     names: frozenset[str]
     calls: frozenset[str]
+
+    def __reduce__(self) -> tuple[Callable[[str], Formula], tuple[str]]:
+        # pickled as its text and parsed again: a long chain's tree would take pickle's recursion
+        return parse_formula, (self.text,)
 
 
 def _column(text: str, lineno: int | None, col_offset: int | None) -> str:
@@ -207,22 +223,27 @@ def parse_formula(text: Any) -> Formula:
     if len(text) > MAX_LENGTH:
         raise StudyError(f"formula of {len(text)} characters; at most {MAX_LENGTH}")
     try:
-        tree = ast.parse(text.strip("\n"), mode="eval")
+        with _recursion_room(len(text)):
+            tree = ast.parse(text.strip("\n"), mode="eval")
     except SyntaxError as exc:
         where = f"column {exc.offset}" if exc.offset else f"column {len(text) + 1}"
         if exc.lineno and exc.lineno > 1 and exc.offset:
             where = f"line {exc.lineno}, column {exc.offset}"
         raise StudyError(f"{where}: bad syntax ({exc.msg})") from None
-    except (RecursionError, MemoryError, ValueError) as exc:
-        raise StudyError(f"formula cannot be parsed ({type(exc).__name__}: nested too deeply?)") from None
+    except (RecursionError, MemoryError):
+        raise StudyError(f"formula nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:
+        raise StudyError(f"formula cannot be parsed ({exc})") from None
     text = text.strip("\n")
+    if nesting_depth(tree.body) > MAX_DEPTH:
+        raise StudyError(
+            f"formula nested more than {MAX_DEPTH} levels deep (parentheses, calls, signs or 'not'); "
+            "split it into [derived] values"
+        )
     names: set[str] = set()
     calls: set[str] = set()
     label_strings: set[int] = set()
-    try:
-        nodes = list(ast.walk(tree.body))
-    except RecursionError:
-        raise StudyError("formula nested too deeply") from None
+    nodes = list(ast.walk(tree.body))  # breadth first, without recursion
     for node in nodes:
         if isinstance(node, ast.Compare) and is_label_comparison(node):
             label_strings.update(id(x) for x in (node.left, *node.comparators) if isinstance(x, ast.Constant))
@@ -230,6 +251,54 @@ def parse_formula(text: Any) -> Formula:
         _check_node(text, node, label_strings, names, calls)
     formula = Formula(text=text, tree=tree, names=frozenset(), calls=frozenset(calls))
     return Formula(text=text, tree=tree, names=dependencies(formula), calls=frozenset(calls))
+
+
+@contextmanager
+def _recursion_room(length: int) -> Iterator[None]:
+    """Room for :func:`ast.parse` to build the tree of ``length`` characters: a flat chain
+    ``a + a + ... + a`` is a left-deep tree, one level a term, and CPython builds it recursively
+    (up to three levels a unit of the recursion limit). The limit is raised by a bound measured
+    from the length, for the parse only."""
+    old = sys.getrecursionlimit()
+    needed = old + length // 2
+    sys.setrecursionlimit(needed)
+    try:
+        yield
+    finally:
+        if sys.getrecursionlimit() == needed:
+            sys.setrecursionlimit(old)
+
+
+def chain(node: ast.AST) -> tuple[list[ast.expr], list[ast.operator]] | None:
+    """The operands and operators of a chain of one associative family (``a + b - c``: additions
+    and subtractions; ``a * b / c``: products and quotients), left to right, gathered without
+    recursion; None for any other node. ``a - (b - c)`` is two chains: parentheses nest."""
+    family = _FAMILIES.get(type(getattr(node, "op", None)))
+    if family is None or not isinstance(node, ast.BinOp):
+        return None
+    operands: list[ast.expr] = []
+    operators: list[ast.operator] = []
+    current: ast.expr = node
+    while isinstance(current, ast.BinOp) and _FAMILIES.get(type(current.op)) == family:
+        operands.append(current.right)
+        operators.append(current.op)
+        current = current.left
+    operands.append(current)
+    return operands[::-1], operators[::-1]
+
+
+def nesting_depth(node: ast.AST) -> int:
+    """How deeply ``node`` nests, a chain (:func:`chain`, ``and``/``or``, a chained comparison)
+    counted as one level whatever its length; measured with a stack of its own (no recursion)."""
+    deepest = 0
+    stack = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        links = chain(current)
+        children = links[0] if links is not None else ast.iter_child_nodes(current)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _check_node(text: str, node: ast.AST, label_strings: set[int], names: set[str], calls: set[str]) -> None:
@@ -255,6 +324,8 @@ def _check_node(text: str, node: ast.AST, label_strings: set[int], names: set[st
                 raise at(text, node, "number too large") from None
             return
         if isinstance(value, float):
+            if not math.isfinite(value):
+                raise at(text, node, "number too large (not a finite number)")
             return
         raise at(text, node, f"{type(value).__name__} constants are not allowed")
     if isinstance(node, ast.Name):
