@@ -52,7 +52,7 @@ _WHERE = {
     "save_results": "io",
     "load_results": "io",
     # studies and models
-    "Study": "study.loader",
+    "Study": "study.spec",
     "load_study": "study.loader",
     "parse_study": "study.loader",
     "list_studies": "study.shipped",
@@ -128,5 +128,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
     from .models import Input, Model, Output, register
     from .results import Check, Comparison, Fits, Replay, Rerun, Run, Sensitivity
     from .study.authoring import describe, new_study, show
-    from .study.loader import Study, load_study, parse_study
+    from .study.loader import load_study, parse_study
     from .study.shipped import list_studies
+    from .study.spec import Study
