@@ -221,4 +221,5 @@ def test_a_study_is_immutable_and_a_run_keeps_what_it_ran(observed_study):
         study.name = "other"  # type: ignore[misc]
     again = pickle.loads(cloudpickle.dumps(study))  # dask workers receive it so
     assert again.correlations == study.correlations
-    assert {s: list(o) for s, o in again.scenarios.items()} == {s: list(o) for s, o in study.scenarios.items()}
+    names = {s: list(o) for s, o in study.scenarios.items()}
+    assert {s: list(o) for s, o in again.scenarios.items()} == names

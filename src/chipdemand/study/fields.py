@@ -8,7 +8,7 @@ import keyword
 import math
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..domains import TOLERANCE
 from ..errors import Problems, StudyError, did_you_mean
@@ -80,13 +80,13 @@ def catalogue_constant(name: str, entry: Mapping) -> ConstantSpec:
 class keyed:
     """Put ``key`` on a :class:`StudyError` raised inside."""
 
-    def __init__(self, key: str):
+    def __init__(self, key: str) -> None:
         self.key = key
 
-    def __enter__(self):
+    def __enter__(self) -> keyed:
         return self
 
-    def __exit__(self, kind, error, tb):
+    def __exit__(self, kind: type | None, error: BaseException | None, tb: Any) -> Literal[False]:
         if isinstance(error, StudyError) and not error.key:
             raise StudyError(error.message, key=self.key) from None
         return False
