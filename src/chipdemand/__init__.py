@@ -53,7 +53,7 @@ _WHERE = {
     "save_results": "io",
     "load_results": "io",
     # studies and models
-    "Study": "study.loader",
+    "Study": "study.spec",
     "load_study": "study.loader",
     "parse_study": "study.loader",
     "list_studies": "study.shipped",

@@ -394,7 +394,7 @@ def test_a_study_table_parses_with_units_converted_and_dates_as_text():
         ({"level": 1.5}, "observations.obs.level", "between 0 and 1"),
         ({"error": "gaussian"}, "observations.obs.error", "unknown error"),
         ({"unit": "kg"}, "observations.obs.unit", "cannot be converted"),
-        ({"unit": 3}, "observations.obs.unit", "unit as text"),
+        ({"unit": 3}, "observations.obs.unit", "expected a unit's name \\(text\\), got 3"),
         ({"year": 2024.5}, "observations.obs.year", "whole year"),
         ({"source": None}, "observations.obs.source", "missing"),
         ({"source": "  "}, "observations.obs.source", "missing"),

@@ -375,6 +375,23 @@ def test_all_missing_inputs_of_a_model_are_reported_at_once(study_doc, write_stu
             "outputs.energy.formula: column 13: cannot add joule/query and 1",
         ),
         (
+            ('formula = "it_energy * pue"', 'formula = "it_energy * pue * 10**10**10"'),
+            "energy.toml: outputs.energy.formula: column 19: the constant 10**10**10 is not a finite "
+            "number (too large for a float)",
+        ),
+        (
+            ('formula = "it_energy * pue"', 'formula = "it_energy * pue / 0"'),
+            "outputs.energy.formula: column 19: divides by zero (the constant 0)",
+        ),
+        (
+            ('formula = "it_energy * pue"', 'formula = "it_energy * pue * 1e400"'),
+            "outputs.energy.formula: column 19: number too large (not a finite number)",
+        ),
+        (
+            ('formula = "it_energy * pue"', 'formula = "it_energy * pue * ' + "-" * 400 + 'pue"'),
+            "outputs.energy.formula: formula nested more than 100 levels deep",
+        ),
+        (
             ('unit = "J/query"', 'unit = "J/query"\ndescription = 1\nformula_ = 2'),
             "derived.it_energy.formula_: unknown key 'formula_' (did you mean 'formula'?)",
         ),

@@ -171,3 +171,55 @@ def test_a_run_of_a_scenario_one_observation_leaves_out_is_conditioned_on_the_ot
     assert sens.to_dict()["conditioned"] is True and "of the posterior" in sens.text()
     plain = cd.sensitivity("chatgpt_inference", method="prior", scenario="usage_2024", draws=20_000)
     assert plain.to_dict()["conditioned"] is False and "of the posterior" not in plain.text()
+
+
+@pytest.mark.parametrize(
+    ("observation", "message"),
+    [
+        (
+            'target = "method"\nvalue = 1\nci = [0, 1]\nsource = "x"',
+            "observed.toml: observations.bad.target: method is a structural choice (latency, roofline): "
+            "it has no value to observe; observe an output it changes",
+        ),
+        (
+            'target = "daily_active_users"\nvalue = -5\nci = [1, 2]\nsource = "x"',
+            "observed.toml: observations.bad.value: outside what daily_active_users can be",
+        ),
+        (
+            'target = "utilization"\nvalue = 0.5\nci = [0.2, 1.5]\nsource = "x"',
+            "observed.toml: observations.bad.ci: outside what utilization can be",
+        ),
+        (
+            'target = "daily_active_users"\nvalue = 2e7\nci = [1e7, 3e7]\nunit = 5\nsource = "x"',
+            "observed.toml: observations.bad.unit: expected a unit's name (text), got 5",
+        ),
+    ],
+)
+def test_an_observation_of_a_choice_or_outside_the_domain_is_refused_at_its_key(
+    observed_study, observation, message
+):
+    text = observed_study.read_text(encoding="utf-8") + "\n[observations.bad]\n" + observation + "\n"
+    observed_study.write_text(text, encoding="utf-8")
+    with pytest.raises(cd.StudyError) as err:
+        cd.load_study(observed_study)
+    assert message in str(err.value), str(err.value)
+
+
+def test_a_study_is_immutable_and_a_run_keeps_what_it_ran(observed_study):
+    import pickle
+
+    import cloudpickle
+
+    study = cd.load_study(observed_study)
+    with pytest.raises(TypeError):
+        study.correlations[("daily_active_users", "questions_per_user")] = 5.0  # type: ignore[index]
+    with pytest.raises(TypeError):
+        study.inputs["daily_active_users"] = None  # type: ignore[index]
+    with pytest.raises(TypeError):
+        study.scenarios["heavy_use"]["daily_active_users"] = None  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        study.name = "other"  # type: ignore[misc]
+    again = pickle.loads(cloudpickle.dumps(study))  # dask workers receive it so
+    assert again.correlations == study.correlations
+    names = {s: list(o) for s, o in study.scenarios.items()}
+    assert {s: list(o) for s, o in again.scenarios.items()} == names

@@ -6,7 +6,7 @@ with ``model = "X"`` may add inputs, derived values and formula outputs that rea
 outputs (a hybrid: the Python model runs first, then the formulas). Either way the result is an
 ordinary ``Model`` (inputs, outputs, a function of arrays, coords), so the engine, sampling,
 common random numbers, threads, streaming and dask see nothing new. See
-:mod:`chipdemand.language.expressions` for the language.
+:mod:`chipdemand.language.parse` for the language.
 """
 
 from __future__ import annotations
@@ -19,16 +19,9 @@ import pint
 
 from ..errors import Problems, StudyError
 from ..models import Input, Model, Output
-from .expressions import (
-    Compiled,
-    Compiler,
-    CycleError,
-    Formula,
-    Guard,
-    Symbol,
-    evaluation_order,
-    parse_unit,
-)
+from .compiler import Compiled, Compiler, Guard, Symbol
+from .formula_units import parse_unit
+from .parse import CycleError, Formula, evaluation_order
 
 __all__ = ["FormulaSpec", "ConstantSpec", "build_model", "FIRST_YEAR_NOTE"]
 
@@ -114,6 +107,37 @@ def build_model(
     for an input always read, None for one no output reads), or None when a formula failed.
     Every error is recorded in ``problems``.
     """
+    symbols, declared_units, year_values = _symbols(
+        inputs, base, constants, formulas, years, broken, problems
+    )
+    by_name = {f.name: f for f in formulas}
+    graph = {
+        f.name: sorted(n for n in (f.formula.names if f.formula else ()) if n in by_name) for f in formulas
+    }
+    compiler = Compiler(symbols, years=year_values, zero_check=zero_check)
+    order, compiled, failed = _compile_all(
+        compiler, symbols, declared_units, by_name, graph, broken, problems
+    )
+    if failed:
+        return None, None
+    formula_outputs = [f.name for f in formulas if f.table == "outputs"]
+    usage = _usage(graph, {f.name: compiled[f.name].guards for f in formulas}, formula_outputs)
+    used_when = _used_when(inputs, usage, symbols)
+    model = _assemble(name, description, inputs, base, constants, formulas, year_values, order, compiled)
+    return model, used_when
+
+
+def _symbols(
+    inputs: Sequence[Input],
+    base: Model | None,
+    constants: Mapping[str, ConstantSpec],
+    formulas: Sequence[FormulaSpec],
+    years: Sequence[int] | None,
+    broken: set[str],
+    problems: Problems,
+) -> tuple[dict[str, Symbol], dict[str, pint.Unit], list[float] | None]:
+    """Every name formulas may read (each defined once), each formula's declared unit, and the
+    years the formulas run over."""
     symbols: dict[str, Symbol] = {}
     defined_at: dict[str, str] = {}
 
@@ -134,7 +158,9 @@ def build_model(
                     key="study.years",
                 )
             )
-    year_values = coords_years if coords_years is not None else (None if years is None else list(years))
+    year_values = (
+        coords_years if coords_years is not None else (None if years is None else [*map(float, years)])
+    )
     if year_values is not None:
         define(Symbol("year", parse_unit("dimensionless"), kind="year", yearly=True), "the calendar year")
     for i in inputs:
@@ -161,12 +187,21 @@ def build_model(
             problems.add(err, f"{f.key}.unit")
             broken.add(f.name)
         define(Symbol(f.name, declared_units.get(f.name), kind=f.table), f.key)
+    return symbols, declared_units, year_values
 
-    by_name = {f.name: f for f in formulas}
-    graph = {
-        f.name: sorted(n for n in (f.formula.names if f.formula else ()) if n in by_name) for f in formulas
-    }
-    failed = set(broken) | {f.name for f in formulas if f.formula is None}
+
+def _compile_all(
+    compiler: Compiler,
+    symbols: dict[str, Symbol],
+    declared_units: Mapping[str, pint.Unit],
+    by_name: Mapping[str, FormulaSpec],
+    graph: Mapping[str, Sequence[str]],
+    broken: set[str],
+    problems: Problems,
+) -> tuple[list[str], dict[str, Compiled], set[str]]:
+    """Each formula compiled in evaluation order: the order, the compiled formulas and the names
+    that failed (a formula reading a failed one fails quietly: its cause is reported)."""
+    failed = set(broken) | {f.name for f in by_name.values() if f.formula is None}
     try:
         order = evaluation_order(graph)
     except CycleError as err:
@@ -174,8 +209,6 @@ def build_model(
         problems.add(StudyError(err.message, key=f"{by_name[cycle[0]].key}.formula"))
         failed |= set(cycle)
         order = [n for n in graph if n not in cycle]
-
-    compiler = Compiler(symbols, years=year_values, zero_check=zero_check)
     compiled: dict[str, Compiled] = {}  # every formula's, when none failed
     for fname in order:
         f = by_name[fname]
@@ -194,14 +227,14 @@ def build_model(
             failed.add(f.name)
             continue
         symbols[f.name].yearly = compiled[f.name].yearly
+    return order, compiled, failed
 
-    formula_outputs = [f for f in formulas if f.table == "outputs"]
-    if failed:
-        return None, None
 
-    usage = _usage(
-        graph, {f.name: compiled[f.name].guards for f in formulas}, [f.name for f in formula_outputs]
-    )
+def _used_when(
+    inputs: Sequence[Input], usage: Mapping[str, Guard], symbols: Mapping[str, Symbol]
+) -> dict[str, tuple | None]:
+    """For each input: ``()`` when always read, None when no output reads it, else the
+    (choice, labels) pairs under which it is read."""
     used_when: dict[str, tuple | None] = {}
     for i in inputs:
         if i.name not in usage:
@@ -216,9 +249,26 @@ def build_model(
                     by_choice[choice].append(label)
             every = any(set(labels) >= set(symbols[c].labels or ()) for c, labels in by_choice.items())
             used_when[i.name] = () if every else tuple((c, tuple(ls)) for c, ls in by_choice.items())
+    return used_when
 
+
+def _assemble(
+    name: str,
+    description: str,
+    inputs: Sequence[Input],
+    base: Model | None,
+    constants: Mapping[str, ConstantSpec],
+    formulas: Sequence[FormulaSpec],
+    year_values: list[float] | None,
+    order: list[str],
+    compiled: Mapping[str, Compiled],
+) -> Model:
+    """The :class:`Model`: its inputs, outputs, coords and the function running the formulas."""
+    by_name = {f.name: f for f in formulas}
     outputs = []
-    for f in formula_outputs:
+    for f in formulas:
+        if f.table != "outputs":
+            continue
         text = f.description
         if compiled[f.name].uses_first_year and year_values is not None:
             note = FIRST_YEAR_NOTE.format(never=int(year_values[-1]) + 1, last=int(year_values[-1]))
@@ -247,7 +297,7 @@ def build_model(
     coords = dict(base.coords) if base is not None else {}
     if year_values is not None and "year" not in coords:
         coords["year"] = [int(y) for y in year_values]
-    model = Model(
+    return Model(
         name=name,
         description=description,
         inputs=tuple(all_inputs),
@@ -255,7 +305,6 @@ def build_model(
         function=function,
         coords=coords,
     )
-    return model, used_when
 
 
 def _function(base, constants, years, steps, frees, returned):

@@ -22,7 +22,7 @@ from .schema import TODO, labels_of
 from .shipped import resolve, study_paths
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .loader import Study
+    from .spec import Study
 
 #: keys of an input table that are not its distribution's
 _NOT_DIST = frozenset(

@@ -12,26 +12,45 @@ checked against its domain; every mistake in a file is reported at once, as one
 
 from __future__ import annotations
 
-import hashlib
-import math
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import validate
 from ..distributions import FIELD_UNITS, Catalogued, Choice, Distribution, Point, Scaled, parse_distribution
-from ..domains import DOMAINS, TOLERANCE, check_distribution, check_domain_name, check_value
+from ..domains import DOMAINS, check_distribution, check_domain_name, check_value
 from ..errors import Problems, StudyError, did_you_mean, located_warnings
 from ..models import Input, Model, get_model
 from ..units import conversion_factor
+from .fields import (
+    CONSTANT_KEYS,
+    DERIVED_KEYS,
+    FORMULA_INPUT_KEYS,
+    FORMULA_OUTPUT_KEYS,
+    INPUT_KEYS,
+    OUTPUT_KEYS,
+    STUDY_KEYS,
+    TOP_KEYS,
+    catalogue_constant,
+    identifier,
+    keyed,
+    known_keys,
+    optional_number,
+    possible_labels,
+    reaches_zero,
+    read_correlations,
+    read_years,
+    report_value,
+    table_of,
+    with_used_when,
+)
 from .schema import BASE, TODO, labels_of
 from .shipped import list_studies, priors_dir, resolve
+from .spec import InputSpec, OutputSpec, Study
 
 if TYPE_CHECKING:  # formula studies import it when they are loaded
-    from ..language.formula_study import ConstantSpec
+    pass
 
 __all__ = [
     "InputSpec",
@@ -47,100 +66,7 @@ __all__ = [
 ]
 
 
-INPUT_KEYS = frozenset({"unit", "source", "point", "corrected", "audit", "note", "stream"})
-FORMULA_INPUT_KEYS = INPUT_KEYS | {"description", "domain", "choices"}
-OUTPUT_KEYS = frozenset({"reported", "unit", "source", "note", "references"})
-FORMULA_OUTPUT_KEYS = OUTPUT_KEYS | {"formula", "description", "domain"}
-DERIVED_KEYS = frozenset({"formula", "unit", "description", "note"})
-CONSTANT_KEYS = frozenset({"value", "unit", "source", "chip", "field", "description", "note"})
-STUDY_KEYS = frozenset(
-    {"name", "title", "model", "source", "description", "headline", "years", "extends", "drop"}
-)
-TOP_KEYS = frozenset(
-    {"study", "inputs", "outputs", "scenarios", "correlations", "constants", "derived", "observations"}
-)
-#: domains that compare a plain number (a share of 1, at least 1, a whole number)
 _PLAIN_DOMAINS = ("share", "at_least_one", "count")
-
-
-@dataclass(frozen=True)
-class InputSpec:
-    """One input of a study (or a scenario's override of it), in the model's unit."""
-
-    name: str
-    dist: Distribution
-    unit: str  # the model's unit; values are converted to it
-    written_unit: str
-    source: str
-    point: float | None = None  # the report's value
-    corrected: float | None = None  # what the report's own text implies, where it slipped
-    audit: str | None = None  # what the slip is
-    note: str = ""
-    stream: str = ""  # name of the random stream (default: the input's own name)
-    labels: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class OutputSpec:
-    """An output of a study with the value the report printed, in the model's unit."""
-
-    name: str
-    unit: str
-    description: str = ""
-    reported: float | None = None
-    source: str = ""
-    note: str = ""
-    dims: tuple[str, ...] = ()
-    formula: str | None = None  # the study's formula (None for a model's output)
-    domain: str = "nonnegative"
-    references: tuple = ()  # independent estimates and bounds (chipdemand.study.references.Reference)
-
-
-@dataclass
-class Study:
-    """A validated study: model, inputs, outputs, scenarios and correlations.
-
-    For a formula study ``model`` is compiled from the file's formulas; ``constants``,
-    ``derived`` and ``years`` keep what the file declared, ``document`` the resolved TOML
-    document (its parents merged in, see :func:`chipdemand.study.authoring.show`) and ``parents``
-    the files it extends.
-    """
-
-    name: str
-    title: str
-    source: str
-    model: Model
-    inputs: dict[str, InputSpec]
-    outputs: dict[str, OutputSpec]
-    scenarios: dict[str, dict[str, InputSpec]] = field(default_factory=dict)
-    scenario_notes: dict[str, str] = field(default_factory=dict)
-    correlations: dict[tuple[str, str], float] = field(default_factory=dict)
-    path: str = ""
-    text: str = ""
-    description: str = ""
-    headline: str = ""  # the output the study is about: audits and sensitivity default to it
-    years: tuple[int, ...] | None = None
-    constants: dict[str, Any] = field(default_factory=dict)
-    derived: dict[str, Any] = field(default_factory=dict)
-    document: dict = field(default_factory=dict)
-    parents: tuple[str, ...] = ()
-    observations: dict[str, Any] = field(default_factory=dict)  # name -> conditioning.Observation
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode()).hexdigest()
-
-    @property
-    def scenario_names(self) -> list[str]:
-        return [BASE, *self.scenarios]
-
-    def spec(self, scenario: str, name: str) -> InputSpec:
-        """The spec of input ``name`` in ``scenario`` (its override, or the base input)."""
-        return self.scenarios.get(scenario, {}).get(name) or self.inputs[name]
-
-    def check_scenarios(self, names: Sequence[str] | str | None) -> list[str]:
-        """``names`` validated (all scenarios when None)."""
-        return validate.scenarios(self.scenario_names, names, key="scenarios", file=self.path or self.name)
 
 
 # ----------------------------------------------------------------------------- loading
@@ -221,189 +147,37 @@ class _Loader:
 
     # ------------------------------------------------------------------------- the whole study
     def study(self) -> Study:
-        from ..language.expressions import parse_formula
-        from ..language.formula_study import FormulaSpec
-
-        problems, doc = self.problems, self.doc
-        with problems.at():
-            _known_keys(doc, TOP_KEYS, "")
-        head = _table(doc, "study", required=True)
-        with problems.at():
-            _known_keys(head, STUDY_KEYS, "study")
-        for key in ("name", "title", "source"):
-            if not isinstance(head.get(key), str) or not head[key].strip():
-                problems.add(StudyError("missing (a text value)", key=f"study.{key}"))
-        base_model = None
-        if "model" in head:
-            if not isinstance(head["model"], str) or not head["model"].strip():
-                problems.add(StudyError("expected a model's name", key="study.model"))
-            else:
-                try:
-                    base_model = get_model(head["model"])
-                except StudyError as err:
-                    problems.add(err)
-                    problems.raise_if_any()
-        years = None
-        with problems.at("study.years"):
-            years = _years(head.get("years"))
-        raw_inputs = _table(doc, "inputs", required=True)
-        raw_outputs = _table(doc, "outputs")
-        raw_derived = _table(doc, "derived")
-        raw_constants = _table(doc, "constants")
-
-        # formulas first: which inputs they read decides what an extra input is
-        formulas: list[FormulaSpec] = []
-        for table, raw, keys in (
-            ("derived", raw_derived, DERIVED_KEYS),
-            ("outputs", raw_outputs, FORMULA_OUTPUT_KEYS),
-        ):
-            for name, entry in raw.items():
-                where = f"{table}.{name}"
-                if not isinstance(entry, dict):
-                    problems.add(StudyError(f"expected a table, got {entry!r}", key=where))
-                    continue
-                if table == "outputs" and "formula" not in entry:
-                    continue  # a model's output
-                with problems.at(where):
-                    _known_keys(entry, keys, "")
-                with problems.at(where):
-                    _identifier(name)
-                formula = None
-                with problems.at(f"{where}.formula"):
-                    formula = parse_formula(entry.get("formula"))
-                unit = entry.get("unit")
-                if not isinstance(unit, str) or not unit.strip():
-                    problems.add(StudyError("missing 'unit' (the unit of the result)", key=f"{where}.unit"))
-                    unit = "__missing__"
-                domain = entry.get("domain", "nonnegative")
-                with problems.at(f"{where}.domain"):
-                    check_domain_name(domain)
-                formulas.append(
-                    FormulaSpec(
-                        name=name,
-                        table=table,
-                        formula=formula,
-                        unit=unit,
-                        description=str(entry.get("description", "")),
-                        domain=domain if domain in DOMAINS else "nonnegative",
-                    )
-                )
-        has_formulas = bool(formulas)
-        if base_model is None and not any(f.table == "outputs" for f in formulas):
-            problems.add(
-                StudyError(
-                    'no model and no formula outputs: name a model (model = "...") or give '
-                    '[outputs.NAME] with formula = "..." and unit = "..."',
-                    key="study.model",
-                )
-            )
-
-        # the inputs each part declares
-        declared: dict[str, Input] = {}
-        if base_model is not None:
-            declared = {i.name: i for i in base_model.inputs}
-            for name in raw_inputs:
-                if name in declared:
-                    continue
-                if not has_formulas:
-                    problems.add(
-                        StudyError(
-                            f"model {base_model.name!r} has no input {name!r}"
-                            + did_you_mean(name, declared)
-                            + (" and no formula reads it" if has_formulas else ""),
-                            key=f"inputs.{name}",
-                        )
-                    )
-                    self.broken.add(name)
-                    continue
-                # an input the model lacks and the formulas would add: without a unit, a typo is likelier
-                typo = f"model {base_model.name!r} has no input {name!r}" + did_you_mean(name, declared)
-                self._declare(declared, name, raw_inputs[name], unknown=typo)
-            for name, d in declared.items():
-                if name not in raw_inputs and name in {i.name for i in base_model.inputs}:
-                    problems.add(
-                        StudyError(
-                            f"the model {base_model.name!r} needs this input "
-                            f"({d.description}; unit {d.unit!r})",
-                            key=f"inputs.{name}",
-                        )
-                    )
-                    self.broken.add(name)
-        else:
-            for name in raw_inputs:
-                self._declare(declared, name, raw_inputs[name])
-
-        inputs: dict[str, InputSpec] = {}
-        for name, d in declared.items():
-            if name not in raw_inputs or name in self.broken:
-                continue
-            with problems.at() as catch:
-                inputs[name] = self._input(name, raw_inputs[name], d, None)
-            if catch.failed:
-                self.broken.add(name)
-
+        """The study, stage by stage: header, formulas, inputs, scenarios, constants and the model,
+        outputs, streams, correlations, sources, observations, headline; every problem at once."""
+        doc = self.doc
+        with self.problems.at():
+            known_keys(doc, TOP_KEYS, "")
+        head, base_model, years = self._header()
+        raw_inputs = table_of(doc, "inputs", required=True)
+        raw_outputs = table_of(doc, "outputs")
+        raw_constants = table_of(doc, "constants")
+        formulas = self._formulas(table_of(doc, "derived"), raw_outputs, base_model)
+        declared = self._declared(base_model, raw_inputs, bool(formulas))
+        inputs = self._inputs(declared, raw_inputs)
         scenarios, notes = self._scenarios(declared, inputs)
         self._check_shared_chips(inputs, scenarios)
         constants = self._constants(raw_constants)
-
-        model, used_when = base_model, {}
-        if has_formulas:
-            model, used_when = self._compile(
-                head, declared, base_model, constants, formulas, years, inputs, scenarios
-            )
-        elif raw_constants:
-            problems.add(StudyError("constants without formulas: no formula reads them", key="constants"))
-        if base_model is not None and years is not None and not has_formulas:
-            problems.add(StudyError("years are for formulas; the model has its own", key="study.years"))
-
+        model, used_when = self._model(
+            head, declared, base_model, constants, formulas, years, inputs, scenarios
+        )
+        outputs = {}
         if model is not None:
             outputs = self._outputs(raw_outputs, model, {f.name: f for f in formulas}, [BASE, *scenarios])
-        else:
-            outputs = {}
-        for scen, specs in [("", inputs), *((f"scenarios.{k}.", v) for k, v in scenarios.items())]:
-            for name, spec in specs.items():
-                if spec.stream != name and spec.stream not in declared:
-                    problems.add(
-                        StudyError(
-                            f"{spec.stream!r} is not an input of the study; `stream` names the input "
-                            "whose random draws this one shares" + did_you_mean(spec.stream, declared),
-                            key=f"{scen or 'inputs.'}{name}.stream",
-                        )
-                    )
+        self._check_streams(declared, inputs, scenarios)
         failed = self.broken | (set(declared) - set(inputs))  # reported already: dependents stay quiet
         correlations = {}
-        with problems.at():
-            correlations = _correlations(_table(doc, "correlations"), inputs, scenarios, failed)
+        with self.problems.at():
+            correlations = read_correlations(table_of(doc, "correlations"), inputs, scenarios, failed)
         self._check_sources(declared, inputs, scenarios, used_when, model)
-        observations: dict[str, Any] = {}
-        if "observations" in doc:
-            from .observations import parse_observations
-
-            units = {
-                **{n: spec.unit for n, spec in inputs.items()},
-                **{n: o.unit for n, o in outputs.items()},
-            }
-            with problems.at():
-                observations = parse_observations(
-                    _table(doc, "observations"),
-                    units,
-                    scenarios=[BASE, *scenarios],
-                    broken=failed | (set(raw_outputs) - set(outputs)),
-                )
-
-        headline = ""
-        if model is not None and model.outputs:
-            names = [o.name for o in model.outputs]  # an output whose table failed still counts
-            scalars = [o.name for o in model.outputs if not o.dims]
-            headline = head.get("headline", scalars[0] if scalars else names[0])
-            if headline not in names:
-                problems.add(
-                    StudyError(
-                        f"expected one of the outputs, got {headline!r}" + did_you_mean(str(headline), names),
-                        key="study.headline",
-                    )
-                )
-        problems.raise_if_any()
+        broken_outputs = failed | (set(raw_outputs) - set(outputs))
+        observations = self._observations(declared, inputs, outputs, scenarios, broken_outputs)
+        headline = self._headline(head, model)
+        self.problems.raise_if_any()
         if model is None:  # every way to no model records a problem, raised above
             raise RuntimeError(f"{self.path}: no model and no problem recorded")
         return Study(
@@ -428,6 +202,203 @@ class _Loader:
             observations=observations,
         )
 
+    # ------------------------------------------------------------------------- header
+    def _header(self) -> tuple[dict, Model | None, list[int] | None]:
+        """``[study]``: its keys, name, title and source, the model it names and its years."""
+        problems = self.problems
+        head = table_of(self.doc, "study", required=True)
+        with problems.at():
+            known_keys(head, STUDY_KEYS, "study")
+        for key in ("name", "title", "source"):
+            if key in head and not isinstance(head[key], str):
+                problems.add(StudyError(f"expected a text, got {head[key]!r}", key=f"study.{key}"))
+            elif not isinstance(head.get(key), str) or not head[key].strip():
+                problems.add(StudyError("missing (a text value)", key=f"study.{key}"))
+        base_model = None
+        if "model" in head:
+            if not isinstance(head["model"], str) or not head["model"].strip():
+                problems.add(
+                    StudyError(f"expected a model's name (text), got {head['model']!r}", key="study.model")
+                )
+            else:
+                try:
+                    base_model = get_model(head["model"])
+                except StudyError as err:
+                    problems.add(err)
+                    problems.raise_if_any()
+        years = None
+        with problems.at("study.years"):
+            years = read_years(head.get("years"))
+        return head, base_model, years
+
+    # ------------------------------------------------------------------------- formulas
+    def _formulas(self, raw_derived: Mapping, raw_outputs: Mapping, base_model: Model | None) -> list:
+        """``[derived]`` and formula ``[outputs]`` parsed (formulas first: which inputs they read
+        decides what an extra input is)."""
+        from ..language.formula_study import FormulaSpec
+        from ..language.parse import parse_formula
+
+        problems = self.problems
+        formulas: list[FormulaSpec] = []
+        for table, raw, keys in (
+            ("derived", raw_derived, DERIVED_KEYS),
+            ("outputs", raw_outputs, FORMULA_OUTPUT_KEYS),
+        ):
+            for name, entry in raw.items():
+                where = f"{table}.{name}"
+                if not isinstance(entry, dict):
+                    problems.add(StudyError(f"expected a table, got {entry!r}", key=where))
+                    continue
+                if table == "outputs" and "formula" not in entry:
+                    continue  # a model's output
+                with problems.at(where):
+                    known_keys(entry, keys, "")
+                with problems.at(where):
+                    identifier(name)
+                formula = None
+                with problems.at(f"{where}.formula"):
+                    formula = parse_formula(entry.get("formula"))
+                unit = entry.get("unit")
+                if "unit" in entry and not isinstance(unit, str):
+                    problems.add(
+                        StudyError(f"expected a unit's name (text), got {unit!r}", key=f"{where}.unit")
+                    )
+                    unit = "__missing__"
+                elif not isinstance(unit, str) or not unit.strip():
+                    problems.add(StudyError("missing 'unit' (the unit of the result)", key=f"{where}.unit"))
+                    unit = "__missing__"
+                domain = entry.get("domain", "nonnegative")
+                with problems.at(f"{where}.domain"):
+                    check_domain_name(domain)
+                formulas.append(
+                    FormulaSpec(
+                        name=name,
+                        table=table,
+                        formula=formula,
+                        unit=unit,
+                        description=str(entry.get("description", "")),
+                        domain=domain if domain in DOMAINS else "nonnegative",
+                    )
+                )
+        if base_model is None and not any(f.table == "outputs" for f in formulas):
+            problems.add(
+                StudyError(
+                    'no model and no formula outputs: name a model (model = "...") or give '
+                    '[outputs.NAME] with formula = "..." and unit = "..."',
+                    key="study.model",
+                )
+            )
+        return formulas
+
+    # ------------------------------------------------------------------------- inputs
+    def _declared(
+        self, base_model: Model | None, raw_inputs: Mapping, has_formulas: bool
+    ) -> dict[str, Input]:
+        """The inputs each part declares: the model's, and those the formulas add."""
+        problems = self.problems
+        declared: dict[str, Input] = {}
+        if base_model is None:
+            for name in raw_inputs:
+                self._declare(declared, name, raw_inputs[name])
+            return declared
+        declared = {i.name: i for i in base_model.inputs}
+        for name in raw_inputs:
+            if name in declared:
+                continue
+            if not has_formulas:
+                problems.add(
+                    StudyError(
+                        f"model {base_model.name!r} has no input {name!r}" + did_you_mean(name, declared),
+                        key=f"inputs.{name}",
+                    )
+                )
+                self.broken.add(name)
+                continue
+            # an input the model lacks and the formulas would add: without a unit, a typo is likelier
+            typo = f"model {base_model.name!r} has no input {name!r}" + did_you_mean(name, declared)
+            self._declare(declared, name, raw_inputs[name], unknown=typo)
+        model_inputs = {i.name for i in base_model.inputs}
+        for name, d in declared.items():
+            if name not in raw_inputs and name in model_inputs:
+                problems.add(
+                    StudyError(
+                        f"the model {base_model.name!r} needs this input ({d.description}; unit {d.unit!r})",
+                        key=f"inputs.{name}",
+                    )
+                )
+                self.broken.add(name)
+        return declared
+
+    def _inputs(self, declared: Mapping[str, Input], raw_inputs: Mapping) -> dict[str, InputSpec]:
+        inputs: dict[str, InputSpec] = {}
+        for name, d in declared.items():
+            if name not in raw_inputs or name in self.broken:
+                continue
+            with self.problems.at() as catch:
+                inputs[name] = self._input(name, raw_inputs[name], d, None)
+            if catch.failed:
+                self.broken.add(name)
+        return inputs
+
+    def _check_streams(
+        self, declared: Mapping[str, Input], inputs: Mapping[str, InputSpec], scenarios: Mapping[str, Mapping]
+    ) -> None:
+        """Each ``stream`` names an input of the study."""
+        for scen, specs in [("", inputs), *((f"scenarios.{k}.", v) for k, v in scenarios.items())]:
+            for name, spec in specs.items():
+                if spec.stream != name and spec.stream not in declared:
+                    self.problems.add(
+                        StudyError(
+                            f"{spec.stream!r} is not an input of the study; `stream` names the input "
+                            "whose random draws this one shares" + did_you_mean(spec.stream, declared),
+                            key=f"{scen or 'inputs.'}{name}.stream",
+                        )
+                    )
+
+    # ------------------------------------------------------------------------- observations, headline
+    def _observations(
+        self,
+        declared: Mapping[str, Input],
+        inputs: Mapping[str, InputSpec],
+        outputs: Mapping[str, OutputSpec],
+        scenarios: Mapping[str, Mapping],
+        broken: set[str],
+    ) -> dict[str, Any]:
+        if "observations" not in self.doc:
+            return {}
+        from .observations import parse_observations
+
+        observations: dict[str, Any] = {}
+        with self.problems.at():
+            observations = parse_observations(
+                table_of(self.doc, "observations"),
+                {**{n: spec.unit for n, spec in inputs.items()}, **{n: o.unit for n, o in outputs.items()}},
+                scenarios=[BASE, *scenarios],
+                broken=broken,
+                labels={n: spec.labels for n, spec in inputs.items() if spec.labels is not None},
+                domains={
+                    **{n: declared[n].effective_domain for n in inputs},
+                    **{n: o.domain for n, o in outputs.items()},
+                },
+            )
+        return observations
+
+    def _headline(self, head: Mapping, model: Model | None) -> str:
+        """The output the study is about (``[study] headline``, else its first scalar output)."""
+        if model is None or not model.outputs:
+            return ""
+        names = [o.name for o in model.outputs]  # an output whose table failed still counts
+        scalars = [o.name for o in model.outputs if not o.dims]
+        headline = head.get("headline", scalars[0] if scalars else names[0])
+        if headline not in names:
+            self.problems.add(
+                StudyError(
+                    f"expected one of the outputs, got {headline!r}" + did_you_mean(str(headline), names),
+                    key="study.headline",
+                )
+            )
+        return headline
+
     # ------------------------------------------------------------------------- inputs
     def _declare(self, declared: dict[str, Input], name: str, raw: Any, unknown: str = "") -> None:
         """An input a formula study defines itself: its unit, labels, domain and description.
@@ -436,7 +407,7 @@ class _Loader:
         """
         where = f"inputs.{name}"
         try:
-            _identifier(name)
+            identifier(name)
             if isinstance(raw, str):
                 raw = {"dist": "point", "value": raw}
             if not isinstance(raw, dict):
@@ -468,11 +439,11 @@ class _Loader:
                     key="unit",
                 )
             else:
-                from ..language.expressions import parse_unit
+                from ..language.formula_units import parse_unit
 
                 parse_unit(unit)
             domain = raw.get("domain", "any" if labels is not None else "positive")
-            with _keyed("domain"):
+            with keyed("domain"):
                 check_domain_name(domain)
             self.own_inputs.add(name)
             declared[name] = Input(
@@ -562,8 +533,8 @@ class _Loader:
 
         if factor != 1.0:
             dist = Point(dist.value * factor) if isinstance(dist, Point) else Scaled(dist, factor)
-        point = _value(raw, "point", where, declared, factor)
-        corrected = _value(raw, "corrected", where, declared, factor)
+        point = report_value(raw, "point", where, declared, factor)
+        corrected = report_value(raw, "corrected", where, declared, factor)
         if point is None and dist.is_point:
             point = dist.median()
         self._check_domain(declared, dist, point, corrected, where)
@@ -615,7 +586,7 @@ class _Loader:
     ) -> tuple[dict[str, dict[str, InputSpec]], dict[str, str]]:
         scenarios: dict[str, dict[str, InputSpec]] = {}
         notes: dict[str, str] = {}
-        for scen, table in _table(self.doc, "scenarios").items():
+        for scen, table in table_of(self.doc, "scenarios").items():
             if not isinstance(table, dict):
                 self.problems.add(StudyError("expected a table of input overrides", key=f"scenarios.{scen}"))
                 continue
@@ -681,27 +652,27 @@ class _Loader:
         for name, entry in raw.items():
             where = f"constants.{name}"
             try:
-                _identifier(name)
+                identifier(name)
                 if not isinstance(entry, dict):
                     raise StudyError(
                         f"expected a table {{ value = ..., unit = ..., source = ... }}, got {entry!r}"
                     )
-                _known_keys(entry, CONSTANT_KEYS, "")
+                known_keys(entry, CONSTANT_KEYS, "")
                 if "chip" in entry or "field" in entry:
-                    out[name] = _catalogue_constant(name, entry)
+                    out[name] = catalogue_constant(name, entry)
                 else:
                     for key in ("value", "unit", "source"):
                         if key not in entry:
                             raise StudyError(f"missing '{key}'", key=key)
-                    value = _optional_number(entry, "value", "")
+                    value = optional_number(entry, "value", "")
                     if value is None:  # cannot be: "value" is given
                         raise StudyError("missing 'value'", key="value")
                     unit = entry["unit"]
                     if not isinstance(unit, str):
                         raise StudyError(f"expected a unit as text, got {unit!r}", key="unit")
-                    from ..language.expressions import parse_unit
+                    from ..language.formula_units import parse_unit
 
-                    with _keyed("unit"):
+                    with keyed("unit"):
                         parse_unit(unit)
                     source = entry["source"]
                     if not isinstance(source, str) or not source.strip():
@@ -717,6 +688,20 @@ class _Loader:
         return out
 
     # ------------------------------------------------------------------------- formulas
+    def _model(self, head, declared, base_model, constants, formulas, years, inputs, scenarios):
+        """The model that runs: the named model, or the formulas compiled (over it, a hybrid)."""
+        if not formulas:
+            if constants or table_of(self.doc, "constants"):
+                self.problems.add(
+                    StudyError("constants without formulas: no formula reads them", key="constants")
+                )
+            if base_model is not None and years is not None:
+                self.problems.add(
+                    StudyError("years are for formulas; the model has its own", key="study.years")
+                )
+            return base_model, {}
+        return self._compile(head, declared, base_model, constants, formulas, years, inputs, scenarios)
+
     def _compile(self, head, declared, base_model, constants, formulas, years, inputs, scenarios):
         from ..language.formula_study import build_model
 
@@ -749,7 +734,7 @@ class _Loader:
             constants=constants,
             formulas=formulas,
             years=years,
-            zero_check=lambda n: self._reaches_zero(n, inputs, scenarios),
+            zero_check=lambda n: reaches_zero(n, inputs, scenarios),
             broken=set(self.broken) - set(declared),
             problems=self.problems,
         )
@@ -769,30 +754,8 @@ class _Loader:
                 self.problems.add(StudyError(message, key=f"inputs.{n}"))
         if model is not None and base_model is None:
             # the compiled model's inputs carry what the formulas showed about them
-            model = _with_used_when(model, used_when or {})
+            model = with_used_when(model, used_when or {})
         return model, used_when or {}
-
-    def _reaches_zero(
-        self, name: str, inputs: Mapping[str, InputSpec], scenarios: Mapping[str, Mapping[str, InputSpec]]
-    ) -> str | None:
-        from ..domains import probability_below
-
-        if name not in inputs:
-            return None
-        specs = [(BASE, inputs[name])] + [(s, o[name]) for s, o in scenarios.items() if name in o]
-        for scen, spec in specs:
-            if spec.labels is not None:
-                continue
-            low = probability_below(spec.dist, 0.0, inclusive=True)
-            high = 1.0 - probability_below(spec.dist, 0.0, inclusive=False)
-            if low > TOLERANCE and high > TOLERANCE:
-                shown = f"{low:.2g}" if low >= 1e-3 else f"{low:.1e}"
-                where = "" if scen == BASE else f" in scenario {scen!r}"
-                return (
-                    f"whose distribution reaches zero{where} (P({name} <= 0) = {shown}); give it a "
-                    "distribution above zero (e.g. a lognormal, or lower = ... above 0)"
-                )
-        return None
 
     def _outputs(
         self, raw: Mapping, model: Model, formulas: Mapping, scenarios: Sequence[str]
@@ -817,8 +780,8 @@ class _Loader:
             try:
                 formula = formulas.get(name)
                 if formula is None:
-                    _known_keys(table, OUTPUT_KEYS, where)
-                reported = _optional_number(table, "reported", where)
+                    known_keys(table, OUTPUT_KEYS, where)
+                reported = optional_number(table, "reported", where)
                 if reported is not None and "unit" in table and formula is None:
                     reported *= conversion_factor(str(table["unit"]), o.unit, key=f"{where}.unit")
                 references: tuple = ()
@@ -866,7 +829,7 @@ class _Loader:
                 continue
             when = declared[name].used_when or (used_when.get(name) or ())
             if when and not any(
-                label in self._possible_labels(choice, inputs, scenarios)
+                label in possible_labels(choice, inputs, scenarios)
                 for choice, labels in when
                 for label in labels
             ):
@@ -883,177 +846,3 @@ class _Loader:
                     key="inputs",
                 )
             )
-
-    @staticmethod
-    def _possible_labels(
-        choice: str, inputs: Mapping[str, InputSpec], scenarios: Mapping[str, Mapping[str, InputSpec]]
-    ) -> set[str]:
-        """The labels a structural choice can take in some scenario (or in the replay)."""
-        if choice not in inputs:
-            return set()
-        specs = [inputs[choice], *(o[choice] for o in scenarios.values() if choice in o)]
-        out = set()
-        for spec in specs:
-            labels = spec.labels or ()
-            dist = spec.dist
-            values = getattr(dist, "values", None)
-            probs = getattr(dist, "probs", None)
-            if values is not None and probs is not None:
-                out |= {labels[int(v)] for v, p in zip(values, probs, strict=True) if p > 0}
-            for v in (spec.point, spec.corrected):
-                if v is not None and 0 <= int(v) < len(labels):
-                    out.add(labels[int(v)])
-        return out
-
-
-def _with_used_when(model: Model, used_when: Mapping[str, tuple | None]) -> Model:
-    from dataclasses import replace
-
-    inputs = tuple(
-        replace(i, used_when=used_when.get(i.name) or ()) if used_when.get(i.name) else i
-        for i in model.inputs
-    )
-    return replace(model, inputs=inputs)
-
-
-def _catalogue_constant(name: str, entry: Mapping) -> ConstantSpec:
-    """``{ chip = "H100", field = "tdp_watts" }``: one chip's catalogue value as a constant."""
-    from ..catalog import chip_constant
-    from ..language.formula_study import ConstantSpec
-
-    for key in ("value", "unit", "source"):
-        if key in entry:
-            raise StudyError(f"the catalogue gives the {key}; leave '{key}' out", key=key)
-    value, unit, source = chip_constant(entry.get("chip"), entry.get("field"))
-    return ConstantSpec(name, value, unit, source, str(entry.get("description", "")), dict(entry))
-
-
-class _keyed:
-    """Put ``key`` on a :class:`StudyError` raised inside."""
-
-    def __init__(self, key: str):
-        self.key = key
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, tb):
-        if isinstance(error, StudyError) and not error.key:
-            raise StudyError(error.message, key=self.key) from None
-        return False
-
-
-def _identifier(name: str) -> None:
-    if not isinstance(name, str) or not name.isidentifier() or name.startswith("__"):
-        raise StudyError(f"{name!r} cannot be used in formulas: use letters, digits and _ (not a leading __)")
-    import keyword
-
-    if keyword.iskeyword(name):
-        raise StudyError(f"{name!r} is a Python keyword and cannot be a name in formulas")
-
-
-def _years(raw: Any) -> list[int] | None:
-    if raw is None:
-        return None
-    if (
-        not isinstance(raw, list)
-        or not raw
-        or not all(isinstance(y, int) and not isinstance(y, bool) for y in raw)
-    ):
-        raise StudyError(f"expected a list of whole years, e.g. [2024, 2025, 2026], got {raw!r}")
-    if any(b <= a for a, b in zip(raw, raw[1:], strict=False)):
-        raise StudyError(f"years must increase, got {raw}")
-    return list(raw)
-
-
-def _table(doc: Mapping, key: str, required: bool = False) -> dict:
-    value = doc.get(key)
-    if value is None:
-        if required:
-            raise StudyError("missing table", key=key)
-        return {}
-    if not isinstance(value, dict):
-        raise StudyError(f"expected a table, got {value!r}", key=key)
-    return value
-
-
-def _known_keys(table: Mapping, allowed: frozenset[str], where: str) -> None:
-    unknown = [key for key in table if key not in allowed]
-    if not unknown:
-        return
-    problems = Problems()
-    for key in unknown:
-        problems.add(
-            StudyError(
-                f"unknown key '{key}'" + did_you_mean(key, allowed), key=f"{where}.{key}" if where else key
-            )
-        )
-    problems.raise_if_any()
-
-
-def _optional_number(raw: Mapping, key: str, where: str) -> float | None:
-    if key not in raw:
-        return None
-    value = raw[key]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise StudyError(f"expected a number, got {value!r}", key=f"{where}.{key}" if where else key)
-    return float(value)
-
-
-def _value(raw: Mapping, key: str, where: str, declared: Input, factor: float) -> float | None:
-    """A report's value (``point``, ``corrected``): a number in the written unit, converted, or,
-    for a structural choice, a label given as its code."""
-    if key not in raw:
-        return None
-    value = raw[key]
-    if declared.choices is not None:
-        if isinstance(value, str) and value in declared.choices:
-            return float(declared.choices.index(value))
-        raise StudyError(
-            f"expected one of the alternatives {list(declared.choices)}, got {value!r}", key=f"{where}.{key}"
-        )
-    number = _optional_number(raw, key, where)
-    return None if number is None else number * factor
-
-
-def _correlations(
-    raw: Mapping,
-    inputs: Mapping[str, InputSpec],
-    scenarios: Mapping[str, Mapping[str, InputSpec]],
-    broken: set[str],
-) -> dict[tuple[str, str], float]:
-    from ..kernels.sampling import check_correlations
-
-    problems = Problems()
-    pairs: dict[tuple[str, str], float] = {}
-    for a, row in raw.items():
-        if a in broken:
-            continue
-        if a not in inputs:
-            problems.add(StudyError(f"no input {a!r}" + did_you_mean(a, inputs), key=f"correlations.{a}"))
-            continue
-        if not isinstance(row, dict):
-            problems.add(StudyError("expected `a.b = rho` entries", key=f"correlations.{a}"))
-            continue
-        for b, rho in row.items():
-            key = f"correlations.{a}.{b}"
-            with problems.at():
-                if b in broken:
-                    continue
-                if b not in inputs:
-                    raise StudyError(f"no input {b!r}" + did_you_mean(b, inputs), key=key)
-                if a == b:
-                    raise StudyError("an input's correlation with itself is 1", key=key)
-                if isinstance(rho, bool) or not isinstance(rho, int | float) or not -1 <= rho <= 1:
-                    raise StudyError(f"expected a rank correlation in [-1, 1], got {rho!r}", key=key)
-                for name in (a, b):
-                    specs = [inputs[name], *(s[name] for s in scenarios.values() if name in s)]
-                    if all(s.dist.is_point for s in specs):
-                        raise StudyError(f"{name} is a point value and cannot be correlated", key=key)
-                pair = tuple(sorted((a, b)))
-                if pair in pairs and pairs[pair] != float(rho):
-                    raise StudyError(f"given twice with different values ({pairs[pair]} and {rho})", key=key)
-                pairs[pair] = float(rho)
-    problems.raise_if_any()
-    check_correlations(pairs)
-    return pairs

@@ -238,6 +238,8 @@ def parse_observations(
     *,
     scenarios: Sequence[str] | None = None,
     broken: Collection[str] = (),
+    labels: Mapping[str, Sequence[str]] | None = None,
+    domains: Mapping[str, str] | None = None,
 ) -> dict[str, Observation]:
     """Validate a study file's ``[observations.NAME]`` tables.
 
@@ -256,6 +258,12 @@ def parse_observations(
     broken : collection of str, optional
         Variables whose own entries failed validation (and were reported there): an
         observation of one is skipped rather than reported a second time.
+    labels : mapping of str to sequence of str, optional
+        The structural choices among the variables and their labels: a choice has no value to
+        observe, and an observation of one is refused.
+    domains : mapping of str to str, optional
+        Each variable's domain (``positive``, ``share``...): an observed value or interval
+        outside it is refused.
 
     Returns
     -------
@@ -278,6 +286,7 @@ def parse_observations(
     """
     if not isinstance(table, Mapping):
         raise StudyError(f"expected a table of observations, got {table!r}", key="observations")
+    labels, domains = labels or {}, domains or {}
     out = {}
     for name, raw in table.items():
         where = f"observations.{name}"
@@ -288,20 +297,13 @@ def parse_observations(
                 raise StudyError(
                     f"unknown key '{key}'" + did_you_mean(key, OBSERVATION_KEYS), key=f"{where}.{key}"
                 )
-        target = raw.get("target", name)
-        if isinstance(target, str) and target in broken and target not in variables:
+        target = _target(name, raw, variables, broken, where)
+        if target is None:
             continue
-        if "target" in raw:
-            if not isinstance(target, str) or target not in variables:
-                raise StudyError(
-                    f"no variable {target!r} in the study" + did_you_mean(str(target), variables),
-                    key=f"{where}.target",
-                )
-        elif name in variables:
-            target = name
-        else:
+        if target in labels:
             raise StudyError(
-                f"missing 'target': {name!r} is not a variable of the study" + did_you_mean(name, variables),
+                f"{target} is a structural choice ({', '.join(labels[target])}): it has no value to "
+                "observe; observe an output it changes",
                 key=f"{where}.target",
             )
         for key in ("value", "ci", "source"):
@@ -310,33 +312,16 @@ def parse_observations(
         unit = variables[target]
         written = raw.get("unit", unit)
         if not isinstance(written, str):
-            raise StudyError(f"expected a unit as text, got {written!r}", key=f"{where}.unit")
+            raise StudyError(f"expected a unit's name (text), got {written!r}", key=f"{where}.unit")
         factor = conversion_factor(written, unit, key=f"{where}.unit") if written != unit else 1.0
         value = _finite(raw["value"], f"{where}.value") * factor
         ci = raw["ci"]
         if not isinstance(ci, list | tuple) or len(ci) != 2:
             raise StudyError(f"expected two numbers [low, high], got {ci!r}", key=f"{where}.ci")
         ci = tuple(_finite(b, f"{where}.ci") * factor for b in ci)
-        date = raw.get("date", "")
-        if isinstance(date, dt.date | dt.datetime):  # TOML dates arrive as datetime.date
-            date = date.isoformat()
-        if not isinstance(date, str):
-            raise StudyError(f"expected a date (2023-02-28) or text, got {date!r}", key=f"{where}.date")
-        observed_in = raw.get("scenarios")
-        if observed_in is not None:
-            if not isinstance(observed_in, list) or not all(isinstance(s, str) for s in observed_in):
-                raise StudyError(
-                    f"expected a list of scenario names, got {observed_in!r}", key=f"{where}.scenarios"
-                )
-            for s in observed_in:
-                if scenarios is not None and s not in scenarios:
-                    raise StudyError(
-                        f"unknown scenario {s!r}" + did_you_mean(s, scenarios), key=f"{where}.scenarios"
-                    )
-            observed_in = tuple(observed_in)
-        note = raw.get("note", "")
-        if not isinstance(note, str):
-            raise StudyError(f"expected text, got {note!r}", key=f"{where}.note")
+        if target in domains:
+            _check_in_domain(target, value, ci, domains[target], unit, where)
+        date, observed_in, note = _details(raw, scenarios, where)
         out[name] = Observation(
             name=name,
             target=target,
@@ -353,3 +338,73 @@ def parse_observations(
             written_unit=written,
         )
     return out
+
+
+def _target(
+    name: str, raw: Mapping[str, Any], variables: Mapping[str, str], broken: Collection[str], where: str
+) -> str | None:
+    """The variable an observation observes (None for a broken one, reported where it failed)."""
+    target = raw.get("target", name)
+    if isinstance(target, str) and target in broken and target not in variables:
+        return None
+    if "target" in raw:
+        if not isinstance(target, str) or target not in variables:
+            raise StudyError(
+                f"no variable {target!r} in the study" + did_you_mean(str(target), variables),
+                key=f"{where}.target",
+            )
+        return target
+    if name in variables:
+        return name
+    raise StudyError(
+        f"missing 'target': {name!r} is not a variable of the study" + did_you_mean(name, variables),
+        key=f"{where}.target",
+    )
+
+
+def _check_in_domain(
+    target: str, value: float, ci: tuple[float, ...], domain: str, unit: str, where: str
+) -> None:
+    """An observed value and interval inside the values the variable can take."""
+    from ..domains import check_value
+
+    scale = 1.0
+    if domain in ("share", "at_least_one", "count"):  # domains of a plain number
+        try:
+            scale = conversion_factor(unit, "dimensionless")
+        except StudyError:
+            return  # the input's own domain check reports it
+    for key, number in (("value", value), ("ci", ci[0]), ("ci", ci[1])):
+        if domain == "count" and key == "ci":
+            continue  # an interval around a count need not be whole
+        try:
+            check_value(number * scale, domain, what=f"{target!r}")
+        except StudyError as err:
+            raise StudyError(f"outside what {target} can be: {err.message}", key=f"{where}.{key}") from None
+
+
+def _details(
+    raw: Mapping[str, Any], scenarios: Sequence[str] | None, where: str
+) -> tuple[str, tuple[str, ...] | None, str]:
+    """An observation's date (text), the scenarios it was observed in, and its note."""
+    date = raw.get("date", "")
+    if isinstance(date, dt.date | dt.datetime):  # TOML dates arrive as datetime.date
+        date = date.isoformat()
+    if not isinstance(date, str):
+        raise StudyError(f"expected a date (2023-02-28) or text, got {date!r}", key=f"{where}.date")
+    observed_in = raw.get("scenarios")
+    if observed_in is not None:
+        if not isinstance(observed_in, list) or not all(isinstance(s, str) for s in observed_in):
+            raise StudyError(
+                f"expected a list of scenario names, got {observed_in!r}", key=f"{where}.scenarios"
+            )
+        for s in observed_in:
+            if scenarios is not None and s not in scenarios:
+                raise StudyError(
+                    f"unknown scenario {s!r}" + did_you_mean(s, scenarios), key=f"{where}.scenarios"
+                )
+        observed_in = tuple(observed_in)
+    note = raw.get("note", "")
+    if not isinstance(note, str):
+        raise StudyError(f"expected text, got {note!r}", key=f"{where}.note")
+    return date, observed_in, note

@@ -1,23 +1,5 @@
-"""The formula language of study files: parsed with :mod:`ast`, checked, unit-checked, compiled.
-
-A formula is one expression (``formula = "tokens_per_day * flops_per_token / peak_flops"``). The
-text is parsed with ``ast.parse(text, mode="eval")`` and only these nodes are accepted:
-
-- numbers (``1e9``, ``1_000``), ``True``/``False``, names, parentheses;
-- ``+ - * / **``, unary ``-``/``+``, comparisons (``< <= > >= == !=``, chained), ``and``, ``or``,
-  ``not``;
-- a structural choice compared with one of its labels: ``method == "roofline"`` (also ``!=``);
-  strings are allowed nowhere else;
-- calls of ``where(cond, a, b)``, ``ceil floor round log log10 exp sqrt abs``, ``min(a, b, ...)``
-  and ``max(...)`` (elementwise, two or more), ``clip(x, low, high)``, the year reductions
-  ``sum_over_years(x)`` and ``first_year(cond)``, and the public functions of
-  :mod:`chipdemand.formulas` by keyword (``provisioned_chips(average_chips=..., ...)``).
-
-Everything else (attributes, subscripts, lambdas, comprehensions, f-strings, ``//``, ``%``,
-``x if c else y``, starred arguments, ``:=``, names starting with ``__``...) is refused with a
-:class:`~chipdemand.errors.StudyError` that points at the column. The text is never given to
-``eval``, ``exec`` or ``compile``: the checked tree is turned into closures over NumPy
-functions, evaluated on whole arrays of draws.
+"""Formulas compiled to NumPy: each checked tree becomes closures over NumPy functions evaluated on
+whole arrays of draws, its units checked and converted as it is compiled.
 
 Units. Every node gets a pint unit when the formula is compiled (pint's arithmetic on units:
 the formula evaluated once on unit-carrying values). Adding, comparing or choosing between
@@ -39,51 +21,39 @@ it never does (NaN-free).
 from __future__ import annotations
 
 import ast
-import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, cast
 
 import numpy as np
 import pint
 
 from ..errors import StudyError, did_you_mean
-from ..formulas import library
 from ..formulas._units import BOOL, PLACEHOLDER, signature_of
-from ..units import registry, unit_problem
+from .formula_units import conversion, dimensionless, mismatch_hint, parse_unit, unit_text, unit_with
+from .parse import (
+    UNARY,
+    Formula,
+    at,
+    called_name,
+    chain,
+    choice_and_label,
+    dependencies,
+    is_label_comparison,
+    library_functions,
+    number_of,
+)
 
-__all__ = [
-    "Formula",
-    "Symbol",
-    "Compiled",
-    "Compiler",
-    "BUILTINS",
-    "REDUCTIONS",
-    "parse_formula",
-    "dependencies",
-    "CycleError",
-    "evaluation_order",
-    "unit_text",
-]
+__all__ = ["Symbol", "Node", "Guard", "Compiled", "Compiler"]
 
-MAX_LENGTH = 10_000
-
-#: plain functions of one argument, elementwise
-UNARY: dict[str, Callable[..., Any]] = {
-    "ceil": np.ceil,
-    "floor": np.floor,
-    "round": np.round,
-    "log": np.log,
-    "log10": np.log10,
-    "exp": np.exp,
-    "sqrt": np.sqrt,
-    "abs": np.abs,
+#: the steps of a chain (``a + b - c``, ``a * b / c``), as Python's operators apply them
+_STEPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
 }
-#: functions of the year axis
-REDUCTIONS = ("sum_over_years", "first_year")
-#: every function a formula may call besides the formula library
-BUILTINS = (*UNARY, "where", "min", "max", "clip", *REDUCTIONS)
 
 _COMPARE = {
     ast.Lt: np.less,
@@ -93,371 +63,8 @@ _COMPARE = {
     ast.Eq: np.equal,
     ast.NotEq: np.not_equal,
 }
-_REFUSED = {
-    ast.Attribute: "attribute access is not allowed",
-    ast.Subscript: "subscripts ([...]) are not allowed",
-    ast.Slice: "subscripts ([...]) are not allowed",
-    ast.Lambda: "lambda is not allowed",
-    ast.ListComp: "comprehensions are not allowed",
-    ast.SetComp: "comprehensions are not allowed",
-    ast.DictComp: "comprehensions are not allowed",
-    ast.GeneratorExp: "comprehensions are not allowed",
-    ast.JoinedStr: "f-strings are not allowed",
-    ast.FormattedValue: "f-strings are not allowed",
-    ast.Starred: "starred arguments (*x) are not allowed",
-    ast.NamedExpr: "assignment expressions (:=) are not allowed",
-    ast.IfExp: "conditional expressions are not allowed; use where(cond, a, b)",
-    ast.List: "lists are not allowed",
-    ast.Tuple: "tuples are not allowed",
-    ast.Set: "sets are not allowed",
-    ast.Dict: "dicts are not allowed",
-    ast.Await: "await is not allowed",
-    ast.Yield: "yield is not allowed",
-    ast.YieldFrom: "yield is not allowed",
-}
-_OPERATORS = {
-    ast.FloorDiv: "// is not allowed; use floor(a / b)",
-    ast.Mod: "% is not allowed",
-    ast.MatMult: "@ is not allowed",
-    ast.BitAnd: "& is not allowed; use 'and'",
-    ast.BitOr: "| is not allowed; use 'or'",
-    ast.BitXor: "^ is not allowed; use ** for a power",
-    ast.LShift: "<< is not allowed",
-    ast.RShift: ">> is not allowed",
-    ast.Invert: "~ is not allowed; use 'not'",
-    ast.Is: "'is' is not allowed; use ==",
-    ast.IsNot: "'is not' is not allowed; use !=",
-    ast.In: "'in' is not allowed",
-    ast.NotIn: "'not in' is not allowed",
-}
 
 
-# ----------------------------------------------------------------------------- parsing
-@dataclass(frozen=True)
-class Formula:
-    """A formula whose syntax passed the whitelist: its text, tree and the names it reads."""
-
-    text: str
-    tree: ast.Expression
-    names: frozenset[str]
-    calls: frozenset[str]
-
-
-def _column(text: str, lineno: int | None, col_offset: int | None) -> str:
-    """``column N`` (1-based, in characters) of an ast position; ``line L, column N`` if needed."""
-    if lineno is None or col_offset is None:
-        return f"column {len(text) + 1}"
-    lines = text.split("\n")
-    line = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
-    col = len(line.encode("utf-8")[:col_offset].decode("utf-8", errors="ignore")) + 1
-    return f"column {col}" if len(lines) == 1 else f"line {lineno}, column {col}"
-
-
-def _at(text: str, node: ast.AST, message: str) -> StudyError:
-    return StudyError(
-        f"{_column(text, getattr(node, 'lineno', None), getattr(node, 'col_offset', None))}: {message}"
-    )
-
-
-def _number_of(node: ast.AST) -> int | float | None:
-    """The value of a number literal (not a boolean); None for any other node."""
-    if (
-        isinstance(node, ast.Constant)
-        and isinstance(node.value, int | float)
-        and not isinstance(node.value, bool)
-    ):
-        return node.value
-    return None
-
-
-def _is_number(node: ast.AST) -> bool:
-    return _number_of(node) is not None
-
-
-def _is_label_comparison(node: ast.Compare) -> bool:
-    """``name == "label"`` / ``"label" != name``: a choice compared with a label."""
-    if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq | ast.NotEq):
-        return False
-    left, right = node.left, node.comparators[0]
-    strings = [isinstance(x, ast.Constant) and isinstance(x.value, str) for x in (left, right)]
-    names = [isinstance(x, ast.Name) for x in (left, right)]
-    return (strings[0] and names[1]) or (strings[1] and names[0])
-
-
-def _choice_and_label(node: ast.Compare) -> tuple[ast.Name, str, ast.Constant]:
-    """The choice's name, the label and the label's node of a comparison for which
-    :func:`_is_label_comparison` holds."""
-    left, right = node.left, node.comparators[0]
-    name_node, label_node = (left, right) if isinstance(left, ast.Name) else (right, left)
-    if not (
-        isinstance(name_node, ast.Name)
-        and isinstance(label_node, ast.Constant)
-        and isinstance(label_node.value, str)
-    ):
-        raise TypeError("not a choice compared with a label")
-    return name_node, label_node.value, label_node
-
-
-def _called_name(node: ast.Call) -> str:
-    """The name a checked call calls (the grammar admits calls of plain names only)."""
-    if not isinstance(node.func, ast.Name):
-        raise TypeError("a call of something other than a name")
-    return node.func.id
-
-
-def parse_formula(text: Any) -> Formula:
-    """Parse ``text`` and check it against the grammar (names and units are checked later).
-
-    Raises
-    ------
-    StudyError
-        ``column N: what is not allowed`` for the first construct outside the grammar.
-
-    Examples
-    --------
-    >>> sorted(parse_formula("users * queries / (peak * where(busy, 1, 2))").names)
-    ['busy', 'peak', 'queries', 'users']
-    >>> parse_formula("users.count")
-    Traceback (most recent call last):
-    ...
-    chipdemand.errors.StudyError: column 1: attribute access is not allowed
-    """
-    if not isinstance(text, str):
-        raise StudyError(f"expected a formula as text, got {text!r}")
-    if not text.strip():
-        raise StudyError("empty formula")
-    if len(text) > MAX_LENGTH:
-        raise StudyError(f"formula of {len(text)} characters; at most {MAX_LENGTH}")
-    try:
-        tree = ast.parse(text.strip("\n"), mode="eval")
-    except SyntaxError as exc:
-        where = f"column {exc.offset}" if exc.offset else f"column {len(text) + 1}"
-        if exc.lineno and exc.lineno > 1 and exc.offset:
-            where = f"line {exc.lineno}, column {exc.offset}"
-        raise StudyError(f"{where}: bad syntax ({exc.msg})") from None
-    except (RecursionError, MemoryError, ValueError) as exc:
-        raise StudyError(f"formula cannot be parsed ({type(exc).__name__}: nested too deeply?)") from None
-    text = text.strip("\n")
-    names: set[str] = set()
-    calls: set[str] = set()
-    label_strings: set[int] = set()
-    try:
-        nodes = list(ast.walk(tree.body))
-    except RecursionError:
-        raise StudyError("formula nested too deeply") from None
-    for node in nodes:
-        if isinstance(node, ast.Compare) and _is_label_comparison(node):
-            label_strings.update(id(x) for x in (node.left, *node.comparators) if isinstance(x, ast.Constant))
-    for node in nodes:
-        _check_node(text, node, label_strings, names, calls)
-    formula = Formula(text=text, tree=tree, names=frozenset(), calls=frozenset(calls))
-    return Formula(text=text, tree=tree, names=dependencies(formula), calls=frozenset(calls))
-
-
-def _check_node(text: str, node: ast.AST, label_strings: set[int], names: set[str], calls: set[str]) -> None:
-    for kind, message in _REFUSED.items():
-        if isinstance(node, kind):
-            raise _at(text, node, message)
-    if isinstance(node, ast.Constant):
-        value = node.value
-        if isinstance(value, bool):
-            return
-        if isinstance(value, str):
-            if id(node) not in label_strings:
-                raise _at(
-                    text,
-                    node,
-                    'a string is only allowed compared with a structural choice (method == "roofline")',
-                )
-            return
-        if isinstance(value, int):
-            try:
-                float(value)
-            except OverflowError:
-                raise _at(text, node, "number too large") from None
-            return
-        if isinstance(value, float):
-            return
-        raise _at(text, node, f"{type(value).__name__} constants are not allowed")
-    if isinstance(node, ast.Name):
-        if node.id.startswith("__"):
-            raise _at(text, node, f"names starting with '__' are not allowed ({node.id})")
-        return
-    if isinstance(node, ast.BinOp):
-        if type(node.op) in _OPERATORS:
-            raise _at(text, node, _OPERATORS[type(node.op)])
-        if not isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div | ast.Pow):
-            raise _at(text, node, f"operator {type(node.op).__name__} is not allowed")
-        return
-    if isinstance(node, ast.UnaryOp):
-        if type(node.op) in _OPERATORS:
-            raise _at(text, node, _OPERATORS[type(node.op)])
-        return
-    if isinstance(node, ast.Compare):
-        for op in node.ops:
-            if type(op) in _OPERATORS:
-                raise _at(text, node, _OPERATORS[type(op)])
-        return
-    if isinstance(node, ast.BoolOp):
-        return
-    if isinstance(node, ast.Call):
-        if isinstance(node.func, ast.Attribute):
-            raise _at(
-                text, node, f"attribute access is not allowed; call functions by name ({node.func.attr}(...))"
-            )
-        if not isinstance(node.func, ast.Name):
-            raise _at(text, node, "only functions called by name are allowed (where(...), ceil(...), ...)")
-        name = node.func.id
-        if name.startswith("__"):
-            raise _at(text, node, f"names starting with '__' are not allowed ({name})")
-        for kw in node.keywords:
-            if kw.arg is None:
-                raise _at(text, kw.value, "** arguments are not allowed")
-        known = set(BUILTINS) | set(_library())
-        if name not in known:
-            raise _at(text, node, f"unknown function '{name}'" + did_you_mean(name, known))
-        if name in BUILTINS and node.keywords:
-            raise _at(
-                text, node.keywords[0].value, f"{name}() takes its arguments by position, not by keyword"
-            )
-        if name not in BUILTINS and node.args:
-            raise _at(
-                text,
-                node.args[0],
-                f"library functions take keyword arguments only: {name}({_first_param(name)}=...)",
-            )
-        calls.add(name)
-        # the function's own name is not a name the formula reads
-        return
-    if isinstance(node, ast.keyword | ast.Load | ast.expr_context | ast.operator | ast.unaryop | ast.cmpop):
-        return
-    if isinstance(node, ast.boolop):
-        return
-    raise _at(text, node, f"{type(node).__name__} is not allowed")
-
-
-@cache
-def _library() -> dict[str, Callable]:
-    return library()
-
-
-def _first_param(name: str) -> str:
-    sig = signature_of(_library()[name])
-    return next(iter(sig.params)) if sig and sig.params else "..."
-
-
-def dependencies(formula: Formula) -> frozenset[str]:
-    """The names a formula reads (not the functions it calls)."""
-    called = {
-        id(n.func)
-        for n in ast.walk(formula.tree.body)
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-    }
-    return frozenset(
-        n.id for n in ast.walk(formula.tree.body) if isinstance(n, ast.Name) and id(n) not in called
-    )
-
-
-class CycleError(StudyError):
-    """A :class:`StudyError` naming a cycle of formulas; ``cycle`` lists it (``[a, b, a]``)."""
-
-    def __init__(self, cycle: list[str]) -> None:
-        super().__init__("a cycle: " + " -> ".join(cycle))
-        self.cycle = cycle
-
-
-def evaluation_order(graph: Mapping[str, Sequence[str]]) -> list[str]:
-    """The nodes of ``graph`` (node → the nodes it reads) so that each comes after what it reads.
-
-    Raises :class:`CycleError` (a :class:`StudyError`) naming a cycle (``a -> b -> a``).
-    """
-    order: list[str] = []
-    state: dict[str, int] = {}  # 1 visiting, 2 done
-
-    def visit(node: str, path: list[str]) -> None:
-        if state.get(node) == 2:
-            return
-        if state.get(node) == 1:
-            raise CycleError(path[path.index(node) :] + [node])
-        state[node] = 1
-        for dep in graph.get(node, ()):
-            if dep in graph:
-                visit(dep, [*path, node])
-        state[node] = 2
-        order.append(node)
-
-    for node in graph:
-        visit(node, [])
-    return order
-
-
-# ----------------------------------------------------------------------------- units
-def _ureg() -> pint.UnitRegistry:
-    return registry()
-
-
-@cache
-def parse_unit(text: str) -> pint.Unit:
-    """A unit string as a pint unit (a :class:`StudyError` for one pint cannot read)."""
-    ureg = _ureg()
-    try:
-        quantity = ureg.Quantity(1.0, text)
-    except Exception as exc:  # noqa: BLE001 - pint's parser raises many kinds for a bad string
-        raise StudyError(f"unknown unit {text!r}: {unit_problem(exc)}") from None
-    if quantity.magnitude != 1.0:
-        raise StudyError(f"{text!r} is a number times a unit; write the number in the value")
-    return cast(pint.Unit, quantity.units)  # pint annotates it PlainUnit; a registry's units are Unit
-
-
-def _dimensionless() -> pint.Unit:
-    return parse_unit("dimensionless")
-
-
-def unit_text(unit: pint.Unit) -> str:
-    """A unit as people read it: ``GPU·hour``, ``1`` for a plain number."""
-    text = f"{unit:P}"
-    return "1" if text in ("", "dimensionless") else text
-
-
-@cache
-def conversion(source: pint.Unit, target: pint.Unit) -> float | None:
-    """The factor from ``source`` to ``target`` (exactly 1.0 when they agree), None if impossible."""
-    if source == target:
-        return 1.0
-    try:
-        factor = float(_ureg().Quantity(1.0, source).to(target).magnitude)
-    except pint.errors.DimensionalityError:
-        return None
-    return 1.0 if abs(factor - 1.0) < 4e-16 else factor
-
-
-_DIMENSION_HINTS = {
-    "[time]": "a duration",
-    "[currency]": "an amount of money",
-    "[length]": "a length (pixels are lengths)",
-    "[mass]": "a mass",
-    "[temperature]": "a temperature",
-    "[current]": "a current",
-    "[substance]": "an amount of substance",
-    "[luminosity]": "a luminosity",
-}
-
-
-def mismatch_hint(computed: pint.Unit, declared: pint.Unit) -> str:
-    """What is missing or extra between two units of different dimensions."""
-    ratio = computed.dimensionality / declared.dimensionality
-    items = dict(ratio)
-    if len(items) == 1:
-        ((dim, power),) = items.items()
-        noun = _DIMENSION_HINTS.get(dim, f"a quantity of {dim}")
-        if power == 1:
-            return f"the formula has an extra {dim}; divide by {noun}?"
-        if power == -1:
-            return f"the formula lacks a {dim}; multiply by {noun}?"
-    return f"they differ by {ratio}"
-
-
-# ----------------------------------------------------------------------------- compiling
 @dataclass
 class Symbol:
     """A name a formula may read: its unit (None for a structural choice), labels, year axis."""
@@ -477,6 +84,7 @@ class Node:
     unit: pint.Unit | None  # None for a condition
     yearly: bool = False
     literal: float | None = None  # a number written in the formula (possibly negated)
+    constant: bool = False  # reads no name: folded to its value when compiled
 
     @property
     def is_condition(self) -> bool:
@@ -572,6 +180,7 @@ class Compiler:
         self._text = formula.text
         self._uses_first_year = False
         self._guards: dict[str, Guard] = {}
+        self._reads = 0  # names read so far: a part that reads none is a constant
         node = self._node(formula.tree.body, guard=None)
         if node.unit is None:
             raise StudyError("this formula is a condition (true/false); use where(cond, 1, 0) for a number")
@@ -599,7 +208,7 @@ class Compiler:
 
     # ------------------------------------------------------------------------- helpers
     def _error(self, node: ast.AST, message: str) -> StudyError:
-        return _at(self._text, node, message)
+        return at(self._text, node, message)
 
     def _number(self, node: ast.AST, guard: Guard) -> Node:
         out = self._node(node, guard)
@@ -614,12 +223,19 @@ class Compiler:
         return out
 
     def _same_unit(
-        self, nodes: Sequence[Node], ast_nodes: Sequence[ast.AST], what: str
+        self,
+        nodes: Sequence[Node],
+        ast_nodes: Sequence[ast.AST],
+        what: str | Sequence[str],
+        anchor: pint.Unit | None = None,
     ) -> tuple[pint.Unit, list]:
-        """A common unit for ``nodes`` (the first non-zero-literal's) and each one's function in it."""
-        anchor = next((_unit_of(n) for n in nodes if n.literal != 0.0), _unit_of(nodes[0]))
+        """A common unit for ``nodes`` (``anchor``, else the first non-zero-literal's) and each
+        one's function in it; ``what`` is done to them (one verb, or one for each node)."""
+        if anchor is None:
+            anchor = next((_unit_of(n) for n in nodes if n.literal != 0.0), _unit_of(nodes[0]))
+        verbs = [what] * len(nodes) if isinstance(what, str) else list(what)
         fns = []
-        for n, a in zip(nodes, ast_nodes, strict=True):
+        for n, a, verb in zip(nodes, ast_nodes, verbs, strict=True):
             if n.literal == 0.0:
                 fns.append(n.fn)
                 continue
@@ -628,14 +244,14 @@ class Compiler:
             if factor is None:
                 raise self._error(
                     a,
-                    f"cannot {what} {unit_text(anchor)} and {unit_text(unit)} "
+                    f"cannot {verb} {unit_text(anchor)} and {unit_text(unit)} "
                     f"({anchor.dimensionality} vs {unit.dimensionality})",
                 )
             fns.append(_scaled(n.fn, factor))
         return anchor, fns
 
     def _to_plain(self, node: Node, ast_node: ast.AST, what: str) -> Callable:
-        factor = conversion(_unit_of(node), _dimensionless())
+        factor = conversion(_unit_of(node), dimensionless())
         if factor is None:
             raise self._error(ast_node, f"{what} needs a plain number, got {unit_text(_unit_of(node))}")
         return _scaled(node.fn, factor)
@@ -647,15 +263,61 @@ class Compiler:
 
     # ------------------------------------------------------------------------- nodes
     def _node(self, node: ast.AST, guard: Guard) -> Node:
+        reads = self._reads
+        out = self._build(node, guard)
+        if self._reads == reads and not out.constant and out.unit is not None:
+            return self._fold(out, node)  # a number that reads no name: computed once, here
+        return out
+
+    def _fold(self, out: Node, node: ast.AST) -> Node:
+        """A constant part of the formula computed now: refused when it is not a finite number
+        (an overflow, a division by zero, a huge power), so no run can fail on it."""
+        value = self._finite(lambda: out.fn({}), node, node)
+        return Node(lambda env: value, out.unit, out.yearly, literal=out.literal, constant=True)
+
+    def _finite(self, compute: Callable[[], Any], start: ast.AST, end: ast.AST) -> Any:
+        """``compute()``, the value of the constant part from ``start`` to ``end``, or a
+        :class:`StudyError` at its column when it is not a finite number."""
+        problem = ""
+        try:
+            with np.errstate(all="ignore"):
+                value = compute()
+        except ZeroDivisionError:
+            problem = "a division by zero"
+        except OverflowError:
+            problem = "too large for a float"
+        except (ArithmeticError, ValueError) as exc:
+            problem = str(exc) or type(exc).__name__
+        else:
+            if not np.all(np.isfinite(value)):
+                problem = f"it is {value}"
+        if problem:
+            part = self._source(start, end)
+            shown = part if len(part) <= 40 else part[:37] + "..."
+            raise self._error(start, f"the constant {shown} is not a finite number ({problem})")
+        return value
+
+    def _source(self, start: ast.AST, end: ast.AST) -> str:
+        """The formula's text from ``start`` to the end of ``end`` (one line: a formula may wrap)."""
+        lines = self._text.split("\n")
+        first, last = getattr(start, "lineno", 1), getattr(end, "end_lineno", None) or 1
+        if first == last and 0 < first <= len(lines):
+            raw = lines[first - 1].encode("utf-8")
+            return raw[getattr(start, "col_offset", 0) : getattr(end, "end_col_offset", None)].decode(
+                "utf-8", errors="ignore"
+            )
+        return ast.get_source_segment(self._text, start) or ""
+
+    def _build(self, node: ast.AST, guard: Guard) -> Node:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool):
                 flag = bool(node.value)
                 return Node(lambda env: flag, None)
-            literal = _number_of(node)
+            literal = number_of(node)
             if literal is None:
                 raise TypeError("a constant that is neither a number nor a boolean")
             number = float(literal)
-            return Node(lambda env: number, _dimensionless(), literal=number)
+            return Node(lambda env: number, dimensionless(), literal=number)
         if isinstance(node, ast.Name):
             return self._name(node, guard)
         if isinstance(node, ast.UnaryOp):
@@ -695,6 +357,7 @@ class Compiler:
                 f"({name} == {symbol.labels[0]!r})",
             )
         self._note_use(name, guard)
+        self._reads += 1
         return Node(lambda env: env[name], symbol.unit, symbol.yearly)
 
     def _note_use(self, name: str, guard: Guard) -> None:
@@ -717,38 +380,67 @@ class Compiler:
         return Node(lambda env: -value(env), inner.unit, inner.yearly, literal=literal)
 
     def _binop(self, node: ast.BinOp, guard: Guard) -> Node:
+        links = chain(node)
+        if links is not None:
+            return self._chain(*links, guard)
         left = self._number(node.left, guard)
         right = self._number(node.right, guard)
-        op = node.op
-        if isinstance(op, ast.Add | ast.Sub):
-            unit, fns = self._same_unit(
-                [left, right], [node.left, node.right], "add" if isinstance(op, ast.Add) else "subtract"
-            )
-            yearly, (a, b) = self._lifted([left, right], fns)
-            if isinstance(op, ast.Add):
-                return Node(lambda env: a(env) + b(env), unit, yearly)
-            return Node(lambda env: a(env) - b(env), unit, yearly)
-        if isinstance(op, ast.Mult | ast.Div):
-            yearly, (a, b) = self._lifted([left, right])
-            if isinstance(op, ast.Mult):
-                return Node(lambda env: a(env) * b(env), _unit_of(left) * _unit_of(right), yearly)
-            self._check_divisor(node.right)
-            return Node(lambda env: a(env) / b(env), _unit_of(left) / _unit_of(right), yearly)
         # power
         if right.literal is not None:
             p = right.literal
             if p < 0:
-                self._check_divisor(node.left)
+                self._check_divisor(node.left, left)
             yearly, (a,) = self._lifted([left])
             unit = cast(pint.Unit, _unit_of(left) ** p)  # pint annotates Unit ** number as PlainUnit
             return Node(lambda env: a(env) ** p, unit, yearly)
         base = self._to_plain(left, node.left, "a power with a non-constant exponent")
         exponent = self._to_plain(right, node.right, "an exponent")
         yearly, (a, b) = self._lifted([left, right], [base, exponent])
-        return Node(lambda env: a(env) ** b(env), _dimensionless(), yearly)
+        return Node(lambda env: a(env) ** b(env), dimensionless(), yearly)
 
-    def _check_divisor(self, node: ast.AST) -> None:
-        """Refuse a division by an input (or a product of inputs) that may be zero."""
+    def _chain(self, operands: list[ast.expr], operators: list[ast.operator], guard: Guard) -> Node:
+        """``a + b - c + ...`` or ``a * b / c * ...``, of any length: one node evaluated left to
+        right in a loop (the arithmetic of the nested tree, without its recursion)."""
+        parts = [self._number(x, guard) for x in operands]
+        if isinstance(operators[0], ast.Add | ast.Sub):
+            verbs = ["add" if isinstance(op, ast.Add) else "subtract" for op in operators]
+            # the unit of the first two (a sum is no literal, so the rest meets that unit)
+            anchor, _ = self._same_unit(parts[:2], operands[:2], verbs[0])
+            unit, fns = self._same_unit(parts, operands, [verbs[0], *verbs], anchor=anchor)
+        else:
+            unit = _unit_of(parts[0])
+            for op, x, part in zip(operators, operands[1:], parts[1:], strict=True):
+                if isinstance(op, ast.Div):
+                    self._check_divisor(x, part)
+                    unit = unit / _unit_of(part)
+                else:
+                    unit = unit * _unit_of(part)
+            fns = [p.fn for p in parts]
+        steps = [_STEPS[type(op)] for op in operators]
+        yearly, fns = self._lifted(parts, fns)
+        # the constant start of a chain (1e308 * 10 * x) is a constant part: each partial result finite
+        value: Any = None
+        for index in range(1, len(parts)):
+            if not (parts[0].constant and parts[index].constant):
+                break
+            value = fns[0]({}) if index == 1 else value
+            step, fn, previous = steps[index - 1], fns[index], value
+            value = self._finite(lambda: step(previous, fn({})), operands[0], operands[index])  # noqa: B023
+        first, rest = fns[0], list(zip(steps, fns[1:], strict=True))
+
+        def evaluate(env: Mapping[str, Any], first: Callable = first, rest: list = rest) -> Any:
+            out = first(env)
+            for step, fn in rest:
+                out = step(out, fn(env))
+            return out
+
+        return Node(evaluate, unit, yearly)
+
+    def _check_divisor(self, node: ast.AST, divisor: Node | None = None) -> None:
+        """Refuse a division by a constant zero, or by an input (or a product of inputs) that may
+        be zero."""
+        if divisor is not None and divisor.constant and np.all(divisor.fn({}) == 0):
+            raise self._error(node, f"divides by zero (the constant {self._source(node, node)})")
         for leaf in _factors(node):
             if isinstance(leaf, ast.Name):
                 symbol = self.symbols.get(leaf.id)
@@ -758,7 +450,7 @@ class Compiler:
                         raise self._error(leaf, f"divides by {leaf.id}, {problem}")
 
     def _compare(self, node: ast.Compare, guard: Guard) -> Node:
-        if _is_label_comparison(node):
+        if is_label_comparison(node):
             return self._label(node, guard)
         operands = [node.left, *node.comparators]
         compiled = [self._number(x, guard) for x in operands]
@@ -783,7 +475,7 @@ class Compiler:
         return Node(chained, None, yearly)
 
     def _label(self, node: ast.Compare, guard: Guard) -> Node:
-        name_node, label, label_node = _choice_and_label(node)
+        name_node, label, label_node = choice_and_label(node)
         name = name_node.id
         symbol = self.symbols.get(name)
         if symbol is None:
@@ -801,11 +493,12 @@ class Compiler:
         code = float(symbol.labels.index(label))
         ufunc = np.equal if isinstance(node.ops[0], ast.Eq) else np.not_equal
         self._note_use(name, guard)
+        self._reads += 1
         return Node(lambda env: ufunc(env[name], code), None, symbol.yearly)
 
     # ------------------------------------------------------------------------- calls
     def _call(self, node: ast.Call, guard: Guard) -> Node:
-        name = _called_name(node)
+        name = called_name(node)
         args = node.args
         if name == "where":
             return self._where(node, guard)
@@ -815,10 +508,10 @@ class Compiler:
             ufunc = UNARY[name]
             if name in ("log", "log10", "exp"):
                 fn = self._to_plain(x, args[0], f"{name}()")
-                return Node(lambda env: ufunc(fn(env)), _dimensionless(), x.yearly)
+                return Node(lambda env: ufunc(fn(env)), dimensionless(), x.yearly)
             if name in ("ceil", "floor", "round") and _unit_of(x).dimensionless:
                 fn = self._to_plain(x, args[0], f"{name}()")
-                return Node(lambda env: ufunc(fn(env)), _dimensionless(), x.yearly)
+                return Node(lambda env: ufunc(fn(env)), dimensionless(), x.yearly)
             unit = cast(pint.Unit, _unit_of(x) ** 0.5) if name == "sqrt" else _unit_of(x)  # as in _binop
             value = x.fn
             return Node(lambda env: ufunc(value(env)), unit, x.yearly)
@@ -865,18 +558,18 @@ class Compiler:
                 found = np.any(c, axis=-1)
                 return np.where(found, years[np.argmax(c, axis=-1)], never)
 
-            return Node(first, _dimensionless(), False)
+            return Node(first, dimensionless(), False)
         return self._library_call(node, guard)
 
     def _arity(self, node: ast.Call, n: int) -> None:
         if len(node.args) != n:
             plural = "value" if n == 1 else "values"
-            raise self._error(node, f"{_called_name(node)}() takes {n} {plural}, got {len(node.args)}")
+            raise self._error(node, f"{called_name(node)}() takes {n} {plural}, got {len(node.args)}")
 
     def _need_years(self, node: ast.Call) -> np.ndarray:
         """The study's years, for a call that needs them."""
         if self.years is None:
-            raise self._error(node, f"{_called_name(node)}() needs [study] years = [2024, 2025, ...]")
+            raise self._error(node, f"{called_name(node)}() needs [study] years = [2024, 2025, ...]")
         return self.years
 
     def _where(self, node: ast.Call, guard: Guard) -> Node:
@@ -897,8 +590,8 @@ class Compiler:
         return Node(lambda env: np.where(c(env), x(env), y(env)), unit, yearly)
 
     def _library_call(self, node: ast.Call, guard: Guard) -> Node:
-        name = _called_name(node)
-        function = _library()[name]
+        name = called_name(node)
+        function = library_functions()[name]
         sig = signature_of(function)
         if sig is None:
             raise self._error(
@@ -938,11 +631,11 @@ class Compiler:
             arg = self._number(arg_node, guard)
             unbound = [p for p in PLACEHOLDER.findall(spec) if p not in bound]
             if unbound:  # spec = rest × {X}: X is what the argument has beyond the rest
-                rest = _unit_with(spec, {**bound, **{p: _dimensionless() for p in unbound}})
-                bound[unbound[0]] = _unit_of(arg) / rest if arg.literal is None else _dimensionless()
+                rest = unit_with(spec, {**bound, **{p: dimensionless() for p in unbound}})
+                bound[unbound[0]] = _unit_of(arg) / rest if arg.literal is None else dimensionless()
                 for other in unbound[1:]:
-                    bound[other] = _dimensionless()
-            target = _unit_with(spec, bound)
+                    bound[other] = dimensionless()
+            target = unit_with(spec, bound)
             if arg.literal is not None:  # a number written here is in the parameter's unit
                 parts.append((param, False, arg.fn))
                 continue
@@ -967,42 +660,36 @@ class Compiler:
         ) -> Any:
             return function(**{k: f(env) for k, f in zip(names, fns, strict=True)})
 
-        return Node(call, _unit_with(sig.returns, bound), yearly)
-
-
-def _unit_with(spec: str, bound: Mapping[str, pint.Unit]) -> pint.Unit:
-    """A unit string of a :func:`~chipdemand.formulas._units.units` signature, placeholders bound."""
-    if not PLACEHOLDER.search(spec):
-        return parse_unit(spec)
-    ureg = _ureg()
-    values: dict[str, Any] = {}
-    for i, name in enumerate(PLACEHOLDER.findall(spec)):
-        values[f"_placeholder_{i}"] = ureg.Quantity(1.0, bound.get(name, _dimensionless()))
-    text = spec
-    for i, name in enumerate(PLACEHOLDER.findall(spec)):
-        text = text.replace("{" + name + "}", f"_placeholder_{i}", 1)
-    quantity = ureg.parse_expression(text, **values)
-    return cast(pint.Unit, quantity.units)  # pint annotates it PlainUnit; a registry's units are Unit
+        return Node(call, unit_with(sig.returns, bound), yearly)
 
 
 def _factors(node: ast.AST) -> list[ast.AST]:
-    """The factors of a product (through parentheses, unary signs and positive powers)."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        return _factors(node.left) + _factors(node.right)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        return _factors(node.operand)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-        exponent = _number_of(node.right)
-        if exponent is not None:
-            return _factors(node.left) if exponent > 0 else []
-    return [node]
+    """The factors of a product (through parentheses, unary signs and positive powers), gathered
+    with a stack of their own (a product may have thousands of factors)."""
+    factors: list[ast.AST] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.BinOp) and isinstance(current.op, ast.Mult):
+            stack.extend((current.right, current.left))
+        elif isinstance(current, ast.UnaryOp) and isinstance(current.op, ast.USub | ast.UAdd):
+            stack.append(current.operand)
+        elif isinstance(current, ast.BinOp) and isinstance(current.op, ast.Pow):
+            exponent = number_of(current.right)
+            if exponent is None:
+                factors.append(current)
+            elif exponent > 0:
+                stack.append(current.left)
+        else:
+            factors.append(current)
+    return factors
 
 
 def _branch_guard(cond: ast.AST, symbols: Mapping[str, Symbol]) -> tuple[str, tuple[str, ...]] | None:
     """For ``where(choice == "x", ...)``: the choice and the labels that take the first branch."""
-    if not (isinstance(cond, ast.Compare) and _is_label_comparison(cond)):
+    if not (isinstance(cond, ast.Compare) and is_label_comparison(cond)):
         return None
-    name_node, label, _ = _choice_and_label(cond)
+    name_node, label, _ = choice_and_label(cond)
     symbol = symbols.get(name_node.id)
     if symbol is None or symbol.labels is None or label not in symbol.labels:
         return None
@@ -1015,7 +702,3 @@ def _combine(outer: Guard, inner: Guard) -> Guard:
     """The guard of a branch inside a branch: both conditions hold, which is approximated from
     above by the outer one alone (a guard may say a name is read more often, never less)."""
     return inner if outer is None else outer
-
-
-def is_finite_number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
