@@ -46,6 +46,8 @@ CASES = [  # (study, model, input, new unit)
     ("frontier_training", "frontier_training", "carbon_intensity", "g/MWh"),
     ("china_supply_demand", "china_supply_demand", "tokens_per_day_2025", "Ttoken/day"),
     ("china_supply_demand", "china_supply_demand", "fleet_flops_per_watt_2024", "GFLOPS/W"),
+    ("world_accelerators", "world_accelerators", "frontier_run_flop_2024", "PFLOP"),
+    ("world_accelerators", "world_accelerators", "tokens_2024", "Ttoken"),
 ]
 
 
