@@ -1,7 +1,10 @@
 """Saved runs: a netCDF round trip with provenance, atomic writes, no silent overwrite, re-runs."""
 
+import errno
 import hashlib
-import json
+import os
+import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +13,7 @@ import xarray as xr
 import chipdemand as cd
 from chipdemand.api import rerun
 from chipdemand.errors import StudyError
-from chipdemand.io import draws_digest
+from chipdemand.io import atomic_write, check_target, draws_digest, save_results
 
 
 @pytest.fixture(scope="module")
@@ -114,35 +117,72 @@ def test_rerun_detects_a_changed_draw(run, tmp_path):
     assert not result.identical and result.differs == ["chips"]
 
 
-def test_cli_rerun(run, tmp_path, cli):
-    good = cd.save_results(run, tmp_path / "good.nc")
-    r = cli("rerun", good)
-    assert r.code == 0 and "reproduces the saved draws exactly" in r.out
-    doc = json.loads(cli("rerun", good, "--json").out)
-    assert doc["identical"] is True and doc["differs"] == [] and doc["results"]
-    tampered = run.copy(deep=True)
-    tampered["capex"][1, 5] = 0.0
-    bad = cd.save_results(tampered, tmp_path / "bad.nc")
-    r = cli("rerun", bad)
-    assert (
-        r.code == 2 and r.err.startswith(f"error: {bad}: the re-run does not reproduce") and "capex" in r.err
-    )
-    r = cli("rerun", tmp_path / "missing.nc")
-    assert r.code == 2 and "no such file" in r.err
+# ----------------------------------------------------------------------------- nothing lost
+def test_a_save_that_cannot_fit_on_the_disk_is_refused_up_front(tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
+    with pytest.raises(StudyError, match="needs about .* GiB and the disk has"):
+        cd.run("chatgpt_inference", 10_000, save=tmp_path / "run.nc")
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_cli_run_save_then_report_without_resimulating(tmp_path, cli, monkeypatch):
-    path = tmp_path / "run.nc"
-    assert (
-        cli("run", "chatgpt_inference", "--draws", "2000", "--seed", "5", "--save", path, "--json").code == 0
-    )
-    import chipdemand.engine
+def test_a_save_is_exclusive_when_a_file_appears_meanwhile(tmp_path):
+    target = tmp_path / "run.nc"
+    check_target(target)  # nothing there yet
+    target.write_bytes(b"another run's file")  # another process saved first
 
-    def no_simulation(*args, **kwargs):
-        raise AssertionError("a saved run was simulated again")
+    with pytest.raises(StudyError, match="already exists"):
+        atomic_write(target, lambda tmp: Path(tmp).write_bytes(b"mine"))
+    assert target.read_bytes() == b"another run's file" and [p.name for p in tmp_path.iterdir()] == ["run.nc"]
 
-    monkeypatch.setattr(chipdemand.engine.Plan, "_evaluate_block", no_simulation)
-    r = cli("report", path, "--out", tmp_path / "rep")
-    assert r.code == 0, r.err
-    page = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
-    assert "saved run run.nc (not re-simulated)" in page and "2,000 draws" in page
+
+def test_two_concurrent_saves_never_both_succeed(tmp_path, small_run):
+    target = tmp_path / "run.nc"
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def save():
+        start.wait()
+        try:
+            save_results(small_run, target)
+            outcomes.append("saved")
+        except StudyError as err:
+            outcomes.append(str(err))
+
+    threads = [threading.Thread(target=save) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o == "saved" for o in outcomes) == [False, True], outcomes
+    assert cd.load_results(target).sizes["draw"] == 2000
+
+
+def test_saved_files_get_the_users_umask(tmp_path, small_run):
+    old = os.umask(0o027)
+    try:
+        path = save_results(small_run, tmp_path / "run.nc")
+        csv = cd.run("chatgpt_inference", 500, scenarios=["base"]).to_csv(tmp_path / "t.csv")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o640 and csv.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize(
+    ("errno_", "text"),
+    [
+        (errno.EROFS, "read-only file system"),
+        (errno.EACCES, "permission denied"),
+        (errno.ENOSPC, "no space left"),
+    ],
+)
+def test_write_failures_are_one_line(tmp_path, monkeypatch, small_run, errno_, text):
+    import chipdemand.io
+
+    def fail(*args, **kwargs):
+        raise OSError(errno_, os.strerror(errno_))
+
+    monkeypatch.setattr(chipdemand.io.tempfile, "mkstemp", fail)
+    with pytest.raises(StudyError, match=text):
+        save_results(small_run, tmp_path / "run.nc")
