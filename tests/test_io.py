@@ -3,14 +3,17 @@
 import errno
 import hashlib
 import os
+import sys
 import threading
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
 import chipdemand as cd
+from chipdemand import io
 from chipdemand.api import rerun
 from chipdemand.errors import StudyError
 from chipdemand.io import atomic_write, check_target, draws_digest, save_results
@@ -186,3 +189,81 @@ def test_write_failures_are_one_line(tmp_path, monkeypatch, small_run, errno_, t
     monkeypatch.setattr(chipdemand.io.tempfile, "mkstemp", fail)
     with pytest.raises(StudyError, match=text):
         save_results(small_run, tmp_path / "run.nc")
+
+
+# ----------------------------------------------------------------------------- what --force replaces
+def test_is_saved_run_reads_the_suffix_only():
+    assert io.is_saved_run("run.nc") and io.is_saved_run(Path("a/RUN.NC4")) and io.is_saved_run("x.h5")
+    assert not io.is_saved_run("study.toml") and not io.is_saved_run(None) and not io.is_saved_run(123)
+    assert not io.is_saved_run(xr.Dataset())
+
+
+def test_json_value_gives_what_json_holds():
+    values = [np.float64("nan"), float("inf"), -np.inf, pd.NA, None, np.int64(3), np.bool_(True), 2.5, "x"]
+    assert [io.json_value(v) for v in values] == [None, None, None, None, None, 3, True, 2.5, "x"]
+    assert type(io.json_value(np.int64(3))) is int
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_only_a_regular_file_is_ever_replaced(tmp_path, force):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(StudyError, match=r"pipe.csv: is a FIFO \(named pipe\), not a regular file"):
+        check_target(fifo, force=force)
+    with pytest.raises(StudyError, match="is a character device, not a regular file"):
+        check_target("/dev/null", force=force)
+    (tmp_path / "folder.nc").mkdir()
+    with pytest.raises(StudyError, match="is a folder; give a file name"):
+        check_target(tmp_path / "folder.nc", force=force)
+    for name, target in [("dev.nc", "/dev/null"), ("dir.nc", tmp_path / "folder.nc"), ("fifo.nc", fifo)]:
+        (tmp_path / name).symlink_to(target)
+        with pytest.raises(StudyError, match=f"is a symbolic link to {target}, a .*: only a regular file"):
+            check_target(tmp_path / name, force=force)
+        with pytest.raises(StudyError, match="symbolic link"):  # checked again where it is written
+            atomic_write(tmp_path / name, lambda tmp: Path(tmp).write_text("x"), force=force)
+    (tmp_path / "dangling.nc").symlink_to(tmp_path / "nothing.nc")
+    with pytest.raises(StudyError, match="which does not exist"):
+        check_target(tmp_path / "dangling.nc", force=force)
+    assert not (tmp_path / "nothing.nc").exists()
+
+
+def test_a_link_to_a_regular_file_is_written_through_with_force(tmp_path):
+    (tmp_path / "real").mkdir()
+    real = tmp_path / "real" / "results.csv"
+    real.write_text("old")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+    with pytest.raises(StudyError, match="already exists"):
+        atomic_write(link, lambda tmp: Path(tmp).write_text("new"))
+    assert atomic_write(link, lambda tmp: Path(tmp).write_text("new"), force=True) == link
+    assert link.is_symlink() and real.read_text() == "new"  # the target replaced, the link kept
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["results.csv"]
+
+
+def test_a_saved_run_needs_a_netcdf_name(tmp_path, small_run):
+    with pytest.raises(StudyError, match="give a name ending in .nc, .nc4 or .h5, got 'run.csv'"):
+        save_results(small_run, tmp_path / "run.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_draw_targets_are_checked_whole(tmp_path, monkeypatch):
+    with pytest.raises(StudyError, match="expected a .csv or .parquet file name, got 'x.xlsx'"):
+        io.check_draws_target(tmp_path / "x.xlsx")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # the parquet extra is not installed
+    with pytest.raises(StudyError, match=r"Parquet needs pyarrow: pip install 'chipdemand\[parquet\]'"):
+        io.check_draws_target(tmp_path / "x.parquet")
+
+
+def test_a_signal_during_a_write_stops_it_before_the_rename(tmp_path, monkeypatch):
+    """What the command line's handler does while a file is written: the writer finishes, the
+    rename never happens, the temporary file goes (the subprocess tests send real signals)."""
+    monkeypatch.setitem(io._WRITES, "interrupted", 0)
+
+    def write(tmp):
+        assert io.writing()
+        Path(tmp).write_text("half")
+        io.interrupt_write()
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(tmp_path / "t.csv", write)
+    assert list(tmp_path.iterdir()) == [] and not io.writing()

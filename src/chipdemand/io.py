@@ -240,14 +240,15 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], None], *, 
     given = Path(path)
     path = _landing(given)
     folder = path.parent if str(path.parent) else Path(".")
+    tmp = None
+    _WRITES["active"] += 1  # from here a signal waits for the write to stop (no file left behind)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise StudyError(f"cannot write here ({_describe(exc)})", file=str(given)) from None
-    os.close(fd)
-    _TEMPORARIES.add(tmp)
-    _WRITES["active"] += 1
-    try:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise StudyError(f"cannot write here ({_describe(exc)})", file=str(given)) from None
+        os.close(fd)
+        _TEMPORARIES.add(tmp)
         write(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
         with open(tmp, "rb") as f:
@@ -274,10 +275,11 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], None], *, 
     except OSError as exc:
         raise StudyError(f"cannot write ({_describe(exc)})", file=str(given)) from None
     finally:
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            _TEMPORARIES.discard(tmp)
         _WRITES["active"] -= 1
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        _TEMPORARIES.discard(tmp)
     if _WRITES["interrupted"] and not writing():  # the signal came after the check: stop now
         raise KeyboardInterrupt
     return given

@@ -2,6 +2,11 @@
 checked before the first draw."""
 
 import json
+import os
+import subprocess
+import sys
+
+import pytest
 
 
 def one_error_line(r):
@@ -100,3 +105,70 @@ def test_save_targets_are_checked_before_any_simulation(cli, tmp_path, monkeypat
         r = cli("run", "chatgpt_inference", "--draws", "1000", "--save", target)
         assert one_error_line(r) and text in r.err, r.err
     assert (tmp_path / "exists.nc").read_bytes() == b"mine"
+
+
+@pytest.fixture
+def no_simulation(monkeypatch):
+    import chipdemand.engine
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("simulated before every argument was checked")
+
+    monkeypatch.setattr(chipdemand.engine.Plan, "_evaluate_block", refuse)
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["--save-draws", "{d}/x.xlsx"], "expected a .csv or .parquet file name, got 'x.xlsx'"),
+        (["--save-draws", "{d}/x.csv", "--output", "chipz"], "--output: no output 'chipz'"),
+        (["--save", "{d}/run.nc", "--save-draws", "{d}/x.parquet"], "Parquet needs pyarrow"),
+        (["--save", "{d}/x.csv"], "give a name ending in .nc, .nc4 or .h5, got 'x.csv'"),
+        (["--csv", "{d}/exists.csv"], "exists.csv: already exists"),
+        (["--save-draws", "{d}/t.csv", "--csv", "{d}/t.csv"], "--csv: names the same file as --save-draws"),
+        (["--save", "{d}/fifo.nc", "--force"], "fifo.nc: is a FIFO (named pipe), not a regular file"),
+        (["--save-draws", "{d}/fifo.csv", "--force"], "fifo.csv: is a FIFO (named pipe), not a regular file"),
+        (["--csv", "{d}/dev.csv", "--force"], "dev.csv: is a symbolic link to /dev/null, a character device"),
+    ],
+)
+def test_every_target_of_run_is_checked_before_the_first_draw(
+    cli, tmp_path, monkeypatch, no_simulation, args, text
+):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as without the parquet extra
+    (tmp_path / "exists.csv").write_text("mine")
+    os.mkfifo(tmp_path / "fifo.nc")
+    os.mkfifo(tmp_path / "fifo.csv")
+    (tmp_path / "dev.csv").symlink_to("/dev/null")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    r = cli("run", "chatgpt_inference", "--draws", "1000", *[a.format(d=tmp_path) for a in args])
+    assert one_error_line(r) and text in r.err, r.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # run.nc not written either
+
+
+def test_a_link_to_stdout_is_refused(tmp_path):
+    """`--save-draws` onto a link to /proc/self/fd/1 (a pipe here) is refused, never replaced."""
+    link = tmp_path / "out.csv"
+    link.symlink_to("/proc/self/fd/1")
+    p = subprocess.run(
+        [sys.executable, "-m", "chipdemand.cli", "run", "chatgpt_inference", "--draws", "500"]
+        + ["--save-draws", str(link), "--force"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert p.returncode == 2 and p.stderr.startswith(f"error: {link}: is a symbolic link to /proc/self/fd/1")
+    assert link.is_symlink()
+
+
+@pytest.mark.parametrize(
+    ("study", "text"),
+    [
+        ("", "error: study: the study name is empty: give a name (see `chipdemand list`) or a path"),
+        ("   ", "the study name is empty"),
+        ("run.nc", "error: run.nc: is a saved run, not a study: `chipdemand rerun FILE` re-runs it, "),
+        ("old/RUN.H5", "`chipdemand report FILE --out DIR` reports it"),
+    ],
+)
+def test_a_study_argument_that_is_no_study(cli, study, text):
+    r = cli("run", study)
+    assert one_error_line(r) and text in r.err, r.err

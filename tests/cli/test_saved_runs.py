@@ -6,6 +6,7 @@ import pytest
 import xarray as xr
 
 import chipdemand as cd
+from chipdemand.io import save_results
 
 
 def one_error_line(r):
@@ -95,3 +96,70 @@ def test_cli_run_save_then_report_without_resimulating(tmp_path, cli, monkeypatc
     assert r.code == 0, r.err
     page = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
     assert "saved run run.nc (not re-simulated)" in page and "2,000 draws" in page
+
+
+def _rewrite(path, target, change):
+    """A copy of a saved run with its attributes changed (its draws, and their digest, kept)."""
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        res = ds.load()
+    change(res.attrs)
+    res.to_netcdf(target, engine="h5netcdf")
+    return target
+
+
+def test_rerun_refuses_a_study_text_edited_without_its_hash(cli, saved, tmp_path):
+    def edit(attrs):
+        attrs["study_toml"] = attrs["study_toml"].replace("ci = [", "ci = [ ", 1)
+
+    edited = _rewrite(saved, tmp_path / "edited.nc", edit)
+    r = cli("rerun", edited)
+    assert one_error_line(r) and r.out == ""
+    assert f"error: {edited}: the study text saved with the run does not match its hash" in r.err
+
+
+def test_rerun_never_follows_extends_from_a_saved_run(cli, saved, tmp_path, monkeypatch):
+    import hashlib
+
+    parent = tmp_path / "elsewhere" / "parent.toml"  # never opened: it does not even exist
+
+    def extend(attrs):
+        text = attrs["study_toml"].replace("[study]\n", f'[study]\nextends = "{parent}"\n', 1)
+        attrs["study_toml"], attrs["study_sha256"] = text, hashlib.sha256(text.encode()).hexdigest()
+
+    crafted = _rewrite(saved, tmp_path / "crafted.nc", extend)
+    r = cli("rerun", crafted)
+    assert one_error_line(r) and str(parent) not in r.err
+    assert f"error: {crafted}: study.extends: the study text saved with the run extends another file" in r.err
+
+
+def test_a_run_saves_its_study_resolved(tmp_path, cli):
+    """An extending study is saved with its parents merged in: its saved text extends nothing."""
+    import tomllib
+
+    child = tmp_path / "child.toml"
+    child.write_text(
+        '[study]\nname = "child"\ntitle = "a child"\nextends = "chatgpt_inference"\n', encoding="utf-8"
+    )
+    r = cli("run", child, "--draws", "500", "--scenario", "base", "--save", tmp_path / "c.nc")
+    assert r.code == 0, r.err
+    text = cd.load_results(tmp_path / "c.nc").attrs["study_toml"]
+    assert "extends" not in tomllib.loads(text)["study"]
+    assert cli("rerun", tmp_path / "c.nc").code == 0
+
+
+def test_report_of_a_run_without_outputs_is_one_line(cli, small_run, tmp_path):
+    inputs = small_run[[v for v in small_run.data_vars if small_run[v].attrs.get("role") != "output"]]
+    path = save_results(inputs, tmp_path / "inputs.nc")
+    r = cli("report", path, "--out", tmp_path / "rep")
+    assert one_error_line(r) and f"error: {path}: holds no outputs to report" in r.err, r.err
+
+
+def test_report_never_writes_through_a_link_to_a_device(cli, small_run, tmp_path):
+    out = tmp_path / "rep"
+    cd.report(small_run, out)
+    page = out / "index.html"
+    page.unlink()
+    page.symlink_to("/dev/null")
+    r = cli("report", "chatgpt_inference", "--out", out, "--draws", "500", "--force")
+    assert one_error_line(r) and "index.html that is not a chipdemand report" in r.err, r.err
+    assert page.is_symlink()
