@@ -134,3 +134,11 @@ def cli_subprocess():
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def saved(tmp_path, small_run):
+    """small_run saved to a netCDF file in a temporary folder."""
+    from chipdemand.io import save_results
+
+    return save_results(small_run, tmp_path / "run.nc")

@@ -34,3 +34,18 @@ def test_readme_lists_every_flag():
     ]
     commands = [name for name in sub.choices if f"chipdemand {name}" not in readme]
     assert not missing and not commands, (missing, commands)
+
+
+def test_every_registered_command_is_one_module_with_its_flags_and_handler():
+    """A command is one module of chipdemand.cli.commands and its name in COMMANDS, in the order
+    of `chipdemand --help`."""
+    from chipdemand.cli import build_parser
+    from chipdemand.cli.commands import COMMANDS, command
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    assert list(sub.choices) == list(COMMANDS)
+    for name in COMMANDS:
+        module = command(name)
+        assert callable(module.add_arguments) and callable(module.handle), name
+        assert module.HELP and module.DESCRIPTION == sub.choices[name].description, name
