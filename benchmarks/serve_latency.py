@@ -94,7 +94,7 @@ def first_plot(name: str, runs: int) -> list[float]:
     import uvicorn
     from playwright.sync_api import sync_playwright
 
-    from chipdemand.serve.cli import allowed_hosts, bind, page_url
+    from chipdemand.serve.server import allowed_hosts, bind, page_url
 
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip

@@ -21,6 +21,12 @@ def chatgpt():
     return cd.load_study("chatgpt_inference")
 
 
+@pytest.fixture(scope="session")
+def small_run():
+    """2,000 draws of chatgpt_inference's base scenario, to save and read back."""
+    return cd.simulate("chatgpt_inference", draws=2000, seed=1, scenarios=["base"])
+
+
 # property tests explore new examples on a developer's machine and repeat fixed ones in CI
 settings.register_profile("ci", derandomize=True, database=None)
 settings.register_profile("dev")
@@ -128,3 +134,11 @@ def cli_subprocess():
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def saved(tmp_path, small_run):
+    """small_run saved to a netCDF file in a temporary folder."""
+    from chipdemand.io import save_results
+
+    return save_results(small_run, tmp_path / "run.nc")

@@ -3,12 +3,14 @@
 import csv
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import chipdemand as cd
+from chipdemand.errors import StudyError
 
 
 def _json(cli, *args):
@@ -269,3 +271,42 @@ def test_save_draws_as_parquet(cli, tmp_path):
     res = cd.simulate("chatgpt_inference", 700, seed=3, scenarios=["base"])
     assert list(table.columns) == ["scenario", "draw", "servers"]
     np.testing.assert_array_equal(table["servers"], res["servers"].sel(scenario="base"))
+
+
+# ----------------------------------------------------------------------------- what run accepts
+@pytest.mark.parametrize(
+    ("study", "text"),
+    [
+        (123, "study: expected a study name, a path to a study file or a Study, got int"),
+        (None, "got NoneType"),
+        (b"chatgpt_inference", "got bytes"),
+        ("", "the study name is empty"),
+        ("saved/run.nc", "saved/run.nc: is a saved run, not a study"),
+    ],
+)
+def test_run_refuses_what_is_no_study(study, text):
+    with pytest.raises(StudyError, match=re.escape(text)):
+        cd.run(study, 1000)
+
+
+def test_run_refuses_an_executor_without_map():
+    with pytest.raises(StudyError, match="executor: expected an object with a .map"):
+        cd.run("chatgpt_inference", 1000, executor="x")
+
+
+def test_max_draws_below_the_first_auto_block_is_refused():
+    with pytest.raises(StudyError, match="max_draws: must be at least 16,384, where draws='auto' starts"):
+        cd.run("chatgpt_inference", "auto", max_draws=1000)
+
+
+def test_compare_forms_positional_and_keyword():
+    by_position = cd.compare("chatgpt_inference", "base", "heavy_use", draws=2000)
+    by_keyword = cd.compare("chatgpt_inference", a="base", b="heavy_use", draws=2000)
+    assert by_position.table.equals(by_keyword.table)
+    two = cd.compare("chatgpt_inference", "chatgpt_inference", scenario=["heavy_use"], draws=2000)
+    other = cd.compare("chatgpt_inference", other="chatgpt_inference", scenario="heavy_use", draws=2000)
+    assert two.table.equals(other.table) and two.a == "chatgpt_inference [heavy_use]" == two.b
+    with pytest.raises(StudyError, match="give both a= and b="):
+        cd.compare("chatgpt_inference", a="base")
+    with pytest.raises(StudyError, match=r"two scenarios \(a=, b=\), not both"):
+        cd.compare("chatgpt_inference", "x", a="base", b="heavy_use")

@@ -5,6 +5,7 @@ import pytest
 from scipy import stats
 
 import chipdemand as cd
+from chipdemand.errors import StudyError
 from chipdemand.kernels.sampling import BLOCK, block_uniforms
 
 
@@ -156,3 +157,30 @@ def test_only_the_scenarios_asked_for(chatgpt):
 def test_bad_draws_are_refused(chatgpt, draws):
     with pytest.raises(cd.StudyError, match="positive whole number"):
         cd.simulate(chatgpt, draws=draws)
+
+
+# ----------------------------------------------------------------------------- bounds
+def test_draws_that_cannot_fit_in_memory_are_refused_with_the_size(monkeypatch):
+    import chipdemand.engine
+
+    monkeypatch.setattr(chipdemand.engine, "memory_available", lambda: 50 * 2**20)
+    # chatgpt_inference with its power and energy inputs and outputs (issue 12)
+    with pytest.raises(StudyError, match=r"need 5.29 GiB in memory and 0.0488 GiB is available"):
+        cd.simulate("chatgpt_inference", draws=10_000_000)
+    with pytest.raises(StudyError, match="leave out --save"):
+        cd.run("chatgpt_inference", 10_000_000, keep=True)
+    # not kept: the same run is summarized block by block instead
+    plan = chipdemand.engine.make_plan("chatgpt_inference", 10_000_000)
+    assert plan.nbytes() > 50 * 2**20
+
+
+def test_a_huge_run_is_bounded_and_lazy():
+    """--draws up to 2**40: no list of every block is made (the plan's blocks are a range)."""
+    from chipdemand.engine import make_plan
+
+    plan = make_plan("chatgpt_inference", 2**40)
+    assert isinstance(plan.blocks, range) and len(plan.blocks) == 2**24
+    chunks = plan.chunks(10**9)
+    assert next(chunks) == (0, 10**9)
+    with pytest.raises(StudyError, match="more than the engine runs"):
+        make_plan("chatgpt_inference", 2**40 + 1)

@@ -1,16 +1,22 @@
 """Saved runs: a netCDF round trip with provenance, atomic writes, no silent overwrite, re-runs."""
 
+import errno
 import hashlib
-import json
+import os
+import sys
+import threading
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
 import chipdemand as cd
+from chipdemand import io
 from chipdemand.api import rerun
 from chipdemand.errors import StudyError
-from chipdemand.io import draws_digest
+from chipdemand.io import atomic_write, check_target, draws_digest, save_results
 
 
 @pytest.fixture(scope="module")
@@ -114,35 +120,150 @@ def test_rerun_detects_a_changed_draw(run, tmp_path):
     assert not result.identical and result.differs == ["chips"]
 
 
-def test_cli_rerun(run, tmp_path, cli):
-    good = cd.save_results(run, tmp_path / "good.nc")
-    r = cli("rerun", good)
-    assert r.code == 0 and "reproduces the saved draws exactly" in r.out
-    doc = json.loads(cli("rerun", good, "--json").out)
-    assert doc["identical"] is True and doc["differs"] == [] and doc["results"]
-    tampered = run.copy(deep=True)
-    tampered["capex"][1, 5] = 0.0
-    bad = cd.save_results(tampered, tmp_path / "bad.nc")
-    r = cli("rerun", bad)
-    assert (
-        r.code == 2 and r.err.startswith(f"error: {bad}: the re-run does not reproduce") and "capex" in r.err
-    )
-    r = cli("rerun", tmp_path / "missing.nc")
-    assert r.code == 2 and "no such file" in r.err
+# ----------------------------------------------------------------------------- nothing lost
+def test_a_save_that_cannot_fit_on_the_disk_is_refused_up_front(tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
+    with pytest.raises(StudyError, match="needs about .* GiB and the disk has"):
+        cd.run("chatgpt_inference", 10_000, save=tmp_path / "run.nc")
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_cli_run_save_then_report_without_resimulating(tmp_path, cli, monkeypatch):
-    path = tmp_path / "run.nc"
-    assert (
-        cli("run", "chatgpt_inference", "--draws", "2000", "--seed", "5", "--save", path, "--json").code == 0
-    )
-    import chipdemand.engine
+def test_a_save_is_exclusive_when_a_file_appears_meanwhile(tmp_path):
+    target = tmp_path / "run.nc"
+    check_target(target)  # nothing there yet
+    target.write_bytes(b"another run's file")  # another process saved first
 
-    def no_simulation(*args, **kwargs):
-        raise AssertionError("a saved run was simulated again")
+    with pytest.raises(StudyError, match="already exists"):
+        atomic_write(target, lambda tmp: Path(tmp).write_bytes(b"mine"))
+    assert target.read_bytes() == b"another run's file" and [p.name for p in tmp_path.iterdir()] == ["run.nc"]
 
-    monkeypatch.setattr(chipdemand.engine.Plan, "_evaluate_block", no_simulation)
-    r = cli("report", path, "--out", tmp_path / "rep")
-    assert r.code == 0, r.err
-    page = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
-    assert "saved run run.nc (not re-simulated)" in page and "2,000 draws" in page
+
+def test_two_concurrent_saves_never_both_succeed(tmp_path, small_run):
+    target = tmp_path / "run.nc"
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def save():
+        start.wait()
+        try:
+            save_results(small_run, target)
+            outcomes.append("saved")
+        except StudyError as err:
+            outcomes.append(str(err))
+
+    threads = [threading.Thread(target=save) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o == "saved" for o in outcomes) == [False, True], outcomes
+    assert cd.load_results(target).sizes["draw"] == 2000
+
+
+def test_saved_files_get_the_users_umask(tmp_path, small_run):
+    old = os.umask(0o027)
+    try:
+        path = save_results(small_run, tmp_path / "run.nc")
+        csv = cd.run("chatgpt_inference", 500, scenarios=["base"]).to_csv(tmp_path / "t.csv")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o640 and csv.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize(
+    ("errno_", "text"),
+    [
+        (errno.EROFS, "read-only file system"),
+        (errno.EACCES, "permission denied"),
+        (errno.ENOSPC, "no space left"),
+    ],
+)
+def test_write_failures_are_one_line(tmp_path, monkeypatch, small_run, errno_, text):
+    import chipdemand.io
+
+    def fail(*args, **kwargs):
+        raise OSError(errno_, os.strerror(errno_))
+
+    monkeypatch.setattr(chipdemand.io.tempfile, "mkstemp", fail)
+    with pytest.raises(StudyError, match=text):
+        save_results(small_run, tmp_path / "run.nc")
+
+
+# ----------------------------------------------------------------------------- what --force replaces
+def test_is_saved_run_reads_the_suffix_only():
+    assert io.is_saved_run("run.nc") and io.is_saved_run(Path("a/RUN.NC4")) and io.is_saved_run("x.h5")
+    assert not io.is_saved_run("study.toml") and not io.is_saved_run(None) and not io.is_saved_run(123)
+    assert not io.is_saved_run(xr.Dataset())
+
+
+def test_json_value_gives_what_json_holds():
+    values = [np.float64("nan"), float("inf"), -np.inf, pd.NA, None, np.int64(3), np.bool_(True), 2.5, "x"]
+    assert [io.json_value(v) for v in values] == [None, None, None, None, None, 3, True, 2.5, "x"]
+    assert type(io.json_value(np.int64(3))) is int
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_only_a_regular_file_is_ever_replaced(tmp_path, force):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(StudyError, match=r"pipe.csv: is a FIFO \(named pipe\), not a regular file"):
+        check_target(fifo, force=force)
+    with pytest.raises(StudyError, match="is a character device, not a regular file"):
+        check_target("/dev/null", force=force)
+    (tmp_path / "folder.nc").mkdir()
+    with pytest.raises(StudyError, match="is a folder; give a file name"):
+        check_target(tmp_path / "folder.nc", force=force)
+    for name, target in [("dev.nc", "/dev/null"), ("dir.nc", tmp_path / "folder.nc"), ("fifo.nc", fifo)]:
+        (tmp_path / name).symlink_to(target)
+        with pytest.raises(StudyError, match=f"is a symbolic link to {target}, a .*: only a regular file"):
+            check_target(tmp_path / name, force=force)
+        with pytest.raises(StudyError, match="symbolic link"):  # checked again where it is written
+            atomic_write(tmp_path / name, lambda tmp: Path(tmp).write_text("x"), force=force)
+    (tmp_path / "dangling.nc").symlink_to(tmp_path / "nothing.nc")
+    with pytest.raises(StudyError, match="which does not exist"):
+        check_target(tmp_path / "dangling.nc", force=force)
+    assert not (tmp_path / "nothing.nc").exists()
+
+
+def test_a_link_to_a_regular_file_is_written_through_with_force(tmp_path):
+    (tmp_path / "real").mkdir()
+    real = tmp_path / "real" / "results.csv"
+    real.write_text("old")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+    with pytest.raises(StudyError, match="already exists"):
+        atomic_write(link, lambda tmp: Path(tmp).write_text("new"))
+    assert atomic_write(link, lambda tmp: Path(tmp).write_text("new"), force=True) == link
+    assert link.is_symlink() and real.read_text() == "new"  # the target replaced, the link kept
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["results.csv"]
+
+
+def test_a_saved_run_needs_a_netcdf_name(tmp_path, small_run):
+    with pytest.raises(StudyError, match="give a name ending in .nc, .nc4 or .h5, got 'run.csv'"):
+        save_results(small_run, tmp_path / "run.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_draw_targets_are_checked_whole(tmp_path, monkeypatch):
+    with pytest.raises(StudyError, match="expected a .csv or .parquet file name, got 'x.xlsx'"):
+        io.check_draws_target(tmp_path / "x.xlsx")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # the parquet extra is not installed
+    with pytest.raises(StudyError, match=r"Parquet needs pyarrow: pip install 'chipdemand\[parquet\]'"):
+        io.check_draws_target(tmp_path / "x.parquet")
+
+
+def test_a_signal_during_a_write_stops_it_before_the_rename(tmp_path, monkeypatch):
+    """What the command line's handler does while a file is written: the writer finishes, the
+    rename never happens, the temporary file goes (the subprocess tests send real signals)."""
+    monkeypatch.setitem(io._WRITES, "interrupted", 0)
+
+    def write(tmp):
+        assert io.writing()
+        Path(tmp).write_text("half")
+        io.interrupt_write()
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(tmp_path / "t.csv", write)
+    assert list(tmp_path.iterdir()) == [] and not io.writing()

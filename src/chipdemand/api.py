@@ -30,7 +30,7 @@ from .analysis.summaries import outputs_of, ratio_rows, summary, table, worst_re
 from .engine import check_fits_in_memory, make_plan, simulate
 from .errors import StudyError
 from .execution import Executor
-from .io import check_target, load_results, save_results
+from .io import altered, check_target, is_saved_run, load_results, save_results
 from .kernels.sampling import next_draws
 from .results import Check, Comparison, Fits, Replay, Rerun, Run, Sensitivity
 from .study.loader import BASE, Study, load_study, study_of_run
@@ -54,13 +54,10 @@ __all__ = [
     "FIT_TOLERANCE",
 ]
 
-#: draws per scenario when none are given
-DEFAULT_DRAWS = 100_000
+#: draws per scenario when none are given, and the fit's tolerance (defined once, in validate)
+DEFAULT_DRAWS, FIT_TOLERANCE = validate.DEFAULT_DRAWS, validate.FIT_TOLERANCE
 #: ``draws="auto"`` starts here and stops here at the latest
 AUTO_START, AUTO_MAX = 1 << 14, 1 << 24
-
-#: a fitted family whose quantiles are all within this (relative) of the expert's fits them
-FIT_TOLERANCE = 0.05  # chipdemand.distributions.fit.TOLERANCE, without importing scipy here
 
 #: ``progress(done, total, stage)``: ``done`` draws more of ``total`` in ``stage`` (e.g. "drawing")
 Progress = Callable[[int, int, str], None]
@@ -152,9 +149,14 @@ def run(
     >>> r = run("chatgpt_inference", draws=20_000, seed=1)  # doctest: +SKIP
     >>> r.summary["chips"].sel(scenario="base", stat="median")  # doctest: +SKIP
     """
-    study = load_study(study)
+    study = load_study(validate.study_source(study, study_type=Study))
     draws = validate.draws(draws, auto=True)
     asked = draws if isinstance(draws, int) else None
+    if executor is not None and not callable(getattr(executor, "map", None)):
+        raise StudyError(
+            f"expected an object with a .map(fn, items) method (an executor), got {executor!r}",
+            key="executor",
+        )
     seed = validate.seed(seed)
     method = validate.method(method)
     ci = validate.ci(ci)
@@ -179,6 +181,8 @@ def run(
     if draws == "auto":
         rel_tol = validate.probability(rel_tol, key="rel_tol")
         max_draws = validate.draws(max_draws, key="max_draws")
+        if max_draws < AUTO_START:
+            raise StudyError(f"must be at least {AUTO_START:,}, where draws='auto' starts", key="max_draws")
         res, summ, converged = _auto(
             study, seed, method, names, ci, interval, rel_tol, max_draws, threads, executor, progress
         )
@@ -318,7 +322,7 @@ def resolve_run(
         return source.dataset, source.study, "a run in memory"
     if isinstance(source, xr.Dataset):
         return source, _study_or_none(source), "a run in memory"
-    if not isinstance(source, Study) and Path(str(source)).suffix.lower() in (".nc", ".nc4", ".h5"):
+    if is_saved_run(source):
         res = load_results(source)
         return res, _study_or_none(res), f"saved run {Path(str(source)).name} (not re-simulated)"
     study = load_study(source)
@@ -335,10 +339,11 @@ def _study_or_none(res: xr.Dataset) -> Study | None:
 
 # ----------------------------------------------------------------------------- compare
 def compare(
-    first: Any,
-    second: Any = None,
-    third: Any = None,
-    *,
+    source: Any,
+    *positional: Any,
+    a: str | None = None,
+    b: str | None = None,
+    other: Any = None,
     scenario: str | Sequence[str] | None = None,
     draws: int = DEFAULT_DRAWS,
     seed: int = 0,
@@ -348,13 +353,14 @@ def compare(
 ) -> Comparison:
     """Compare two scenarios of one study, or two studies, output by output.
 
-    ``compare(source, "base", "heavy_use")``: scenario ``b`` against ``a`` of one source, draw by
-    draw (common random numbers make a pure scaling's ratio exact). ``compare(source_a,
-    source_b)``: the outputs two studies share (names, ``.toml`` paths, saved ``.nc`` runs,
-    Runs or Datasets), in ``scenario`` of each (default base; two names: A's then B's, e.g. a
-    parent's base against its child's new scenario): draw by draw when both share the seed,
-    method, draws and some of the inputs' random streams (an extending study and its parent do,
-    input by input), otherwise as independent distributions; ``paired`` says which.
+    ``compare(source, "base", "heavy_use")`` (or ``a="base", b="heavy_use"``): scenario ``b``
+    against ``a`` of one source, draw by draw (common random numbers make a pure scaling's ratio
+    exact). ``compare(source_a, source_b)`` (or ``other=source_b``): the outputs two studies
+    share (names, ``.toml`` paths, saved ``.nc`` runs, Runs or Datasets), in ``scenario`` of each
+    (default base; one name applies to both; two names: A's then B's, e.g. a parent's base
+    against its child's new scenario): draw by draw when both share the seed, method, draws and
+    some of the inputs' random streams (an extending study and its parent do, input by input),
+    otherwise as independent distributions; ``paired`` says which.
 
     Returns
     -------
@@ -362,41 +368,69 @@ def compare(
         Per output (and year): the ratio b / a (median and ``ci`` interval) and P(b > a); for
         studies also each side's median and interval.
     """
+    either = "give a second study (other=) or two scenarios (a=, b=)"
+    if len(positional) > 2 or (positional and (a, b, other) != (None, None, None)):
+        raise StudyError(f"{either}, not both", key="compare")
+    if len(positional) == 2:
+        a, b = positional
+    elif positional:
+        other = positional[0]
+    if (a is None) != (b is None) or (a is not None and other is not None):
+        raise StudyError(f"{either}, not both" if other is not None else "give both a= and b=", key="compare")
     ci = validate.ci(ci)
-    if third is not None:
-        a, b = str(second), str(third)
-        names = [a, b]
-        if isinstance(first, Run | xr.Dataset) or Path(str(first)).suffix.lower() in (".nc", ".nc4", ".h5"):
-            res, study, _ = resolve_run(first)
-            label = study.name if study is not None else str(res.attrs.get("study", ""))
-        else:
-            study = load_study(first)
-            study.check_scenarios(names)
-            res = simulate(study, draws, seed, method, names, threads=threads)
-            label = study.name
-        frame = compare_scenarios(res, a, b, ci=ci)
-        return Comparison(
-            frame,
-            a=a,
-            b=b,
-            study=label,
-            draws=res.sizes["draw"],
-            seed=int(res.attrs.get("seed", seed)),
-            ci=ci,
-        )
-    if second is None:
+    run_args: dict[str, Any] = dict(draws=draws, seed=seed, method=method, threads=threads)
+    if a is not None and b is not None:
+        return _compare_scenarios(source, str(a), str(b), ci=ci, **run_args)
+    if other is None:
         raise StudyError("give two studies, or a study and two scenarios", key="compare")
-    pair = (
-        [BASE, BASE] if scenario is None else [scenario] * 2 if isinstance(scenario, str) else list(scenario)
-    )
+    pair = [BASE] if scenario is None else [scenario] if isinstance(scenario, str) else list(scenario)
+    pair = pair * 2 if len(pair) == 1 else pair  # one name applies to both
     if len(pair) != 2:
         raise StudyError(f"give one scenario, or two (A's then B's), got {len(pair)}", key="scenario")
+    return _compare_studies(source, other, [str(p) for p in pair], ci=ci, **run_args)
+
+
+def _compare_scenarios(
+    source: Any, a: str, b: str, *, ci: float, draws: int, seed: int, method: str, threads: int | None
+) -> Comparison:
+    names = [a, b]
+    if isinstance(source, Run | xr.Dataset) or is_saved_run(source):
+        res, study, _ = resolve_run(source)
+        label = study.name if study is not None else str(res.attrs.get("study", ""))
+    else:
+        study = load_study(source)
+        study.check_scenarios(names)
+        res = simulate(study, draws, seed, method, names, threads=threads)
+        label = study.name
+    frame = compare_scenarios(res, a, b, ci=ci)
+    return Comparison(
+        frame,
+        a=a,
+        b=b,
+        study=label,
+        draws=res.sizes["draw"],
+        seed=int(res.attrs.get("seed", seed)),
+        ci=ci,
+    )
+
+
+def _compare_studies(
+    source: Any,
+    other: Any,
+    pair: list[str],
+    *,
+    ci: float,
+    draws: int,
+    seed: int,
+    method: str,
+    threads: int | None,
+) -> Comparison:
     sides = []
-    for source, scen in zip((first, second), pair, strict=True):
-        if isinstance(source, Run | xr.Dataset) or Path(str(source)).suffix.lower() in (".nc", ".nc4", ".h5"):
-            res, study, _ = resolve_run(source)
+    for side, scen in zip((source, other), pair, strict=True):
+        if isinstance(side, Run | xr.Dataset) or is_saved_run(side):
+            res, study, _ = resolve_run(side)
         else:
-            study = load_study(source)
+            study = load_study(side)
             study.check_scenarios([scen])
             res = simulate(study, draws, seed, method, [scen], threads=threads)
         validate.scenario([str(s) for s in res["scenario"].values], scen)
@@ -490,11 +524,7 @@ def sensitivity(
         ``scenario``, ``unit``.
     """
     res = None
-    if isinstance(source, Run | xr.Dataset) or (
-        source is not None
-        and not isinstance(source, Study)
-        and Path(str(source)).suffix.lower() in (".nc", ".nc4", ".h5")
-    ):
+    if isinstance(source, Run | xr.Dataset) or is_saved_run(source):
         res, found, _ = resolve_run(source)
         study = load_study(study) if study is not None else found
         if study is None:
@@ -544,12 +574,20 @@ def rerun(path: str | os.PathLike[str]) -> Rerun:
     """Re-simulate a saved run from its own provenance and check that it is reproduced.
 
     The study is rebuilt from the text saved with the run (not from the study file, which may
-    have changed since) and simulated again with the saved seed, draws, method and scenarios.
+    have changed since; a text that no longer matches its hash is refused, and a saved text is
+    read alone, never following ``extends``) and simulated again with the saved seed, draws,
+    method and scenarios.
     ``identical`` says whether every saved variable is reproduced bit for bit (and none is
     missing or new); ``differs`` names those that are not; ``table`` summarizes the re-run.
     """
     saved = load_results(path, verify=False)
-    study = study_of_run(saved.attrs)
+    problem = altered(saved)
+    if problem is not None and "study text" in problem:  # draws that differ are what it reports
+        raise StudyError(problem, file=str(path))
+    try:
+        study = study_of_run(saved.attrs)
+    except StudyError as err:
+        raise err.located(file=str(path)) from None
     if study is None:
         raise StudyError("the saved run carries no study text to re-run", file=str(path))
     a = saved.attrs
@@ -603,12 +641,15 @@ def report(
     from .display.report import check_out_dir, render, write_page
 
     out = check_out_dir(out, force=force)
-    if isinstance(source, Run | xr.Dataset) or Path(str(source)).suffix.lower() in (".nc", ".nc4", ".h5"):
+    if isinstance(source, Run | xr.Dataset) or is_saved_run(source):
         res, study, origin = resolve_run(source)
     else:
         draws = validate.draws(draws)
         seed = validate.seed(seed)
         res, study, origin = resolve_run(source, draws=draws, seed=seed)
+    if not outputs_of(res):
+        where = os.fspath(source) if is_saved_run(source) else None
+        raise StudyError("holds no outputs to report (no variable with role output)", file=where, key=None)
     page = render(res, study, ci=validate.ci(ci), origin=origin)
     return write_page(page, out, force=force)
 

@@ -5,8 +5,12 @@ file created exclusively beside the target, then linked into place only if no fi
 (or renamed over it with ``force``), so two runs saving to one path never both report success
 with one lost, and an error or Ctrl-C at any moment leaves the old file or the new one, never a
 half-written one. Files get the user's umask. Targets are checked before any work starts
-(:func:`check_target`). A saved run carries its provenance, the study's text and a hash of its
-draws, so a damaged or altered file is found when it is read.
+(:func:`check_target`). Only a regular file is ever replaced (with ``force``); a symbolic link to
+a regular file is written through (its target replaced atomically, the link kept), anything else
+(a device, a FIFO, a folder, a link to one) is refused. A signal that arrives while a file is
+written stops the write before its rename (:func:`interrupt_write`). A saved run carries its
+provenance, the study's text and a hash of its draws, so a damaged or altered file is found when
+it is read.
 """
 
 from __future__ import annotations
@@ -14,20 +18,30 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import math
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from .errors import StudyError
+from .validate import SAVED_RUN_SUFFIXES
 
 __all__ = [
+    "is_saved_run",
+    "json_value",
     "check_target",
+    "check_results_target",
+    "check_draws_target",
+    "writing",
+    "interrupt_write",
     "atomic_write",
     "remove_temporaries",
     "save_results",
@@ -46,6 +60,41 @@ DRAW_FORMATS = (".csv", ".parquet")
 
 #: temporary files being written right now (removed by :func:`remove_temporaries` on Ctrl-C)
 _TEMPORARIES: set[str] = set()
+#: writes in progress, and whether a signal asked them to stop (see :func:`interrupt_write`)
+_WRITES = {"active": 0, "interrupted": 0}
+
+
+def is_saved_run(source: Any) -> bool:
+    """Whether ``source`` names a saved run: a path (text or ``os.PathLike``) ending in ``.nc``,
+    ``.nc4`` or ``.h5`` (a Study, a Run or a Dataset is not a path: False)."""
+    if not isinstance(source, str | os.PathLike):
+        return False
+    name = os.fspath(source)
+    return isinstance(name, str) and os.path.splitext(name)[1].lower() in SAVED_RUN_SUFFIXES
+
+
+def json_value(value: Any) -> Any:
+    """A value as JSON holds it: NumPy scalars as Python numbers, NaN, ±inf, NA and None as None."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def writing() -> bool:
+    """Whether a file is being written right now (by :func:`atomic_write`)."""
+    return _WRITES["active"] > 0
+
+
+def interrupt_write() -> None:
+    """Ask the writes in progress to stop: each raises KeyboardInterrupt once its writer returns,
+    before its rename (the temporary file removed, the target untouched). The command line's
+    signal handler calls it instead of raising inside the writer, where a KeyboardInterrupt is
+    printed as "Exception ignored" and lost."""
+    _WRITES["interrupted"] = 1
 
 
 def remove_temporaries() -> None:
@@ -77,19 +126,63 @@ def _describe(exc: OSError) -> str:
     return reason or (exc.strerror or str(exc)).lower()
 
 
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _landing(path: Path) -> Path:
+    """Where a write to ``path`` lands: ``path`` itself (absent, or a regular file), or the
+    target of a symbolic link to a regular file. Anything else is refused with what it is."""
+    if path.is_symlink():
+        link = os.readlink(path)
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            raise StudyError(
+                f"is a symbolic link to {link}, which does not exist: remove the link or give another name",
+                file=str(path),
+            ) from None
+        if not stat.S_ISREG(mode):
+            raise StudyError(
+                f"is a symbolic link to {link}, {_kind(mode)}: only a regular file is written through a link",
+                file=str(path),
+            )
+        return Path(os.path.realpath(path))
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return path
+    except OSError as exc:
+        raise StudyError(f"cannot write here ({_describe(exc)})", file=str(path)) from None
+    if stat.S_ISDIR(mode):
+        raise StudyError("is a folder; give a file name", file=str(path))
+    if not stat.S_ISREG(mode):
+        raise StudyError(f"is {_kind(mode)}, not a regular file: it is never replaced", file=str(path))
+    return path
+
+
 def check_target(path: str | os.PathLike[str], *, force: bool = False, size: int | None = None) -> Path:
     """Check, before any work, that a file can be written at ``path``.
 
-    The folder must exist and be writable, ``path`` must not be a folder, nor an existing file
-    unless ``force``, and the folder's file system must have room for ``size`` bytes (when given).
-    Raises :class:`~chipdemand.errors.StudyError` naming the path.
+    The folder must exist and be writable; ``path`` must not exist unless ``force``, and then it
+    must be a regular file (or a symbolic link to one, whose target is replaced): a folder, a
+    device, a FIFO or a link to anything else is refused. The folder's file system must have room
+    for ``size`` bytes (when given). Raises :class:`~chipdemand.errors.StudyError` naming the path.
     """
-    path = Path(path)
+    given = Path(path)
+    path = _landing(given)
     folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise StudyError("is a folder; give a file name", file=str(path))
     if path.exists() and not force:
-        raise StudyError("already exists (use --force to overwrite)", file=str(path))
+        raise StudyError("already exists (use --force to overwrite)", file=str(given))
     if not folder.is_dir():
         raise StudyError("no such folder", file=str(folder))
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -102,7 +195,36 @@ def check_target(path: str | os.PathLike[str], *, force: bool = False, size: int
                 "give fewer --draws or save somewhere else",
                 file=str(path),
             )
-    return path
+    return given
+
+
+def check_results_target(
+    path: str | os.PathLike[str], *, force: bool = False, size: int | None = None
+) -> Path:
+    """:func:`check_target` for a saved run: its name must end in ``.nc``, ``.nc4`` or ``.h5``."""
+    if not is_saved_run(path):
+        raise StudyError(
+            f"a saved run is a netCDF file: give a name ending in .nc, .nc4 or .h5, got {Path(path).name!r}",
+            file=str(path),
+        )
+    return check_target(path, force=force, size=size)
+
+
+def check_draws_target(path: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """:func:`check_target` for exported draws: a ``.csv`` file, or ``.parquet`` when pyarrow is
+    installed (``chipdemand[parquet]``)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in DRAW_FORMATS:
+        raise StudyError(f"expected a .csv or .parquet file name, got {path.name!r}", file=str(path))
+    if suffix == ".parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise StudyError(
+                "Parquet needs pyarrow: pip install 'chipdemand[parquet]' (or save as .csv)", file=str(path)
+            ) from None
+    return check_target(path, force=force)
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[str], None], *, force: bool = False) -> Path:
@@ -112,27 +234,35 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], None], *, 
     hard-linked to ``path``, which fails if a file appeared there meanwhile (exclusive: of two
     concurrent writers one wins, the other gets an error); with ``force`` it is renamed over
     ``path``. On any error or interrupt the temporary file is removed and the old file stays.
+    A symbolic link to a regular file is written through (its target replaced, the link kept);
+    only a regular file is replaced (see :func:`check_target`).
     """
-    path = Path(path)
+    given = Path(path)
+    path = _landing(given)
     folder = path.parent if str(path.parent) else Path(".")
+    tmp = None
+    _WRITES["active"] += 1  # from here a signal waits for the write to stop (no file left behind)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise StudyError(f"cannot write here ({_describe(exc)})", file=str(path)) from None
-    os.close(fd)
-    _TEMPORARIES.add(tmp)
-    try:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise StudyError(f"cannot write here ({_describe(exc)})", file=str(given)) from None
+        os.close(fd)
+        _TEMPORARIES.add(tmp)
         write(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
+        if _WRITES["interrupted"]:  # a signal came while writing: stop before the rename
+            raise KeyboardInterrupt
         if force:
+            _landing(given)  # still a regular file (or nothing) now, just before it is replaced
             os.replace(tmp, path)
         else:
             try:
                 os.link(tmp, path)
             except FileExistsError:
-                raise StudyError("already exists (use --force to overwrite)", file=str(path)) from None
+                raise StudyError("already exists (use --force to overwrite)", file=str(given)) from None
             except OSError as exc:
                 if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
                     raise
@@ -140,15 +270,19 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], None], *, 
                 try:
                     os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
                 except FileExistsError:
-                    raise StudyError("already exists (use --force to overwrite)", file=str(path)) from None
+                    raise StudyError("already exists (use --force to overwrite)", file=str(given)) from None
                 os.replace(tmp, path)
     except OSError as exc:
-        raise StudyError(f"cannot write ({_describe(exc)})", file=str(path)) from None
+        raise StudyError(f"cannot write ({_describe(exc)})", file=str(given)) from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        _TEMPORARIES.discard(tmp)
-    return path
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            _TEMPORARIES.discard(tmp)
+        _WRITES["active"] -= 1
+    if _WRITES["interrupted"] and not writing():  # the signal came after the check: stop now
+        raise KeyboardInterrupt
+    return given
 
 
 # ----------------------------------------------------------------------------- results
@@ -169,7 +303,7 @@ def save_results(res: xr.Dataset, path: str | os.PathLike[str], *, force: bool =
     Refuses an existing file unless ``force``. The file carries ``draws_sha256``, a digest of the
     draws, which :func:`load_results` checks.
     """
-    path = check_target(path, force=force)
+    path = check_results_target(path, force=force)
     ds = res.copy()
     for var in ds.data_vars:  # broadcast views (shared inputs) are written as plain arrays
         if isinstance(ds[var].data, np.ndarray) and not ds[var].data.flags.writeable:
@@ -250,18 +384,8 @@ def save_draws(
     res: xr.Dataset, path: str | os.PathLike[str], outputs: Sequence[str], *, force: bool = False
 ) -> Path:
     """Export the draws of ``outputs`` to CSV, or Parquet (``.parquet``, needs ``chipdemand[parquet]``)."""
-    path = Path(path)
+    path = check_draws_target(path, force=force)
     suffix = path.suffix.lower()
-    if suffix not in DRAW_FORMATS:
-        raise StudyError(f"expected a .csv or .parquet file name, got {path.name!r}", file=str(path))
-    if suffix == ".parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise StudyError(
-                "Parquet needs pyarrow: pip install 'chipdemand[parquet]' (or save as .csv)", file=str(path)
-            ) from None
-    check_target(path, force=force)
     frame = draws_frame(res, outputs)
 
     def write(tmp: str) -> None:

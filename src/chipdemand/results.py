@@ -15,11 +15,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
 from .analysis.summaries import table as summary_table
+from .io import json_value
 from .study.loader import Study
 
 __all__ = [
@@ -35,18 +35,6 @@ __all__ = [
 ]
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if value is pd.NA or value is None:
-        return None
-    return value
-
-
 def _missing(v: Any) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
@@ -54,7 +42,7 @@ def _missing(v: Any) -> bool:
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of a table as JSON-ready dicts (NaN as None; no ``year`` where a row has none)."""
     return [
-        {k: _clean(v) for k, v in row.items() if not (k == "year" and _missing(v))}
+        {k: json_value(v) for k, v in row.items() if not (k == "year" and _missing(v))}
         for row in frame.to_dict(orient="records")
     ]
 
@@ -177,7 +165,7 @@ class Run(Result):
 
 
 def _json_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: _clean(v) for k, v in row.items()}
+    return {k: json_value(v) for k, v in row.items()}
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, Literal, overload
 
@@ -19,6 +20,10 @@ __all__ = [
     "INTERVALS",
     "MAX_DRAWS",
     "MAX_SEED",
+    "DEFAULT_DRAWS",
+    "FIT_TOLERANCE",
+    "SAVED_RUN_SUFFIXES",
+    "study_source",
     "draws",
     "seed",
     "method",
@@ -27,6 +32,7 @@ __all__ = [
     "probability",
     "threads",
     "positive_int",
+    "port",
     "choice",
     "scenarios",
     "scenario",
@@ -41,6 +47,12 @@ INTERVALS = ("eti", "hdi")
 MAX_DRAWS = 1 << 40
 #: Seeds are stored in results files as 64-bit integers.
 MAX_SEED = (1 << 63) - 1
+#: draws per scenario when none are given (the API's and the command line's default)
+DEFAULT_DRAWS = 100_000
+#: a fitted family whose quantiles are all within this (relative) of those given fits them
+FIT_TOLERANCE = 0.05
+#: the file suffixes of a saved run (netCDF4 / HDF5); see :func:`chipdemand.io.is_saved_run`
+SAVED_RUN_SUFFIXES = (".nc", ".nc4", ".h5")
 
 
 def _is_number(x: Any) -> bool:
@@ -139,6 +151,14 @@ def positive_int(value: Any, *, key: str) -> int:
     return n
 
 
+def port(value: Any, *, key: str = "port") -> int:
+    """A TCP port: a whole number in [0, 65535] (0: the system picks a free one)."""
+    n = _whole(value, key, "a port 0-65535")
+    if not 0 <= n <= 65535:
+        raise StudyError(f"expected a port 0-65535, got {value!r}", key=key)
+    return n
+
+
 def threads(value: Any, *, key: str = "threads") -> int | None:
     """Worker threads: ``None`` (every core) or a whole number of at least 1."""
     return None if value is None else positive_int(value, key=key)
@@ -181,3 +201,29 @@ def output(
     if not isinstance(name, str) or name not in names:
         raise StudyError(f"no {what} {name!r}" + did_you_mean(str(name), names), key=key, file=file)
     return name
+
+
+def study_source(value: Any, *, study_type: type | None = None, key: str = "study") -> Any:
+    """A study as given: an instance of ``study_type`` (a loaded Study), or a name or a path
+    (text or ``os.PathLike``). Refused: anything else (a number, None, bytes), an empty name, and
+    a saved run (``.nc``, ``.nc4``, ``.h5``), which is re-run or reported, not run."""
+    if study_type is not None and isinstance(value, study_type):
+        return value
+    if not isinstance(value, str | os.PathLike):
+        raise StudyError(
+            f"expected a study name, a path to a study file or a Study, got {type(value).__name__}", key=key
+        )
+    text = os.fspath(value)
+    if not isinstance(text, str):  # a PathLike of bytes
+        raise StudyError(f"expected a study name or a path as text, got {type(text).__name__}", key=key)
+    if not text.strip():
+        raise StudyError(
+            "the study name is empty: give a name (see `chipdemand list`) or a path to a TOML file", key=key
+        )
+    if os.path.splitext(text)[1].lower() in SAVED_RUN_SUFFIXES:
+        raise StudyError(
+            "is a saved run, not a study: `chipdemand rerun FILE` re-runs it, "
+            "`chipdemand report FILE --out DIR` reports it",
+            file=text,
+        )
+    return value

@@ -20,7 +20,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 import chipdemand as cd  # noqa: E402
 from chipdemand.serve.app import create_app  # noqa: E402
-from chipdemand.serve.cli import allowed_hosts, bind, page_url  # noqa: E402
+from chipdemand.serve.server import allowed_hosts, bind, page_url  # noqa: E402
 from chipdemand.serve.session import Session  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from ..errors import StudyError, did_you_mean
+from ..io import json_value
 from ..study.observations import Observation, parse_observations
 
 if TYPE_CHECKING:  # for annotations only
@@ -603,30 +604,19 @@ class Conditioned:
         return {
             "study": a.get("study"),
             "draws": int(self.run.sizes["draw"]),
-            "seed": _plain(a.get("seed")),
+            "seed": json_value(a.get("seed")),
             "method": a.get("method"),
             "ci": self.ci,
             "observations": [o.to_dict() for o in self.observations.values()],
-            "pareto_k": {s: _plain(k) for s, k in zip(self.scenarios, self.pareto_k.values, strict=True)},
-            "ess": {s: _plain(e) for s, e in zip(self.scenarios, self.ess.values, strict=True)},
-            "results": [{k: _plain(v) for k, v in row.items()} for row in self.table.to_dict("records")],
-            "moved": [{k: _plain(v) for k, v in row.items()} for row in self.moved.to_dict("records")],
+            "pareto_k": {s: json_value(k) for s, k in zip(self.scenarios, self.pareto_k.values, strict=True)},
+            "ess": {s: json_value(e) for s, e in zip(self.scenarios, self.ess.values, strict=True)},
+            "results": [{k: json_value(v) for k, v in row.items()} for row in self.table.to_dict("records")],
+            "moved": [{k: json_value(v) for k, v in row.items()} for row in self.moved.to_dict("records")],
         }
 
     def dataset(self) -> xr.Dataset:
         """The run with its weights stored (:func:`attach_weights`), ready to save."""
         return attach_weights(self.run, self)
-
-
-def _plain(value: Any) -> Any:
-    """A JSON value: Python numbers, ``None`` for NaN and NA."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,13 @@ import numpy as np
 from scipy import optimize, special
 
 from ..errors import StudyError, StudyWarning, did_you_mean
+from ..validate import FIT_TOLERANCE
 from .base import FAMILIES, Distribution
 
 __all__ = ["Fit", "fit_quantiles", "from_quantiles", "quantile_pairs", "FITTABLE", "TOLERANCE"]
 
 #: a fit whose quantiles are all within this (relative) of those given matches them
-TOLERANCE = 0.05
+TOLERANCE = FIT_TOLERANCE
 #: values beyond this magnitude overflow the families' parameters (a lognormal's exp, a normal's sd²)
 MAX_MAGNITUDE = 1e100
 #: nor can values nearer zero than this be matched to a relative tolerance

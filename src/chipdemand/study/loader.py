@@ -103,6 +103,16 @@ def study_of_run(attrs: Mapping[str, Any]) -> Study | None:
     text = attrs.get("study_toml")
     if not text:
         return None
+    try:  # a saved run is read alone: its text was saved resolved, and never opens another file
+        extends = tomllib.loads(str(text).removeprefix("\ufeff")).get("study", {}).get("extends")
+    except tomllib.TOMLDecodeError:
+        extends = None  # parse_study says what is wrong with it
+    if extends is not None:
+        raise StudyError(
+            "the study text saved with the run extends another file; a saved run is read alone "
+            "(its study is saved resolved), so it is refused",
+            key="study.extends",
+        )
     return parse_study(str(text), str(attrs.get("study_path") or attrs.get("study") or "<saved run>"))
 
 

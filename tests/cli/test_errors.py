@@ -1,83 +1,14 @@
-"""The command line: JSON shapes of DESIGN.md, readable tables, and exit 2 on every user error."""
+"""A user error is one `error:` line and exit 2, never a traceback: bad study files, bad
+arguments, flags that do not apply."""
 
 import json
 
 import pytest
 
-RUN_KEYS = {
-    "scenario",
-    "variable",
-    "unit",
-    "mean",
-    "median",
-    "low",
-    "high",
-    "reported",
-    "mcse_low",
-    "mcse_median",
-    "mcse_high",
-}
 
-
-def test_list_json(cli):
-    r = cli("list", "--json")
-    assert r.code == 0
-    studies = {s["name"]: s for s in json.loads(r.out)["studies"]}
-    assert {"name", "title", "path"} <= set(studies["chatgpt_inference"])
-    assert studies["chatgpt_inference"]["path"].endswith("chatgpt_inference.toml")
-
-
-def test_run_json_shape(cli):
-    r = cli("run", "chatgpt_inference", "--draws", "1e4", "--seed", "3", "--json")
-    assert r.code == 0, r.err
-    doc = json.loads(r.out)
-    assert {k: doc[k] for k in ("study", "draws", "seed", "method", "ci")} == {
-        "study": "chatgpt_inference",
-        "draws": 10_000,
-        "seed": 3,
-        "method": "mc",
-        "ci": 0.9,
-    }
-    rows = doc["results"]
-    assert all(set(row) == RUN_KEYS for row in rows)
-    chips = next(r for r in rows if r["scenario"] == "base" and r["variable"] == "chips")
-    assert chips["reported"] == 16204 and chips["low"] < chips["median"] < chips["high"]
-    assert chips["unit"] == "GPU"
-
-
-def test_run_table_is_readable(cli):
-    r = cli("run", "chatgpt_inference", "--draws", "2000", "--scenario", "base")
-    assert r.code == 0
-    assert "16,204" in r.out and "chips" in r.out and "90% interval" in r.out
-
-
-def test_compare_json_shape(cli):
-    r = cli(
-        "compare",
-        "chatgpt_inference",
-        "--scenario",
-        "base",
-        "--scenario",
-        "heavy_use",
-        "--draws",
-        "5000",
-        "--json",
-    )
-    assert r.code == 0, r.err
-    rows = json.loads(r.out)["results"]
-    assert {"variable", "a", "b", "ratio_median", "ratio_low", "ratio_high", "p_b_greater"} <= set(rows[0])
-    chips = next(r for r in rows if r["variable"] == "chips")
-    assert chips["ratio_median"] > 1 and 0.5 < chips["p_b_greater"] <= 1
-
-
-def test_hdi_interval(cli):
-    r = cli("run", "chatgpt_inference", "--draws", "5000", "--interval", "hdi", "--json")
-    assert r.code == 0, r.err
-    eti = json.loads(cli("run", "chatgpt_inference", "--draws", "5000", "--json").out)["results"]
-    hdi = json.loads(r.out)["results"]
-    # a right-skewed output: the HDI sits lower than the equal-tailed interval
-    pick = lambda rows: next(x for x in rows if x["variable"] == "chips" and x["scenario"] == "base")  # noqa: E731
-    assert pick(hdi)["low"] < pick(eti)["low"] and pick(hdi)["high"] < pick(eti)["high"]
+def one_error_line(r):
+    lines = r.err.strip().splitlines()
+    return r.code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in r.err
 
 
 def mutate(doc, change):
@@ -197,39 +128,66 @@ def test_errors_never_show_a_traceback(cli_subprocess, study_doc, write_study):
     assert r.code == 2 and "Traceback" not in r.err and r.err.startswith("error:")
 
 
-def test_draws_accepts_scientific_notation(cli):
-    doc = json.loads(cli("run", "chatgpt_inference", "--draws", "2e3", "--json").out)
-    assert doc["draws"] == 2000
+@pytest.mark.parametrize("unit", ["(", "s/", "**", "1/0", "meter^^2", "zorkmid"])
+def test_a_unit_pint_cannot_read_is_one_clear_line(cli, study_doc, write_study, unit):
+    study_doc["inputs"]["seconds_per_char"]["unit"] = unit
+    r = cli("run", write_study(study_doc), "--draws", "100")
+    assert one_error_line(r), r.err
+    assert "inputs.seconds_per_char.unit: unknown unit" in r.err
+    assert "Error" not in r.err  # no exception names (AssertionError, TokenError...) in the message
 
 
-def test_save_refuses_to_overwrite_without_force(cli, tmp_path):
-    f = tmp_path / "run.nc"
-    assert cli("run", "chatgpt_inference", "--draws", "1000", "--save", f).code == 0
-    before = f.read_bytes()
-    r = cli("run", "chatgpt_inference", "--draws", "1000", "--seed", "9", "--save", f)
-    assert r.code == 2 and "already exists" in r.err and f.read_bytes() == before
-    assert cli("run", "chatgpt_inference", "--draws", "1000", "--seed", "9", "--save", f, "--force").code == 0
-    assert f.read_bytes() != before
+def test_a_byte_order_mark_is_accepted(cli, tmp_path):
+    from chipdemand.study.shipped import priors_dir
+
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + (priors_dir() / "chatgpt_inference.toml").read_bytes())
+    r = cli("run", path, "--draws", "500", "--scenario", "base", "--json")
+    assert r.code == 0, r.err
+    plain = cli("run", "chatgpt_inference", "--draws", "500", "--scenario", "base", "--json")
+    assert json.loads(r.out)["results"] == json.loads(plain.out)["results"]  # the same study
 
 
-def test_progress_only_for_long_runs_and_on_stderr(capsys):
-    from chipdemand.cli import _Progress
-
-    quick = _Progress(enabled=True)  # a bar appears only once a stage has lasted two seconds
-    quick(1_000, 40_000, "drawing")
-    quick.close()
-    assert capsys.readouterr().err == ""
-    slow = _Progress(delay=0, enabled=True)
-    slow(1_000_000, 40_000_000, "drawing")
-    slow.close()
-    captured = capsys.readouterr()
-    assert captured.out == "" and "drawing" in captured.err and "40.0M" in captured.err
-    piped = _Progress(delay=0)  # stderr is not a terminal here: never a bar in a pipe or a log
-    piped(1_000_000, 40_000_000, "drawing")
-    piped.close()
-    assert capsys.readouterr().err == ""
+def test_a_study_path_that_is_a_folder(cli, tmp_path):
+    folder = tmp_path / "study.toml"
+    folder.mkdir()
+    r = cli("run", folder)
+    assert one_error_line(r) and "is a folder, not a study file" in r.err
 
 
-def test_json_runs_print_nothing_on_stderr(cli):
-    r = cli("run", "chatgpt_inference", "--draws", "3000", "--json")
-    assert r.code == 0 and r.err == ""
+def test_a_stream_naming_no_input(cli, study_doc, write_study):
+    study_doc["inputs"]["memory_bandwidth"]["stream"] = "gpu_memry"
+    r = cli("run", write_study(study_doc), "--draws", "100")
+    assert one_error_line(r)
+    assert "inputs.memory_bandwidth.stream: 'gpu_memry' is not an input" in r.err and "gpu_memory" in r.err
+
+
+def test_numpy_warnings_never_precede_the_error_line(cli_subprocess, study_doc, write_study):
+    study_doc["inputs"]["utilization"] = {"dist": "point", "value": 0.0, "unit": "1", "source": "a zero"}
+    r = cli_subprocess("run", write_study(study_doc), "--draws", "200")
+    assert r.code == 2 and r.err.startswith("error: ") and "RuntimeWarning" not in r.err, r.err
+
+
+def test_a_seed_too_large_to_store_is_refused(cli):
+    r = cli("run", "chatgpt_inference", "--seed", str(2**64))
+    assert one_error_line(r) and "below 2**63" in r.err
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["report", "RUN", "--out", "DIR", "--draws", "1000"], "--draws: does not apply to a saved run"),
+        (["report", "RUN", "--out", "DIR", "--seed", "3"], "--seed: does not apply to a saved run"),
+        (["sensitivity", "chatgpt_inference", "--method", "tornado", "--draws", "100"], "does not apply"),
+        (["sensitivity", "chatgpt_inference", "--method", "rank", "--ci", "0.8"], "does not apply"),
+        (["sensitivity", "chatgpt_inference", "--scale", "log"], "does not apply to --method rank"),
+        (["run", "chatgpt_inference", "--rel-tol", "0.01"], "applies to --draws auto only"),
+        (["run", "chatgpt_inference", "--output", "chips"], "give --save-draws FILE"),
+        (["run", "chatgpt_inference", "--threads", "0"], "at least 1"),
+        (["run", "chatgpt_inference", "--threads", "-2"], "at least 1"),
+    ],
+)
+def test_flags_that_do_not_apply_are_refused(cli, saved, tmp_path, args, text):
+    args = [str(saved) if a == "RUN" else str(tmp_path / "d") if a == "DIR" else a for a in args]
+    r = cli(*args)
+    assert one_error_line(r) and text in r.err, r.err

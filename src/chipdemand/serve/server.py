@@ -1,5 +1,7 @@
-"""``chipdemand serve``: its flags, and starting the server (a socket bound first, so that port 0
-picks a free port and the first line on stdout is the page's URL with its token).
+"""Starting the live page's server: a socket bound first (so that port 0 picks a free port), the
+page's URL with its token printed as the first line on stdout, then uvicorn until Ctrl-C.
+
+The flags of ``chipdemand serve`` are in :mod:`chipdemand.cli.commands.serve`.
 """
 
 from __future__ import annotations
@@ -13,53 +15,9 @@ from typing import Any
 
 from chipdemand.errors import StudyError
 
-__all__ = ["add_arguments", "run", "bind", "page_url", "allowed_hosts"]
+__all__ = ["LOOPBACK", "run", "bind", "page_url", "allowed_hosts"]
 
 LOOPBACK = "127.0.0.1"
-
-
-def _count(text: str) -> int:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of draws, got {text!r}") from None
-    if not value.is_integer() or value < 2:
-        raise argparse.ArgumentTypeError(f"expected a whole number of draws, at least 2, got {text!r}")
-    return int(value)
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"expected a port 0-65535, got {text!r}")
-    return int(text)
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The flags of ``chipdemand serve``."""
-    p.add_argument(
-        "study",
-        nargs="?",
-        help="a study file to edit in place, or a shipped study's name (opened read-only: Save as "
-        "writes a copy into the current folder); none: a list of the shipped studies",
-    )
-    p.add_argument("--port", type=_port, default=0, help="port (default 0: a free one)")
-    p.add_argument(
-        "--host",
-        default=LOOPBACK,
-        help="address to bind (default 127.0.0.1; anyone who can reach another one and has the "
-        "token can run studies)",
-    )
-    p.add_argument("--no-browser", action="store_true", help="print the URL, do not open a browser")
-    p.add_argument("--draws", type=_count, default=100_000, help="draws of the full runs (default 1e5)")
-    p.add_argument(
-        "--preview-draws",
-        type=_count,
-        default=20_000,
-        help="draws of the preview run of each edit (default 2e4)",
-    )
-    p.add_argument(
-        "--max-draws", type=_count, default=1_000_000, help="most draws a request may ask (default 1e6)"
-    )
 
 
 def bind(host: str, port: int) -> socket.socket:
