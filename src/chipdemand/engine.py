@@ -11,7 +11,7 @@ output is an error naming the output and one offending draw's inputs, never a ta
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -36,6 +36,10 @@ __all__ = [
     "Plan",
     "make_plan",
     "simulate",
+    "simulate_plan",
+    "simulate_outputs",
+    "threads_for",
+    "SERIAL_BELOW",
     "to_dataset",
     "memory_available",
     "SIMULATE_HEADROOM",
@@ -45,7 +49,18 @@ __all__ = [
 #: the system has available
 SIMULATE_HEADROOM = 0.8
 
+#: a run of fewer draws × scenarios than this runs in the calling thread when no thread count is
+#: given: two threads do not pay for themselves on so little work (benchmarks/README.md)
+SERIAL_BELOW = 1 << 18
+
 Arrays = dict[str, np.ndarray]
+
+
+def threads_for(plan: Plan, threads: int | None) -> int | None:
+    """The threads to run ``plan`` with: one for a small run when none were asked for."""
+    if threads is None and plan.draws * len(plan.scenarios) < SERIAL_BELOW:
+        return 1
+    return threads
 
 
 def memory_available() -> int | None:
@@ -69,6 +84,8 @@ class Plan:
     draws: int
     seed: int
     method: str
+    #: the draws the caller asked for (``draws`` is rounded up under Sobol)
+    asked: int | None = field(default=None, compare=False)
 
     # ------------------------------------------------------------------------- inputs
     @cached_property
@@ -152,6 +169,15 @@ class Plan:
         )
         per_draw += sum(S * int(np.prod(self.extra_shape(o), dtype=np.int64)) for o in self.study.outputs)
         return 8 * n * per_draw
+
+    def outputs_nbytes(self) -> int:
+        """Bytes of the run's outputs alone (what a summary needs), every scenario."""
+        S, n = len(self.scenarios), self.draws
+        return 8 * n * S * sum(int(np.prod(self.extra_shape(o), dtype=np.int64)) for o in self.study.outputs)
+
+    def with_draws(self, draws: int) -> Plan:
+        """The same run with ``draws`` draws (already valid for the method)."""
+        return Plan(self.study, self.scenarios, int(draws), self.seed, self.method, int(draws))
 
     def saved_nbytes(self) -> int:
         """Bytes of the run written to netCDF (every variable in full, as it is stored)."""
@@ -286,7 +312,7 @@ class Plan:
 
 def make_plan(
     study: Study | str,
-    draws: int,
+    draws: int | str,
     seed: int = 0,
     method: str = "mc",
     scenarios: Sequence[str] | str | None = None,
@@ -298,15 +324,14 @@ def make_plan(
     only then.
     """
     study = load_study(study)
-    draws = validate.draws(draws)
+    asked = validate.draws(draws)
     seed = validate.seed(seed)
     method = validate.method(method)
-    if method == "sobol":
-        draws = sobol_draws(draws)
+    draws = sobol_draws(asked) if method == "sobol" else asked
     names = validate.scenarios(
         study.scenario_names, scenarios, key="scenarios", file=study.path or study.name
     )
-    return Plan(study, tuple(names), int(draws), int(seed), method)
+    return Plan(study, tuple(names), int(draws), int(seed), method, int(asked))
 
 
 def to_dataset(plan: Plan, arrays: Mapping[str, Any]) -> xr.Dataset:
@@ -377,9 +402,22 @@ def simulate(
     threads = validate.threads(threads)
     if chunks is not None:
         chunks = validate.positive_int(chunks, key="chunks")
+    return simulate_plan(plan, chunks=chunks, threads=threads, executor=executor, progress=progress)
+
+
+def simulate_plan(
+    plan: Plan,
+    *,
+    chunks: int | None = None,
+    threads: int | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> xr.Dataset:
+    """:func:`simulate` of a validated :class:`Plan` (its arguments checked by the caller)."""
+    if chunks is not None:
         return to_dataset(plan, _dask_arrays(plan, chunks))
     check_fits_in_memory(plan)
-    return to_dataset(plan, _in_memory(plan, threads, executor, progress))
+    return to_dataset(plan, _in_memory(plan, threads_for(plan, threads), executor, progress))
 
 
 def check_fits_in_memory(plan: Plan, available: int | None = None) -> None:
@@ -431,6 +469,40 @@ def _in_memory(
             arrays[name] = np.broadcast_to(plan.constants[name], (S, n))
         else:
             arrays[name] = np.broadcast_to(arrays[name], (S, n))
+    return arrays
+
+
+def simulate_outputs(
+    plan: Plan,
+    *,
+    threads: int | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, np.ndarray]:
+    """The outputs of a run alone, draws last: ``name → array (scenario, *extra, draw)``.
+
+    What a summary needs when the inputs need not be kept: each block's outputs are written in
+    place into arrays allocated once (the inputs are dropped with the block), so a run whose
+    outputs fit in memory is summarized exactly in one pass (see
+    :func:`chipdemand.analysis.streaming.summarize_plan`). Same numbers as :func:`simulate`.
+    """
+    S, n = len(plan.scenarios), plan.draws
+    outputs = list(plan.study.outputs)
+    arrays = {name: np.empty((S, *plan.extra_shape(name), n)) for name in outputs}
+
+    def fill(block: int) -> int:
+        a, b = plan.block_range(block)
+        chunk = plan.evaluate_block(block)
+        for i, s in enumerate(plan.scenarios):
+            for var in outputs:
+                values = chunk[s][var]  # (draws, *extra)
+                arrays[var][i, ..., a:b] = values if values.ndim == 1 else np.moveaxis(values, 0, -1)
+        return b - a
+
+    with executor_for(threads_for(plan, threads), executor) as ex:
+        for done in map_ordered(fill, plan.blocks, ex):
+            if progress is not None:
+                progress(done)
     return arrays
 
 
