@@ -49,8 +49,9 @@ __all__ = [
 #: the system has available
 SIMULATE_HEADROOM = 0.8
 
-#: a run of fewer draws × scenarios than this runs in the calling thread when no thread count is
-#: given: two threads do not pay for themselves on so little work (benchmarks/README.md)
+#: a run of fewer draws than this (four fixed blocks) runs in the calling thread when no thread
+#: count is given: UNU.RAN's Hermite inversion holds the GIL, and on so few blocks two threads
+#: were slower than one (benchmarks/README.md)
 SERIAL_BELOW = 1 << 18
 
 Arrays = dict[str, np.ndarray]
@@ -58,7 +59,7 @@ Arrays = dict[str, np.ndarray]
 
 def threads_for(plan: Plan, threads: int | None) -> int | None:
     """The threads to run ``plan`` with: one for a small run when none were asked for."""
-    if threads is None and plan.draws * len(plan.scenarios) < SERIAL_BELOW:
+    if threads is None and plan.draws < SERIAL_BELOW:
         return 1
     return threads
 
