@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from .analysis.summaries import compare as compare_scenarios
 from .analysis.summaries import outputs_of, ratio_rows, summary, table, worst_relative_mcse
 from .engine import Plan, make_plan, simulate, simulate_plan, threads_for
 from .errors import StudyError
-from .execution import Executor
+from .execution import SERIAL, Executor
 from .io import check_target, load_results, save_results
 from .kernels.sampling import next_draws
 from .results import Check, Comparison, Fits, Replay, Rerun, Run, Sensitivity
@@ -249,7 +250,10 @@ def _simulate(
             plan, threads=threads, executor=executor, progress=_stage(progress, draws * S, "drawing")
         )
         return res, summary(res, ci, interval, threads=threads_for(plan, threads), executor=executor), None
-    outputs_fit = plan.outputs_nbytes() <= budget
+    # the outputs are written in place by threads of this process (a dask client's workers
+    # would write elsewhere: they stream, each block's results sent back)
+    in_process = executor is None or executor is SERIAL or isinstance(executor, ThreadPoolExecutor)
+    outputs_fit = in_process and plan.outputs_nbytes() <= budget
     if interval == "hdi" and not outputs_fit:
         raise StudyError(
             f"--interval hdi needs the outputs in memory and {draws:,} draws of them take "

@@ -10,7 +10,9 @@ output is an error naming the output and one offending draw's inputs, never a ta
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -38,6 +40,7 @@ __all__ = [
     "simulate",
     "simulate_plan",
     "simulate_outputs",
+    "release_scratch",
     "threads_for",
     "SERIAL_BELOW",
     "to_dataset",
@@ -473,23 +476,73 @@ def _in_memory(
     return arrays
 
 
+#: one buffer the outputs of a run that keeps them alone are written into, kept between runs:
+#: fresh pages cost up to 0.5 s per 160 MB on first touch on a loaded VM, a reused buffer 0.02 s
+#: (benchmarks/README.md). It holds at most one run's outputs (within its memory budget);
+#: :func:`release_scratch` frees it.
+_SCRATCH: list[np.ndarray] = []
+_SCRATCH_LOCK = threading.Lock()
+
+
+def release_scratch() -> None:
+    """Free the buffer kept for the outputs of runs that do not keep their draws."""
+    with _SCRATCH_LOCK:
+        _SCRATCH.clear()
+
+
+@contextmanager
+def _scratch(size: int) -> Iterator[np.ndarray]:
+    """A float buffer of ``size`` values: the kept one when free and large enough (else a fresh
+    one, which is kept instead when no other run holds the kept one)."""
+    if not _SCRATCH_LOCK.acquire(blocking=False):  # another run (thread) is using it
+        yield np.empty(size)
+        return
+    try:
+        if not _SCRATCH or _SCRATCH[0].size < size:
+            _SCRATCH[:] = [np.empty(size)]
+        yield _SCRATCH[0][:size]
+    finally:
+        _SCRATCH_LOCK.release()
+
+
+@contextmanager
 def simulate_outputs(
     plan: Plan,
     *,
     threads: int | None = None,
     executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
-) -> dict[str, np.ndarray]:
-    """The outputs of a run alone, draws last: ``name → array (scenario, *extra, draw)``.
+) -> Iterator[dict[str, np.ndarray]]:
+    """The outputs of a run alone, draws last: ``name → array (scenario, *extra, draw)``, valid
+    inside the ``with`` block only (they are written into a buffer the next run reuses).
 
     What a summary needs when the inputs need not be kept: each block's outputs are written in
     place into arrays allocated once (the inputs are dropped with the block), so a run whose
     outputs fit in memory is summarized exactly in one pass (see
     :func:`chipdemand.analysis.streaming.summarize_plan`). Same numbers as :func:`simulate`.
+
+    >>> with simulate_outputs(make_plan("chatgpt_inference", 1000)) as outputs:  # doctest: +SKIP
+    ...     chips = outputs["chips"].mean(axis=-1)
     """
+    with _scratch(plan.outputs_nbytes() // 8) as flat:
+        yield _fill_outputs(plan, flat, threads, executor, progress)
+
+
+def _fill_outputs(
+    plan: Plan,
+    flat: np.ndarray,
+    threads: int | None,
+    executor: Executor | None,
+    progress: Callable[[int], None] | None,
+) -> dict[str, np.ndarray]:
     S, n = len(plan.scenarios), plan.draws
     outputs = list(plan.study.outputs)
-    arrays = {name: np.empty((S, *plan.extra_shape(name), n)) for name in outputs}
+    arrays, used = {}, 0
+    for name in outputs:
+        shape = (S, *plan.extra_shape(name), n)
+        size = int(np.prod(shape, dtype=np.int64))
+        arrays[name] = flat[used : used + size].reshape(shape)
+        used += size
 
     def fill(block: int) -> int:
         a, b = plan.block_range(block)

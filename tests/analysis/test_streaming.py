@@ -152,3 +152,24 @@ def test_cli_run_with_a_one_megabyte_budget(cli, monkeypatch):
     monkeypatch.setenv("CHIPDEMAND_MEMORY_MB", "1")
     done = cli("run", "frontier_training", "--draws", "70000", "--scenario", "blackwell_fp8", "--json")
     assert done.code == 0 and json.loads(done.out)["draws"] == 70_000
+
+
+def test_one_pass_runs_reuse_one_buffer_and_run_side_by_side(chatgpt):
+    """The outputs' buffer is kept for the next run (no fresh pages to fault in); two runs at once
+    in two threads do not share it, and every run gives its own numbers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chipdemand import engine
+
+    n = BLOCK + 3
+    budget = _outputs_budget(chatgpt, n)
+    engine.release_scratch()
+    a = cd.run(chatgpt, n, seed=1, memory_budget=budget)
+    kept = engine._SCRATCH[0]
+    b = cd.run(chatgpt, n, seed=2, memory_budget=budget)
+    assert engine._SCRATCH[0] is kept and not a.table.equals(b.table)
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda seed: cd.run(chatgpt, n, seed=seed, memory_budget=budget), [1, 2, 1, 2]))
+    assert all(r.table.equals(x.table) for r, x in zip(runs, [a, b, a, b], strict=True))
+    engine.release_scratch()
+    assert engine._SCRATCH == []

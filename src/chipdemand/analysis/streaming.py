@@ -69,20 +69,20 @@ def summarize_plan(
         Called with the draws of each block done (once per pass).
     """
     if outputs_in_memory:
-        arrays = simulate_outputs(plan, threads=threads, executor=executor, progress=progress)
-        dims = {name: ("scenario", *plan.study.outputs[name].dims, "draw") for name in arrays}
-        layout = plan.variable_attrs()
-        outputs = xr.Dataset(
-            {name: (dims[name], a, layout[name][1]) for name, a in arrays.items()},
-            coords=plan.coords(),
-            attrs=plan.attrs(),
-        )
-        summ = summary(outputs, ci, interval, threads=threads_for(plan, threads), executor=executor)
-        index = {s: i for i, s in enumerate(plan.scenarios)}
-        shares = [
-            float(np.count_nonzero(arrays[var][(index[s], *at)] <= value)) / plan.draws
-            for s, var, at, value in queries
-        ]
+        with simulate_outputs(plan, threads=threads, executor=executor, progress=progress) as arrays:
+            dims = {name: ("scenario", *plan.study.outputs[name].dims, "draw") for name in arrays}
+            layout = plan.variable_attrs()
+            outputs = xr.Dataset(
+                {name: (dims[name], a, layout[name][1]) for name, a in arrays.items()},
+                coords=plan.coords(),
+                attrs=plan.attrs(),
+            )
+            summ = summary(outputs, ci, interval, threads=threads_for(plan, threads), executor=executor)
+            index = {s: i for i, s in enumerate(plan.scenarios)}
+            shares = [
+                float(np.count_nonzero(arrays[var][(index[s], *at)] <= value)) / plan.draws
+                for s, var, at, value in queries
+            ]
         return PlanSummary(summ, shares)
     if validate.interval(interval) == "hdi":
         raise StudyError("an HDI needs the outputs in memory", key="interval")
