@@ -184,3 +184,14 @@ def test_a_huge_run_is_bounded_and_lazy():
     assert next(chunks) == (0, 10**9)
     with pytest.raises(StudyError, match="more than the engine runs"):
         make_plan("chatgpt_inference", 2**40 + 1)
+
+
+def test_small_runs_are_serial_unless_threads_are_asked_for(chatgpt):
+    """Below SERIAL_BELOW draws a default run uses one thread (two were slower there); asked-for
+    threads are honoured, and the numbers are the same either way."""
+    from chipdemand.engine import SERIAL_BELOW, make_plan, threads_for
+
+    small, large = make_plan(chatgpt, SERIAL_BELOW - 1), make_plan(chatgpt, SERIAL_BELOW)
+    assert threads_for(small, None) == 1 and threads_for(small, 2) == 2 and threads_for(large, None) is None
+    a = cd.simulate(chatgpt, 70_000, seed=3)
+    assert a.identical(cd.simulate(chatgpt, 70_000, seed=3, threads=2))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +25,17 @@ from . import (
 )
 from .analysis.replay import replay_study
 from .analysis.sensitivity import RANK_DRAWS, rank_inputs
-from .analysis.streaming import share_below, summary_of_plan
+from .analysis.streaming import summarize_plan
 from .analysis.summaries import compare as compare_scenarios
 from .analysis.summaries import outputs_of, ratio_rows, summary, table, worst_relative_mcse
-from .engine import check_fits_in_memory, make_plan, simulate
+from .engine import Plan, make_plan, simulate, simulate_plan, threads_for
 from .errors import StudyError
-from .execution import Executor
+from .execution import SERIAL, Executor
 from .io import altered, check_target, is_saved_run, load_results, save_results
 from .kernels.sampling import next_draws
 from .results import Check, Comparison, Fits, Replay, Rerun, Run, Sensitivity
 from .study.loader import BASE, Study, load_study, study_of_run
-from .study.references import place, shares_in_draws
+from .study.references import place, reference_queries, shares_in_draws
 from .study.shipped import list_studies
 
 __all__ = [
@@ -150,77 +151,76 @@ def run(
     >>> r.summary["chips"].sel(scenario="base", stat="median")  # doctest: +SKIP
     """
     study = load_study(validate.study_source(study, study_type=Study))
-    draws = validate.draws(draws, auto=True)
-    asked = draws if isinstance(draws, int) else None
     if executor is not None and not callable(getattr(executor, "map", None)):
         raise StudyError(
             f"expected an object with a .map(fn, items) method (an executor), got {executor!r}",
             key="executor",
         )
-    seed = validate.seed(seed)
-    method = validate.method(method)
+    auto = isinstance(draws, str) and draws == "auto"
+    plan = make_plan(study, AUTO_START if auto else draws, seed, method, scenarios)  # validated here
     ci = validate.ci(ci)
     interval = validate.interval(interval)
     threads = validate.threads(threads)
-    names = study.check_scenarios(scenarios)
     budget = (
         default_memory_budget()
         if memory_budget is None
         else validate.positive_int(memory_budget, key="memory_budget")
     )
-    if observed:
-        if not study.observations:
-            raise StudyError(
-                "the study states no [observations.NAME] to condition on", file=study.path, key="observations"
-            )
-        keep = True
-    if save is not None:
-        keep = True
-        size = None if draws == "auto" else make_plan(study, draws, seed, method, names).saved_nbytes()
-        check_target(save, force=force, size=size)
-    if draws == "auto":
+    keep = _keep(plan, keep, observed=observed, save=save, force=force, auto=auto)
+    shares: list[float] | None = None
+    res: xr.Dataset | None
+    if auto:
         rel_tol = validate.probability(rel_tol, key="rel_tol")
         max_draws = validate.draws(max_draws, key="max_draws")
         if max_draws < AUTO_START:
             raise StudyError(f"must be at least {AUTO_START:,}, where draws='auto' starts", key="max_draws")
-        res, summ, converged = _auto(
-            study, seed, method, names, ci, interval, rel_tol, max_draws, threads, executor, progress
+        plan, res, summ, converged = _auto(
+            plan, ci, interval, rel_tol, max_draws, threads, executor, progress
         )
-        n = res.sizes["draw"]
     else:
-        plan = make_plan(study, draws, seed, method, names)
-        draws = plan.draws  # a Sobol run rounds up to whole powers of two per block
-        in_memory = keep is True or 2 * plan.nbytes() <= budget
-        converged, n = True, draws
-        if in_memory:
-            check_fits_in_memory(plan)
-            res = simulate(
-                study,
-                draws,
-                seed,
-                method,
-                names,
-                threads=threads,
-                executor=executor,
-                progress=_stage(progress, draws * len(names), "drawing"),
+        converged = True
+        res, summ, shares = _simulate(plan, ci, interval, keep, budget, threads, executor, progress)
+    conditioned, saved = _condition_and_save(res, study, ci, observed=observed, save=save, force=force)
+    return Run(
+        study=study,
+        summary=summ,
+        dataset=None if keep is False else res,
+        draws=plan.draws,
+        seed=plan.seed,
+        method=plan.method,
+        ci=ci,
+        interval=interval,
+        converged=converged,
+        saved=saved,
+        asked=None if auto else plan.asked,
+        references=_references(plan, summ, res, shares),
+        conditioned=conditioned,
+    )
+
+
+def _keep(
+    plan: Plan, keep: bool | None, *, observed: bool, save: Any, force: bool, auto: bool
+) -> bool | None:
+    """Whether the draws are kept: always when conditioned or saved (the save target is checked
+    here, before anything is simulated)."""
+    if observed:
+        if not plan.study.observations:
+            raise StudyError(
+                "the study states no [observations.NAME] to condition on",
+                file=plan.study.path,
+                key="observations",
             )
-            summ = summary(res, ci, interval, threads=threads)
-        else:
-            if interval == "hdi":
-                raise StudyError(
-                    f"--interval hdi needs the draws in memory and {draws:,} draws take "
-                    f"{plan.nbytes() / 2**20:,.0f} MB (budget {budget / 2**20:,.0f} MB): use eti, fewer "
-                    "draws, or a larger CHIPDEMAND_MEMORY_MB",
-                    key="interval",
-                )
-            res = None
-            summ = summary_of_plan(
-                plan,
-                ci,
-                threads=threads,
-                executor=executor,
-                progress=_stage(progress, 2 * draws * len(names), "two passes"),
-            )
+        keep = True
+    if save is not None:
+        keep = True
+        check_target(save, force=force, size=None if auto else plan.saved_nbytes())
+    return keep
+
+
+def _condition_and_save(
+    res: xr.Dataset | None, study: Study, ci: float, *, observed: bool, save: Any, force: bool
+) -> tuple[Any, Any]:
+    """The run conditioned on the study's observations (when asked) and where it was saved."""
     conditioned = None
     if observed and res is not None:
         from .analysis.conditioning import condition as weigh
@@ -229,30 +229,59 @@ def run(
     saved = None
     if save is not None and res is not None:
         saved = save_results(res if conditioned is None else conditioned.dataset(), save, force=force)
-    plan = make_plan(study, int(n), seed, method, names)
-    references = _references(plan, summ, res, threads=threads, executor=executor)
-    return Run(
-        study=study,
-        summary=summ,
-        dataset=None if keep is False else res,
-        draws=int(n),
-        seed=seed,
-        method=method,
-        ci=ci,
-        interval=interval,
-        converged=converged,
-        saved=saved,
-        asked=asked,
-        references=references,
-        conditioned=conditioned,
+    return conditioned, saved
+
+
+def _simulate(
+    plan: Plan,
+    ci: float,
+    interval: str,
+    keep: bool | None,
+    budget: int,
+    threads: int | None,
+    executor: Executor | None,
+    progress: Progress | None,
+) -> tuple[xr.Dataset | None, xr.Dataset, list[float] | None]:
+    """Draws (when kept), summary and reference shares (when the draws are not kept) of a run.
+
+    The draws are kept when asked, or when they fit ``budget`` (twice over). Otherwise only the
+    outputs are kept when they fit it, and summarized in one pass; only when the outputs do not
+    fit either is every block streamed twice. The numbers are the same on every path.
+    """
+    draws, S = plan.draws, len(plan.scenarios)
+    if keep is True or 2 * plan.nbytes() <= budget:
+        res = simulate_plan(
+            plan, threads=threads, executor=executor, progress=_stage(progress, draws * S, "drawing")
+        )
+        return res, summary(res, ci, interval, threads=threads_for(plan, threads), executor=executor), None
+    # the outputs are written in place by threads of this process (a dask client's workers
+    # would write elsewhere: they stream, each block's results sent back)
+    in_process = executor is None or executor is SERIAL or isinstance(executor, ThreadPoolExecutor)
+    outputs_fit = in_process and plan.outputs_nbytes() <= budget
+    if interval == "hdi" and not outputs_fit:
+        raise StudyError(
+            f"--interval hdi needs the outputs in memory and {draws:,} draws of them take "
+            f"{plan.outputs_nbytes() / 2**20:,.0f} MB (budget {budget / 2**20:,.0f} MB): use eti, fewer "
+            "draws, or a larger CHIPDEMAND_MEMORY_MB",
+            key="interval",
+        )
+    done = summarize_plan(
+        plan,
+        ci,
+        interval,
+        outputs_in_memory=outputs_fit,
+        queries=reference_queries(plan.study, plan.scenarios),
+        threads=threads,
+        executor=executor,
+        progress=_stage(progress, draws * S, "drawing")
+        if outputs_fit
+        else _stage(progress, 2 * draws * S, "two passes"),
     )
+    return None, done.summary, done.shares
 
 
 def _auto(
-    study: Study,
-    seed: int,
-    method: str,
-    scenarios: list[str],
+    plan: Plan,
     ci: float,
     interval: str,
     rel_tol: float,
@@ -260,47 +289,38 @@ def _auto(
     threads: int | None,
     executor: Executor | None,
     progress: Progress | None,
-) -> tuple[xr.Dataset, xr.Dataset, bool]:
+) -> tuple[Plan, xr.Dataset, xr.Dataset, bool]:
     """Draw until every reported quantile's MCSE is under ``rel_tol`` of its value.
 
-    Starts at 16,384 draws and grows the run (to the size the MCSE ∝ 1/√n rule predicts, at
-    least doubling, in whole blocks above one block, through valid Sobol sizes under Sobol:
-    :func:`chipdemand.kernels.sampling.next_draws`) until the worst relative MCSE of low, median and
-    high of every output is below ``rel_tol``, or ``max_draws`` are reached.
+    Starts at ``plan``'s draws (16,384) and grows the run (to the size the MCSE ∝ 1/√n rule
+    predicts, at least doubling, in whole blocks above one block, through valid Sobol sizes under
+    Sobol: :func:`chipdemand.kernels.sampling.next_draws`) until the worst relative MCSE of low,
+    median and high of every output is below ``rel_tol``, or ``max_draws`` are reached.
     """
-    n = AUTO_START
     while True:
-        res = simulate(
-            study,
-            n,
-            seed,
-            method,
-            scenarios,
-            threads=threads,
-            executor=executor,
-            progress=_stage(progress, n * len(scenarios), f"drawing {n:,}"),
+        n, S = plan.draws, len(plan.scenarios)
+        res = simulate_plan(
+            plan, threads=threads, executor=executor, progress=_stage(progress, n * S, f"drawing {n:,}")
         )
-        summ = summary(res, ci, interval, threads=threads)
+        summ = summary(res, ci, interval, threads=threads_for(plan, threads), executor=executor)
         worst = worst_relative_mcse(summ)
         if worst <= rel_tol:
-            return res, summ, True
+            return plan, res, summ, True
         if n >= max_draws:
-            return res, summ, False
-        n = next_draws(n, n * 1.1 * (worst / rel_tol) ** 2, method, max_draws)
+            return plan, res, summ, False
+        plan = plan.with_draws(next_draws(n, n * 1.1 * (worst / rel_tol) ** 2, plan.method, max_draws))
 
 
 def _references(
-    plan: Any, summ: xr.Dataset, res: xr.Dataset | None, *, threads: int | None, executor: Executor | None
+    plan: Plan, summ: xr.Dataset, res: xr.Dataset | None, shares: list[float] | None
 ) -> list[dict[str, Any]]:
-    """Every reference of the study placed in the run (see :func:`chipdemand.study.references.place`)."""
+    """Every reference of the study placed in the run (see :func:`chipdemand.study.references.place`):
+    counted in the draws when they are kept, else looked up among the shares the run's own pass
+    counted (:func:`chipdemand.analysis.streaming.summarize_plan`)."""
     if res is not None:
-        shares = shares_in_draws(res)
-    else:
-
-        def shares(queries: list[Any]) -> list[float]:
-            return share_below(plan, queries, threads=threads, executor=executor)
-
-    return place(plan.study, summ, list(plan.scenarios), shares)
+        return place(plan.study, summ, list(plan.scenarios), shares_in_draws(res))
+    found = dict(zip(reference_queries(plan.study, plan.scenarios), shares or [], strict=True))
+    return place(plan.study, summ, list(plan.scenarios), lambda queries: [found[q] for q in queries])
 
 
 # ----------------------------------------------------------------------------- sources

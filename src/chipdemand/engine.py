@@ -10,8 +10,10 @@ output is an error naming the output and one offending draw's inputs, never a ta
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -36,6 +38,11 @@ __all__ = [
     "Plan",
     "make_plan",
     "simulate",
+    "simulate_plan",
+    "simulate_outputs",
+    "release_scratch",
+    "threads_for",
+    "SERIAL_BELOW",
     "to_dataset",
     "memory_available",
     "SIMULATE_HEADROOM",
@@ -45,7 +52,19 @@ __all__ = [
 #: the system has available
 SIMULATE_HEADROOM = 0.8
 
+#: a run of fewer draws than this (four fixed blocks) runs in the calling thread when no thread
+#: count is given: UNU.RAN's Hermite inversion holds the GIL, and on so few blocks two threads
+#: were slower than one (benchmarks/README.md)
+SERIAL_BELOW = 1 << 18
+
 Arrays = dict[str, np.ndarray]
+
+
+def threads_for(plan: Plan, threads: int | None) -> int | None:
+    """The threads to run ``plan`` with: one for a small run when none were asked for."""
+    if threads is None and plan.draws < SERIAL_BELOW:
+        return 1
+    return threads
 
 
 def memory_available() -> int | None:
@@ -69,6 +88,8 @@ class Plan:
     draws: int
     seed: int
     method: str
+    #: the draws the caller asked for (``draws`` is rounded up under Sobol)
+    asked: int | None = field(default=None, compare=False)
 
     # ------------------------------------------------------------------------- inputs
     @cached_property
@@ -152,6 +173,15 @@ class Plan:
         )
         per_draw += sum(S * int(np.prod(self.extra_shape(o), dtype=np.int64)) for o in self.study.outputs)
         return 8 * n * per_draw
+
+    def outputs_nbytes(self) -> int:
+        """Bytes of the run's outputs alone (what a summary needs), every scenario."""
+        S, n = len(self.scenarios), self.draws
+        return 8 * n * S * sum(int(np.prod(self.extra_shape(o), dtype=np.int64)) for o in self.study.outputs)
+
+    def with_draws(self, draws: int) -> Plan:
+        """The same run with ``draws`` draws (already valid for the method)."""
+        return Plan(self.study, self.scenarios, int(draws), self.seed, self.method, int(draws))
 
     def saved_nbytes(self) -> int:
         """Bytes of the run written to netCDF (every variable in full, as it is stored)."""
@@ -286,7 +316,7 @@ class Plan:
 
 def make_plan(
     study: Study | str,
-    draws: int,
+    draws: int | str,
     seed: int = 0,
     method: str = "mc",
     scenarios: Sequence[str] | str | None = None,
@@ -298,15 +328,14 @@ def make_plan(
     only then.
     """
     study = load_study(study)
-    draws = validate.draws(draws)
+    asked = validate.draws(draws)
     seed = validate.seed(seed)
     method = validate.method(method)
-    if method == "sobol":
-        draws = sobol_draws(draws)
+    draws = sobol_draws(asked) if method == "sobol" else asked
     names = validate.scenarios(
         study.scenario_names, scenarios, key="scenarios", file=study.path or study.name
     )
-    return Plan(study, tuple(names), int(draws), int(seed), method)
+    return Plan(study, tuple(names), int(draws), int(seed), method, int(asked))
 
 
 def to_dataset(plan: Plan, arrays: Mapping[str, Any]) -> xr.Dataset:
@@ -377,9 +406,22 @@ def simulate(
     threads = validate.threads(threads)
     if chunks is not None:
         chunks = validate.positive_int(chunks, key="chunks")
+    return simulate_plan(plan, chunks=chunks, threads=threads, executor=executor, progress=progress)
+
+
+def simulate_plan(
+    plan: Plan,
+    *,
+    chunks: int | None = None,
+    threads: int | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> xr.Dataset:
+    """:func:`simulate` of a validated :class:`Plan` (its arguments checked by the caller)."""
+    if chunks is not None:
         return to_dataset(plan, _dask_arrays(plan, chunks))
     check_fits_in_memory(plan)
-    return to_dataset(plan, _in_memory(plan, threads, executor, progress))
+    return to_dataset(plan, _in_memory(plan, threads_for(plan, threads), executor, progress))
 
 
 def check_fits_in_memory(plan: Plan, available: int | None = None) -> None:
@@ -431,6 +473,90 @@ def _in_memory(
             arrays[name] = np.broadcast_to(plan.constants[name], (S, n))
         else:
             arrays[name] = np.broadcast_to(arrays[name], (S, n))
+    return arrays
+
+
+#: one buffer the outputs of a run that keeps them alone are written into, kept between runs:
+#: fresh pages cost up to 0.5 s per 160 MB on first touch on a loaded VM, a reused buffer 0.02 s
+#: (benchmarks/README.md). It holds at most one run's outputs (within its memory budget);
+#: :func:`release_scratch` frees it.
+_SCRATCH: list[np.ndarray] = []
+_SCRATCH_LOCK = threading.Lock()
+
+
+def release_scratch() -> None:
+    """Free the buffer kept for the outputs of runs that do not keep their draws."""
+    with _SCRATCH_LOCK:
+        _SCRATCH.clear()
+
+
+@contextmanager
+def _scratch(size: int) -> Iterator[np.ndarray]:
+    """A float buffer of ``size`` values: the kept one when free and large enough (else a fresh
+    one, which is kept instead when no other run holds the kept one)."""
+    if not _SCRATCH_LOCK.acquire(blocking=False):  # another run (thread) is using it
+        yield np.empty(size)
+        return
+    try:
+        if not _SCRATCH or _SCRATCH[0].size < size:
+            _SCRATCH[:] = [np.empty(size)]
+        yield _SCRATCH[0][:size]
+    finally:
+        _SCRATCH_LOCK.release()
+
+
+@contextmanager
+def simulate_outputs(
+    plan: Plan,
+    *,
+    threads: int | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[dict[str, np.ndarray]]:
+    """The outputs of a run alone, draws last: ``name → array (scenario, *extra, draw)``, valid
+    inside the ``with`` block only (they are written into a buffer the next run reuses).
+
+    What a summary needs when the inputs need not be kept: each block's outputs are written in
+    place into arrays allocated once (the inputs are dropped with the block), so a run whose
+    outputs fit in memory is summarized exactly in one pass (see
+    :func:`chipdemand.analysis.streaming.summarize_plan`). Same numbers as :func:`simulate`.
+
+    >>> with simulate_outputs(make_plan("chatgpt_inference", 1000)) as outputs:  # doctest: +SKIP
+    ...     chips = outputs["chips"].mean(axis=-1)
+    """
+    with _scratch(plan.outputs_nbytes() // 8) as flat:
+        yield _fill_outputs(plan, flat, threads, executor, progress)
+
+
+def _fill_outputs(
+    plan: Plan,
+    flat: np.ndarray,
+    threads: int | None,
+    executor: Executor | None,
+    progress: Callable[[int], None] | None,
+) -> dict[str, np.ndarray]:
+    S, n = len(plan.scenarios), plan.draws
+    outputs = list(plan.study.outputs)
+    arrays, used = {}, 0
+    for name in outputs:
+        shape = (S, *plan.extra_shape(name), n)
+        size = int(np.prod(shape, dtype=np.int64))
+        arrays[name] = flat[used : used + size].reshape(shape)
+        used += size
+
+    def fill(block: int) -> int:
+        a, b = plan.block_range(block)
+        chunk = plan.evaluate_block(block)
+        for i, s in enumerate(plan.scenarios):
+            for var in outputs:
+                values = chunk[s][var]  # (draws, *extra)
+                arrays[var][i, ..., a:b] = values if values.ndim == 1 else np.moveaxis(values, 0, -1)
+        return b - a
+
+    with executor_for(threads_for(plan, threads), executor) as ex:
+        for done in map_ordered(fill, plan.blocks, ex):
+            if progress is not None:
+                progress(done)
     return arrays
 
 

@@ -541,3 +541,22 @@ def test_a_beta_with_a_pole_at_one_is_inverted_by_hermite_through_its_mirror(a, 
     np.testing.assert_allclose(x[low], exact[low], rtol=1e-6)
     np.testing.assert_allclose(1 - x[~low], 1 - exact[~low], rtol=1e-5, atol=1e-15)
     assert np.all(np.diff(x) >= 0)
+
+
+def test_hermite_inversion_is_set_up_once_per_parameters(monkeypatch):
+    """Issue 18 item 3: the same family and parameters in another input, scenario or study reuse
+    the HINV set-up of the process; other parameters get their own."""
+    from chipdemand.distributions import base
+
+    built = []
+    original = base._hermite_inverse
+    monkeypatch.setattr(base, "_HINV_CACHE", {})
+    monkeypatch.setattr(
+        base, "_hermite_inverse", lambda frozen: built.append(frozen.args) or original(frozen)
+    )
+    u = np.linspace(0.01, 0.99, 7)
+    a = parse_distribution({"dist": "beta", "alpha": 2.5, "beta": 4.0})
+    b = parse_distribution({"dist": "beta", "alpha": 2.5, "beta": 4.0})
+    c = parse_distribution({"dist": "beta", "alpha": 2.5, "beta": 4.5})
+    assert np.array_equal(a.ppf(u), b.ppf(u)) and not np.array_equal(a.ppf(u), c.ppf(u))
+    assert len(built) == 2

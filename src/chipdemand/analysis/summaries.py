@@ -113,39 +113,51 @@ def two_passes(
     read: Callable[[Any], dict[Any, np.ndarray]],
     executor: Executor | None,
     progress: Callable[[Any], None] | None = None,
+    *,
+    tally: Callable[[Any], np.ndarray] | None = None,
+    tallied: list[np.ndarray] | None = None,
 ) -> dict[Any, tuple[float, np.ndarray]]:
     """Mean and exact quantiles of many series given block by block, in bounded memory.
 
     ``read(block)`` returns ``{series: draws of that block}``; ``first`` is the first block's
     (it fixes the histogram bins). Two passes over the blocks through the executor (see
     :class:`~chipdemand.kernels.stats.StreamingQuantiles`); ``progress(block)`` after each block of each pass.
+    ``tally(data)``, if given, counts something more in each block's data during the first pass
+    (an integer array, e.g. draws below reference values); the blocks' sum is appended to
+    ``tallied``.
     """
     acc = {k: StreamingQuantiles(n, probs, v) for k, v in first.items()}
 
-    def run(pass_: Callable[[StreamingQuantiles, np.ndarray], None]) -> dict[Any, StreamingQuantiles]:
+    def run(
+        pass_: Callable[[StreamingQuantiles, np.ndarray], None], more: Callable[[Any], np.ndarray] | None
+    ) -> dict[Any, StreamingQuantiles]:
         empty = {k: a.spawn() for k, a in acc.items()}  # what a block's work carries: no bins' arrays
 
-        def work(block: Any) -> dict[Any, StreamingQuantiles]:
+        def work(block: Any) -> tuple[dict[Any, StreamingQuantiles], np.ndarray | None]:
             data = read(block)
             part = {k: a.spawn() for k, a in empty.items()}
             for k, a in part.items():
                 pass_(a, data[k])
-            return part
+            return part, None if more is None else more(data)
 
-        total = None
-        for block, part in zip(blocks, map_ordered(work, blocks, executor), strict=False):
+        total, counts = None, None
+        for block, (part, count) in zip(blocks, map_ordered(work, blocks, executor), strict=False):
             total = part if total is None else {k: total[k].merge(part[k]) for k in total}
+            if count is not None:
+                counts = count.astype(np.int64) if counts is None else counts + count
             if progress is not None:
                 progress(block)
         if total is None:
             raise ValueError("no blocks to summarize")
+        if counts is not None and tallied is not None:
+            tallied.append(counts)
         return total
 
-    counted = run(lambda a, x: a.count(0, x))
+    counted = run(lambda a, x: a.count(0, x), tally)
     for k, a in acc.items():
         a.counts, a.total = counted[k].counts, counted[k].total
         a.target_bins()
-    kept = run(lambda a, x: a.collect(0, x))
+    kept = run(lambda a, x: a.collect(0, x), None)
     for k, a in acc.items():
         a.kept = kept[k].kept
     return {k: a.result() for k, a in acc.items()}

@@ -234,7 +234,7 @@ class ScipyBacked(Distribution):
                 if self._inverse is None:
                     frozen, loc, scale = self.standard()
                     target, mirrored = self.hinv_target(frozen)
-                    hinv = _hermite_inverse(target)
+                    hinv = _hermite_inverse_cached(target)
                     if hinv is not None and mirrored:
                         hinv = _mirrored(hinv)
                     self._inverse = (hinv, loc, scale)
@@ -307,6 +307,36 @@ def _mirrored(hinv: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray]
         return 1.0 - hinv(1.0 - np.asarray(u, dtype=float))
 
     return ppf
+
+
+#: HINV set-ups kept for the life of the process, keyed by the scipy distribution and its
+#: parameters (the same spec in another scenario, study or run is not set up again); at most
+#: _HINV_KEEP of them (the oldest are dropped)
+_HINV_CACHE: dict[tuple[Any, ...], Callable[[np.ndarray], np.ndarray] | None] = {}
+_HINV_KEEP = 512
+
+
+def _hinv_key(frozen: Any) -> tuple[Any, ...] | None:
+    """``(family, args, kwds)`` of a frozen scipy distribution, or None if not plain numbers."""
+    try:
+        args = tuple(float(a) for a in frozen.args)
+        kwds = tuple(sorted((str(k), float(v)) for k, v in frozen.kwds.items()))
+        return (frozen.dist.name, args, kwds)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def _hermite_inverse_cached(frozen: Any) -> Callable[[np.ndarray], np.ndarray] | None:
+    """:func:`_hermite_inverse`, set up once per distribution and parameters in a process
+    (called under ``_HINV_SETUP``)."""
+    key = _hinv_key(frozen)
+    if key is None:
+        return _hermite_inverse(frozen)
+    if key not in _HINV_CACHE:
+        while len(_HINV_CACHE) >= _HINV_KEEP:
+            del _HINV_CACHE[next(iter(_HINV_CACHE))]
+        _HINV_CACHE[key] = _hermite_inverse(frozen)
+    return _HINV_CACHE[key]
 
 
 def _hermite_inverse(frozen: Any) -> Callable[[np.ndarray], np.ndarray] | None:

@@ -12,6 +12,7 @@ checked against its domain; every mistake in a file is reported at once, as one
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -92,9 +93,42 @@ def load_study(study: str | os.PathLike[str] | Study, *, drafts: bool = False) -
     path = resolve(study)
     try:
         text = path.read_text(encoding="utf-8")
+        stamp = _stamp(str(path))
     except (OSError, UnicodeDecodeError) as exc:
         raise StudyError(f"cannot read ({exc})", file=str(path)) from None
-    return parse_study(text, str(path), drafts=drafts)
+    return _parsed(text, str(path), stamp, drafts)
+
+
+#: studies parsed in this process: (path, mtime, size, text hash, drafts) → the Study, the
+#: stamps of the files it extends, and the warnings its parsing gave (issued again on each load)
+_PARSED: dict[tuple[Any, ...], tuple[Study, tuple[tuple[int, int], ...], list[Any]]] = {}
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_mtime_ns, st.st_size
+
+
+def _parsed(text: str, path: str, stamp: tuple[int, int], drafts: bool) -> Study:
+    """:func:`parse_study` once per file version for the life of the process (a Study is not
+    changed by anything that uses it)."""
+    import warnings
+
+    key = (os.path.abspath(path), *stamp, hashlib.sha256(text.encode()).hexdigest(), drafts)
+    hit = _PARSED.get(key)
+    try:
+        fresh = hit is not None and tuple(_stamp(p) for p in hit[0].parents) == hit[1]
+    except OSError:
+        fresh = False
+    if hit is None or not fresh:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            study = parse_study(text, path, drafts=drafts)
+        hit = (study, tuple(_stamp(p) for p in study.parents), list(caught))
+        _PARSED[key] = hit
+    for w in hit[2]:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    return hit[0]
 
 
 def study_of_run(attrs: Mapping[str, Any]) -> Study | None:

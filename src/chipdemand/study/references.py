@@ -27,6 +27,7 @@ __all__ = [
     "answered_in",
     "POINT_TOLERANCE",
     "place",
+    "reference_queries",
     "shares_in_draws",
     "REFERENCE_COLUMNS",
     "BOUNDS",
@@ -301,6 +302,25 @@ def compare_references(
     return rows
 
 
+def _references_of(study: Any) -> list[Reference]:
+    return [r for spec in study.outputs.values() for r in getattr(spec, "references", ())]
+
+
+def _wanted(study: Any, refs: list[Reference], scenarios: Sequence[str]) -> dict[tuple[int, str], Query]:
+    def query(ref: Reference, scenario: str) -> Query:
+        dims = study.outputs[ref.output].dims
+        index = tuple(list(study.model.coords[d]).index(ref.coords[d]) for d in dims)
+        return (scenario, ref.output, index, ref.point)
+
+    return {(id(r), s): query(r, s) for r in refs for s in answered_in(r, scenarios)}
+
+
+def reference_queries(study: Any, scenarios: Sequence[str]) -> list[Query]:
+    """The shares :func:`place` will ask for, known before the run: a run that does not keep
+    its draws counts them in its own pass (:func:`chipdemand.analysis.streaming.summarize_plan`)."""
+    return list(dict.fromkeys(_wanted(study, _references_of(study), scenarios).values()))
+
+
 def place(
     study: Any,
     summary: Any,
@@ -313,16 +333,10 @@ def place(
     counts the share of the run's draws at or below each query's value (:func:`shares_in_draws`
     for draws in memory, :func:`chipdemand.analysis.streaming.share_below` for a streamed run).
     """
-    refs = [r for spec in study.outputs.values() for r in getattr(spec, "references", ())]
+    refs = _references_of(study)
     if not refs:
         return []
-
-    def query(ref: Reference, scenario: str) -> Query:
-        dims = study.outputs[ref.output].dims
-        index = tuple(list(study.model.coords[d]).index(ref.coords[d]) for d in dims)
-        return (scenario, ref.output, index, ref.point)
-
-    wanted = {(id(r), s): query(r, s) for r in refs for s in answered_in(r, scenarios)}
+    wanted = _wanted(study, refs, scenarios)
     queries = list(dict.fromkeys(wanted.values()))
     found = dict(zip(queries, shares(queries), strict=True))
 

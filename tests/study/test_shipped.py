@@ -1,0 +1,52 @@
+"""Set-up once per process (issue 18 item 3): a study file is parsed once per version of it and
+of the files it extends, and resolving a shipped study's name reads each file's head once."""
+
+import os
+import textwrap
+
+import chipdemand as cd
+from chipdemand.study import shipped
+from chipdemand.study.loader import priors_dir
+
+
+def _write(path, text):
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_a_study_is_parsed_once_per_version(tmp_path):
+    parent = tmp_path / "parent.toml"
+    parent.write_text((priors_dir() / "chatgpt_inference.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    child = _write(
+        tmp_path / "child.toml",
+        """
+        [study]
+        name = "child"
+        extends = "parent.toml"
+        """,
+    )
+    first = cd.load_study(child)
+    assert cd.load_study(str(child)) is first  # the same file: the same Study
+    assert cd.load_study("chatgpt_inference") is cd.load_study("chatgpt_inference")
+
+    # the parent changes: the child is read again, with the parent's new value
+    text = parent.read_text(encoding="utf-8").replace('title = "', 'title = "Edited: ', 1)
+    parent.write_text(text, encoding="utf-8")
+    os.utime(parent, ns=(1, 1))  # a new mtime even on a coarse clock
+    second = cd.load_study(child)
+    assert second is not first and second.title.startswith("Edited: ")
+
+    # the child changes (same size and mtime kept): its text hash tells
+    stat = child.stat()
+    child.write_text(child.read_text(encoding="utf-8").replace('"child"', '"chi1d"'), encoding="utf-8")
+    os.utime(child, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert cd.load_study(child).name == "chi1d"
+
+
+def test_a_shipped_name_reads_the_heads_once(monkeypatch):
+    cd.load_study("chatgpt_inference")
+    calls = []
+    original = shipped.tomllib.load
+    monkeypatch.setattr(shipped.tomllib, "load", lambda f: calls.append(f) or original(f))
+    assert cd.load_study("chatgpt_inference").name == "chatgpt_inference"
+    assert calls == []
