@@ -50,7 +50,7 @@ def _stages(session: Session, text: str, scenarios: list[str] | None) -> tuple[f
     t0 = time.perf_counter()
     cd.parse_study(text, session.parse_path)
     t1 = time.perf_counter()
-    study = session.study(text)  # parsed by the edit's request, its inversions reused
+    study = session.study(text)  # parsed by the edit's request (the inversions are cached per process)
     t1b = time.perf_counter()
     run = cd.run(study, draws=DRAWS, scenarios=scenarios, keep=True)
     t2 = time.perf_counter() - (t1b - t1)

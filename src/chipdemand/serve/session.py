@@ -28,7 +28,6 @@ __all__ = [
     "sha256",
     "error_rows",
     "line_of_key",
-    "reuse_inversions",
     "DEFAULT_PREVIEW_DRAWS",
     "DEFAULT_MAX_DRAWS",
 ]
@@ -240,10 +239,6 @@ class Session:
             except StudyError as err:
                 hit = err
             with self._state:
-                earlier = [s for s in self._parsed.values() if not isinstance(s, StudyError)]
-            if earlier and not isinstance(hit, StudyError):
-                reuse_inversions(earlier[-1], hit)
-            with self._state:
                 self._parsed[key] = hit
                 while len(self._parsed) > _CACHE_SIZE:
                     self._parsed.popitem(last=False)
@@ -349,57 +344,6 @@ class Session:
         if not _within(target.resolve(), folder):
             raise Refused(f"{name!r} leads outside the served folder")
         return target
-
-
-# ----------------------------------------------------------------------------- inversions kept
-def _distributions(value: Any, depth: int = 0) -> list[Any]:
-    """Every distribution object in ``value`` and nested in it (a mixture's parts, a scaled or
-    truncated base)."""
-    from chipdemand.distributions.base import Distribution  # internal: see reuse_inversions
-
-    if depth > 6:
-        return []
-    if isinstance(value, Distribution):
-        out = [value]
-        for attr in vars(value).values():
-            out += _distributions(attr, depth + 1)
-        return out
-    if isinstance(value, list | tuple):
-        return [d for v in value for d in _distributions(v, depth + 1)]
-    return []
-
-
-def _identity(dist: Any) -> tuple[Any, ...]:
-    """What a distribution object is built from (its class and every parameter but its cache)."""
-    state = tuple(sorted((k, repr(v)) for k, v in vars(dist).items() if k != "_inverse"))
-    return (type(dist).__qualname__, dist.describe(), state)
-
-
-def _study_distributions(study: Any) -> list[Any]:
-    specs = [*study.inputs.values(), *(o for s in study.scenarios.values() for o in s.values())]
-    return [d for spec in specs for d in _distributions(spec.dist)]
-
-
-def reuse_inversions(earlier: Any, study: Any) -> int:
-    """Give ``study``'s distributions the fast inverses (HINV) already built for identical ones of
-    ``earlier``: an edit that leaves an input unchanged does not rebuild its inversion (tens of
-    ms each). Returns how many were reused.
-
-    Reads the private ``_inverse`` cache of :class:`chipdemand.distributions.base.ScipyBacked`
-    (``None`` until built; a tuple ``(hinv, loc, scale)`` that never changes once built).
-    """
-    built = {}
-    for dist in _study_distributions(earlier):
-        if getattr(dist, "_inverse", None) is not None:
-            built[_identity(dist)] = dist._inverse
-    reused = 0
-    for dist in _study_distributions(study):
-        if getattr(dist, "_inverse", 1) is None:
-            inverse = built.get(_identity(dist))
-            if inverse is not None:
-                dist._inverse = inverse
-                reused += 1
-    return reused
 
 
 def _within(path: Path, folder: Path) -> bool:
