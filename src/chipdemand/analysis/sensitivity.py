@@ -278,7 +278,7 @@ def _prior(
     *, res: xr.Dataset | None, study: Study, output: str, scenario: str, position: tuple[int, ...], **_: Any
 ) -> pd.DataFrame:
     """Power-scaling of each input's prior, from the run's draws (no new simulation)."""
-    from .conditioning import prior_sensitivity
+    from .prior_sensitivity import prior_sensitivity
 
     if res is None:
         raise StudyError("the prior method reads a run's draws; give one (res=)", key="res")

@@ -290,9 +290,9 @@ def _observations_section(conditioned: Conditioned, study: Study | None) -> str:
     parts = [
         _html_table(["observation", "of", "value", "range", "scenarios", "source"], rows, "inputs"),
         "<p class=note>The run's draws weighted by the likelihood of what was observed "
-        "(importance sampling, Pareto-smoothed). "
+        "(importance sampling; raw weights where Pareto k̂ is below 0.5, Pareto-smoothed above). "
         + "; ".join(
-            f"{_e(s)}: Pareto k̂ {k:.2f}, effective draws {e:,.0f}"
+            f"{_e(s)}: Pareto k̂ {k:.2f}, effective draws {e:,.0f} of the {conditioned.estimator(s)} weights"
             if conditioned.observed(s)
             else f"{_e(s)}: none applies"
             for s, k, e in zip(

@@ -127,7 +127,11 @@ def observed(result: Run) -> str:
         lines.append(f"  {o.name}: {shown}{where}; {o.source}")
     lines.append("")
     for s, k, ess in zip(c.scenarios, c.pareto_k.values, c.ess.values, strict=True):
-        note = "no observation applies" if not c.observed(s) else f"Pareto k̂ {k:.2f}, ESS {ess:,.0f}"
+        note = (
+            f"Pareto k̂ {k:.2f}, ESS {ess:,.0f} of the {c.estimator(s)} weights used"
+            if c.observed(s)
+            else "no observation applies"
+        )
         lines.append(f"  {s}: {note}")
     lines.append("")
     rows, previous = [], None
