@@ -504,6 +504,8 @@ def _comparison(res: xr.Dataset, study: Study | None, base: str, scenarios: Sequ
             f"{_e(s)} ÷ {_e(base)}: median",
             f"{ci:.0%} interval",
             f"P({_e(s)} &gt; {_e(base)})",
+            "P(=)",
+            "P(&lt;)",
         ]
         rows = [
             [
@@ -512,6 +514,8 @@ def _comparison(res: xr.Dataset, study: Study | None, base: str, scenarios: Sequ
                 f"<td class=n>{fmt.ratio(r['ratio_median'])}</td>",
                 f"<td class=n>{fmt.ratio(r['ratio_low'])} – {fmt.ratio(r['ratio_high'])}</td>",
                 f"<td class=n>{r['p_b_greater']:.2f}</td>",
+                f"<td class=n>{r['p_b_equal']:.2f}</td>",
+                f"<td class=n>{r['p_b_less']:.2f}</td>",
             ]
             for _, r in t.iterrows()
         ]

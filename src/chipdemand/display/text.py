@@ -264,12 +264,14 @@ def comparison(result: Comparison) -> str:
             fmt.number(r["ratio_median"]),
             fmt.interval(r["ratio_low"], r["ratio_high"]),
             f"{r['p_b_greater']:.3f}",
+            f"{r['p_b_equal']:.3f}",
+            f"{r['p_b_less']:.3f}",
         ]
         rows.append(cells)
     head = ["output", ""]
     if result.kind != "scenarios":
         head += [f"median {a}", f"median {b}"]
-    head += ["ratio median", f"{result.ci:.0%} interval", f"P({b} > {a})"]
+    head += ["ratio median", f"{result.ci:.0%} interval", f"P({b} > {a})", "P(=)", "P(<)"]
     return title + "\n\n" + fmt.table(head, rows)
 
 
