@@ -79,7 +79,8 @@ def _where(res: xr.Dataset | None) -> str | None:
 
 
 def check_finite(stats: np.ndarray, var: str, file: str | None) -> None:
-    if not np.all(np.isfinite(stats)):
+    # mean and quantiles (the first four of STATS); an MCSE is NaN where its quantile is on a tie
+    if not np.all(np.isfinite(stats[..., :4])):
         raise StudyError(
             f"{var} has non-finite draws (a division by zero or an overflow in the model; "
             "check the inputs' ranges)",
@@ -397,7 +398,7 @@ def worst_relative_mcse(summary: xr.Dataset | pd.DataFrame) -> float:
         err = frame[f"mcse_{q}"].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.where(value != 0, np.abs(err / value), np.where(err == 0, 0.0, np.inf))
-        worst = max(worst, float(rel.max(initial=0.0)))
+        worst = max(worst, float(np.nanmax(rel, initial=0.0)))  # NaN: a quantile on a tie
     return worst
 
 

@@ -106,9 +106,17 @@ def relative_mcse(row: Mapping[str, Any]) -> float:
 
 
 def mcse_text(row: Mapping[str, Any]) -> str:
-    """:func:`relative_mcse` as people read it: ``±0.4%``, ``±0.05%``."""
+    """:func:`relative_mcse` as people read it: ``±0.4%``, ``±0.05%``; ``±0.4%, tie`` or ``tie``
+    where a quantile falls on a tie (a discrete output) and its error is unknown (NaN), not 0."""
     worst = relative_mcse(row)
-    return f"±{worst:.1%}" if worst >= 0.001 else f"±{worst:.2%}"
+    shown = f"±{worst:.1%}" if worst >= 0.001 else f"±{worst:.2%}"
+    tied = [
+        q for q in ("low", "median", "high") if not _missing(row.get(q)) and _missing(row.get(f"mcse_{q}"))
+    ]
+    if not tied:
+        return shown
+    measured = [q for q in ("low", "median", "high") if q not in tied and not _missing(row.get(q))]
+    return f"{shown}, tie" if measured and worst > 0 else "tie"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 2) -> str:

@@ -78,6 +78,12 @@ def run(result: Run) -> str:
     lines.append(
         "mcse: the largest Monte Carlo standard error of low, median and high, relative to its value"
         + ("; for an event (P = ...), the standard error of its probability" if events else "")
+        + (
+            "; tie: a quantile on a tie of a discrete output, whose error its neighbouring order "
+            "statistics cannot measure (draw more, or read it from several seeds)"
+            if any(row[4].endswith("tie") for row in rows)
+            else ""
+        )
     )
     if "hdi_regions" in result.table.columns:
         for r in result.table.to_dict(orient="records"):
