@@ -353,3 +353,14 @@ def test_cli_tables_and_errors(cli):
     )
     r = cli("sensitivity", "chatgpt_inference", "--output", "chipz")
     assert r.code == 2 and "did you mean 'chips'" in r.err
+
+
+def test_tornado_of_an_unordered_choice_goes_from_low_to_high(fleet):
+    # issue 20 item 15: a choice listed out of order had its low and high swapped
+    doc = FLEET.replace(
+        'dist = "point"\nvalue = 8\n', 'dist = "choice"\nvalues = [16, 4, 8]\nprobs = [0.2, 0.5, 0.3]\n'
+    )
+    study = cd.parse_study(doc, "unordered.toml")
+    row = sensitivity(None, "capex", "tornado", study=study).set_index("input").loc["gpus_per_server"]
+    assert (row["input_low"], row["input_high"]) == (4, 16)  # its 5% and 95% quantiles by value
+    assert row["low"] == pytest.approx(4 * row["high"])  # 4 GPUs per server need 4 times the servers of 16

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from .. import validate
 from ..distributions import FIELD_UNITS, Catalogued, Choice, Distribution, Point, Scaled, parse_distribution
 from ..domains import DOMAINS, TOLERANCE, check_distribution, check_domain_name, check_value
-from ..errors import Problems, StudyError, did_you_mean, located_warnings
+from ..errors import Problems, StudyError, StudyWarning, did_you_mean, located_warnings
 from ..models import Input, Model, get_model
 from ..units import conversion_factor
 from .schema import BASE, TODO, labels_of
@@ -373,7 +373,8 @@ class _Loader:
         failed = self.broken | (set(declared) - set(inputs))  # reported already: dependents stay quiet
         correlations = {}
         with problems.at():
-            correlations = _correlations(_table(doc, "correlations"), inputs, scenarios, failed)
+            with located_warnings(self.path, None):  # a target that ties make unreachable
+                correlations = _correlations(_table(doc, "correlations"), inputs, scenarios, failed)
         self._check_sources(declared, inputs, scenarios, used_when, model)
         observations: dict[str, Any] = {}
         if "observations" in doc:
@@ -1016,6 +1017,37 @@ def _value(raw: Mapping, key: str, where: str, declared: Input, factor: float) -
     return None if number is None else number * factor
 
 
+def _warn_if_unreachable(
+    a: str,
+    b: str,
+    rho: float,
+    inputs: Mapping[str, InputSpec],
+    scenarios: Mapping[str, Mapping[str, InputSpec]],
+    key: str,
+) -> None:
+    """A StudyWarning where the ties of a discrete input cap the rank correlation below ``|rho|``."""
+    import warnings
+
+    from ..distributions.discrete import tie_factor
+
+    cases = [
+        (inputs[a], inputs[b]),
+        *((s.get(a, inputs[a]), s.get(b, inputs[b])) for s in scenarios.values()),
+    ]
+    reach = [
+        tie_factor(x.dist) * tie_factor(y.dist) for x, y in cases if not (x.dist.is_point or y.dist.is_point)
+    ]
+    if reach and abs(rho) > min(reach) + 1e-12:
+        warnings.warn(
+            StudyWarning(
+                f"a rank correlation of {rho:g} cannot be reached: the ties of a discrete input cap it "
+                f"at ±{min(reach):.2f} (the draws will show less)",
+                key=key,
+            ),
+            stacklevel=2,
+        )
+
+
 def _correlations(
     raw: Mapping,
     inputs: Mapping[str, InputSpec],
@@ -1054,6 +1086,7 @@ def _correlations(
                 if pair in pairs and pairs[pair] != float(rho):
                     raise StudyError(f"given twice with different values ({pairs[pair]} and {rho})", key=key)
                 pairs[pair] = float(rho)
+                _warn_if_unreachable(a, b, float(rho), inputs, scenarios, key)
     problems.raise_if_any()
     check_correlations(pairs)
     return pairs
