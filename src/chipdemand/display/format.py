@@ -21,6 +21,7 @@ __all__ = [
     "interval",
     "ratio",
     "relative_mcse",
+    "reference_value",
     "mcse_text",
     "table",
     "position",
@@ -130,6 +131,15 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 
         ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def reference_value(row: Mapping[str, Any]) -> str:
+    """A reference's value as tables print it: ``1.2M``, ``≤ 1.2M`` for an upper bound, ``≥``
+    for a lower one, or its range ``1M – 2M``."""
+    if "ref_value" in row:
+        shown = value(row["ref_value"], row["unit"])
+        return {"upper": f"≤ {shown}", "lower": f"≥ {shown}"}.get(row.get("bound") or "", shown)
+    return interval(row["ref_low"], row["ref_high"], row["unit"])
 
 
 def position(row: Mapping[str, Any]) -> str:

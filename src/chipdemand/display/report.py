@@ -225,11 +225,7 @@ def _references_table(rows: list[dict]) -> str:
     body = []
     for r in rows:
         unit = r["unit"]
-        if "ref_value" in r:
-            value = fmt.value(r["ref_value"], unit)
-            value = {"upper": f"≤ {value}", "lower": f"≥ {value}"}.get(r.get("bound") or "", value)
-        else:
-            value = fmt.interval(r["ref_low"], r["ref_high"], unit)
+        value = fmt.reference_value(r)
         verdict = (
             ("<b>median passes this bound</b>" if r["passed"] else "within the bound")
             if r.get("bound")

@@ -116,7 +116,7 @@ def run_warnings(result: Run) -> list[str]:
         if r.get("passed"):
             lines.append(
                 f"the median of {r['output']} in {r['scenario']} ({fmt.number(r['median'])} {r['unit']}) "
-                f"passes a physical bound ({_reference_value(r)}, {r['source']}, {r['date']}): this "
+                f"passes a physical bound ({fmt.reference_value(r)}, {r['source']}, {r['date']}): this "
                 "scenario is a thought experiment"
             )
     return lines
@@ -196,13 +196,6 @@ def observed(result: Run) -> str:
     return "\n".join(lines)
 
 
-def _reference_value(r: dict[str, Any]) -> str:
-    if "ref_value" in r:
-        shown = fmt.value(r["ref_value"], r["unit"])
-        return {"upper": f"≤ {shown}", "lower": f"≥ {shown}"}.get(r.get("bound") or "", shown)
-    return fmt.interval(r["ref_low"], r["ref_high"], r["unit"])
-
-
 def _verdict(r: dict[str, Any]) -> str:
     if r.get("bound"):
         return "median PASSES the bound" if r["passed"] else "within the bound"
@@ -222,7 +215,7 @@ def references(rows: list[dict[str, Any]], *, study: bool) -> str:
             *([r["study"]] if study else []),
             r["output"] + (f"[{fmt.year(r['year'])}]" if "year" in r else ""),
             r["scenario"],
-            _reference_value(r),
+            fmt.reference_value(r),
             short(r["source"]),
             r["date"],
             fmt.value(r["median"], r["unit"]),
