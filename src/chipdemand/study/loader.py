@@ -663,6 +663,10 @@ class _Loader:
                     groups.setdefault(spec.stream, []).append((name, spec.dist))
             for stream, members in groups.items():
                 first_name, first = members[0]
+                leader = dict(members).get(stream, first)  # the stream's own input orders the chips
+                for _, dist in members:
+                    if dist.chips == leader.chips:
+                        dist.follow(leader)
                 for name, dist in members[1:]:
                     if dist.chips != first.chips:
                         key = f"inputs.{name}.chips" if scen == BASE else f"scenarios.{scen}.{name}"
