@@ -27,10 +27,12 @@ def small_run():
     return cd.simulate("chatgpt_inference", draws=2000, seed=1, scenarios=["base"])
 
 
-# property tests explore new examples on a developer's machine and repeat fixed ones in CI
+# property tests repeat fixed examples (derandomized, no example database), so that a run of the
+# suite is a function of the code: with the random "dev" profile a rare example failed one run
+# and passed the next (issue 20 item 21). HYPOTHESIS_PROFILE=dev explores new examples on purpose.
 settings.register_profile("ci", derandomize=True, database=None)
 settings.register_profile("dev")
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 GROWTH_YEARS = list(range(2024, 2031))
 

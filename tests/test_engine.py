@@ -104,9 +104,10 @@ def test_lhs_and_sobol_runs_agree_with_mc(chatgpt, method):
     )
     assert np.all(np.isfinite(qmc[["low", "median", "high"]].to_numpy()))
     # medians agree within 4 combined MC standard errors (MC's error bounds both sides); a
-    # discrete output (GPUs per replica) has a median without error, which must then agree exactly
+    # discrete output (GPUs per replica) has a median on a tie, whose error is unknown (NaN), which
+    # must then agree exactly
     diff = (qmc["median"] - mc["median"]).abs()
-    assert (diff <= 4 * np.hypot(mc["mcse_median"], qmc["mcse_median"])).all()
+    assert ((diff <= 4 * np.hypot(mc["mcse_median"], qmc["mcse_median"])) | (diff == 0)).all()
 
 
 def test_lhs_reduces_the_error_of_the_mean(chatgpt):

@@ -18,77 +18,18 @@ from chipdemand.analysis.conditioning import (
     kish_ess,
     log_likelihood,
     parse_observations,
-    prior_sensitivity,
     psis_log_weights,
     read_weights,
     stored_observations,
-    weighted_quantiles,
 )
 from chipdemand.errors import StudyError
-from chipdemand.models import MODELS, Input, Model, Output, register
 
 Z90 = float(special.ndtri(0.95))  # the 90% interval is ±1.645 sd
-
-# The product of independent log-normal inputs is log-normal: log y = log a + log b + log c.
+# the product study of conftest.py: log y = log a + log b (c = 1), its parameters
 MU_A, SIGMA_A = 0.0, 0.5
 MU_B, SIGMA_B = 1.0, 0.3
 MU_Y, SIGMA_Y = MU_A + MU_B, math.hypot(SIGMA_A, SIGMA_B)
-
-PRODUCT = f"""
-[study]
-name = "test_product"
-title = "A product of log-normal inputs (tests)"
-model = "test_product"
-source = "tests"
-[inputs.a]
-unit = "user"
-dist = "lognormal"
-mu = {MU_A}
-sigma = {SIGMA_A}
-source = "test"
-[inputs.b]
-unit = "query/user/day"
-dist = "lognormal"
-mu = {MU_B}
-sigma = {SIGMA_B}
-source = "test"
-[inputs.c]
-unit = "1"
-dist = "point"
-value = 1
-source = "test"
-[scenarios.wide_b]
-b = {{ dist = "lognormal", mu = {MU_B}, sigma = 1.5 }}
-[scenarios.flat_c]
-c = {{ dist = "uniform", low = 0.5, high = 1.5 }}
-"""
-
-
-def _product(a, b, c):
-    return {"product": a * b * c}
-
-
-@pytest.fixture(scope="module")
-def product_study():
-    if "test_product" not in MODELS:
-        register(
-            Model(
-                name="test_product",
-                description="a · b · c (tests)",
-                inputs=(Input("a", "user"), Input("b", "query/user/day"), Input("c", "1")),
-                outputs=(Output("product", "query/day", "a · b · c"),),
-                function=_product,
-            )
-        )
-    return cd.parse_study(PRODUCT, "test_product.toml")
-
-
 DRAWS = 200_000
-
-
-@pytest.fixture(scope="module")
-def run(product_study):
-    return cd.simulate(product_study, draws=DRAWS, seed=7)
 
 
 def _observe(log_value: float, sigma: float, **kw) -> Observation:
@@ -122,6 +63,13 @@ def conditioned(run):
     return condition(run, [_observe(LOG_OBS, SIGMA_OBS, scenarios=("base",))])
 
 
+def test_the_constants_are_the_product_studys(product_study, run):
+    assert run.sizes["draw"] == DRAWS
+    for name, mu, sigma in [("a", MU_A, SIGMA_A), ("b", MU_B, SIGMA_B)]:
+        q = product_study.spec("base", name).dist.ppf([0.5, special.ndtr(1.0)])
+        assert np.log(q) == pytest.approx([mu, mu + sigma])
+
+
 def test_the_closed_form_is_what_we_think():
     # the product's posterior is the usual precision-weighted mean of prior and measurement
     mean, var = CLOSED_FORM["product"]
@@ -148,12 +96,35 @@ def test_posterior_quantiles_match_the_closed_form(conditioned, variable):
     assert abs(math.log(row["posterior_median"]) - prior_mean) > 0.05
 
 
-def test_k_hat_is_small_and_the_ess_is_kish_of_the_smoothed_weights(conditioned):
+def test_k_hat_is_small_and_the_ess_is_kish_of_the_weights_used(conditioned):
     k = float(conditioned.pareto_k.sel(scenario="base"))
     assert k < khat_threshold(DRAWS)
     w = conditioned.weights.sel(scenario="base").values
     assert w.sum() == pytest.approx(1.0)
     assert float(conditioned.ess.sel(scenario="base")) == pytest.approx(1 / np.sum(w**2), rel=1e-9)
+
+
+@pytest.mark.parametrize("half_width", [0.005, 0.05])
+def test_an_informative_observation_gets_the_exact_posteriors_5_and_95_percent(run, half_width):
+    # issue 20 item 14: an observation of the product within ±half_width (90%), log-normal error;
+    # its bounds at the exact posterior's 5% and 95% within 3 binomial standard errors of the
+    # effective draws, and the ESS stated is that of the (raw) weights used
+    sigma = math.log1p(half_width) / Z90
+    obs = _observe(LOG_OBS, sigma, scenarios=("base",))
+    cond = condition(run, [obs])
+    gain = SIGMA_Y**2 / (SIGMA_Y**2 + sigma**2)
+    mean, sd = MU_Y + gain * (LOG_OBS - MU_Y), math.sqrt(SIGMA_Y**2 * (1 - gain))
+    row = cond.table.set_index(["scenario", "variable"]).loc[("base", "product")]
+    ess = float(cond.ess.sel(scenario="base"))
+    assert 100 < ess < 0.2 * DRAWS  # informative
+    se = math.sqrt(0.05 * 0.95 / ess)
+    for column, p in [("posterior_low", 0.05), ("posterior_high", 0.95)]:
+        assert stats.norm.cdf(math.log(row[column]), mean, sd) == pytest.approx(p, abs=3 * se), column
+    assert cond.estimator("base") == "raw" and cond.document()["weights"]["base"] == "raw"
+    w = cond.weights.sel(scenario="base").values
+    ll = log_likelihood(run, [obs]).sel(scenario="base").values
+    np.testing.assert_allclose(w, np.exp(ll - special.logsumexp(ll)), rtol=1e-9)
+    assert ess == pytest.approx(1 / np.sum(w**2), rel=1e-9)
 
 
 def test_a_scenario_the_observation_does_not_apply_to_keeps_its_prior(conditioned, run):
@@ -253,60 +224,6 @@ def test_all_observations_together_where_several_apply(run):
     )  # one observation per scenario: "(all)" would repeat each
     assert set(apart.moved["observation"]) == {"y", "a_obs"}
     assert apart.observed("wide_b") == ["y"] and apart.observed("base") == ["a_obs"]
-
-
-# ----------------------------------------------------------------------------- kernels
-def test_weighted_quantiles_by_hand():
-    x = np.array([3.0, 1.0, 4.0, 1.0, 5.0])
-    w = np.array([1.0, 2.0, 0.0, 1.0, 4.0])
-    # sorted: 1 (w 2), 1 (w 1), 3 (w 1), 4 (w 0), 5 (w 4); CDF 2/8, 3/8, 4/8, 4/8, 8/8
-    probs = [0.0, 0.25, 0.375, 0.4, 0.5, 0.51, 1.0]
-    np.testing.assert_array_equal(weighted_quantiles(x, w, probs), [1, 1, 1, 3, 3, 5, 5])
-    # a leading zero weight is skipped even at p = 0
-    np.testing.assert_array_equal(weighted_quantiles([0.0, 2.0, 9.0], [0, 1, 1], [0.0, 0.5]), [2, 2])
-
-
-def test_whole_weights_are_repeated_draws():
-    rng = np.random.default_rng(3)
-    x = rng.lognormal(size=500)
-    w = rng.integers(0, 6, size=500)
-    probs = np.linspace(0, 1, 101)
-    expected = np.quantile(np.repeat(x, w), probs, method="inverted_cdf")
-    np.testing.assert_array_equal(weighted_quantiles(x, w, probs), expected)
-
-
-def test_weighted_quantiles_equal_numpy_over_leading_axes():
-    rng = np.random.default_rng(4)
-    x = rng.normal(size=(2, 3, 1000))
-    w = rng.exponential(size=(1, 3, 1000))  # broadcast over the first axis
-    probs = np.array([[0.05, 0.5], [0.9, 0.95]])
-    got = weighted_quantiles(x, w, probs)
-    assert got.shape == (2, 3, 2, 2)
-    expected = np.quantile(
-        x, probs.ravel(), axis=-1, weights=np.broadcast_to(w, x.shape), method="inverted_cdf"
-    )
-    np.testing.assert_array_equal(got.reshape(2, 3, 4), np.moveaxis(expected, 0, -1))
-
-
-@pytest.mark.parametrize(
-    ("w", "message"),
-    [([1.0, -1.0], "non-negative"), ([0.0, 0.0], "positive total"), ([1.0, np.nan], "finite")],
-)
-def test_weighted_quantiles_refuse_bad_weights(w, message):
-    with pytest.raises(ValueError, match=message):
-        weighted_quantiles([1.0, 2.0], w, [0.5])
-
-
-def test_kish_ess():
-    assert kish_ess(np.zeros(10)) == pytest.approx(10)
-    assert kish_ess(np.array([0.0, 0.0, -np.inf, -np.inf])) == pytest.approx(2)  # two of four ruled out
-    assert kish_ess(np.log([3.0, 1.0])) == pytest.approx(1 / (0.75**2 + 0.25**2))
-
-
-def test_psis_weights_of_equal_ratios_are_uniform_with_no_k_hat():
-    lw, k = psis_log_weights(np.zeros((2, 100)))
-    np.testing.assert_allclose(np.exp(lw), 0.01)
-    assert np.isnan(k).all()
 
 
 # ----------------------------------------------------------------------------- stored weights
@@ -437,27 +354,3 @@ def test_observations_by_year(growth_study):
         condition(
             res, {"g": {"target": "growth", "value": 0.3, "ci": [0.2, 0.4], "source": "s", "year": 2026}}
         )
-
-
-# ----------------------------------------------------------------------------- prior sensitivity
-@pytest.mark.parametrize(("scenario", "first"), [("base", "a"), ("wide_b", "b")])
-def test_prior_sensitivity_ranks_the_widest_prior_first(run, scenario, first):
-    table = prior_sensitivity(run, "product", scenario=scenario)
-    assert table["input"].iloc[0] == first
-    assert table.attrs["method"] == "prior" and table.attrs["scenario"] == scenario
-    assert table.attrs["skipped"] == {"c": "a point value"}
-    assert (table["index"] > 0.05).all()  # both log-normal priors matter to a product
-
-
-def test_a_flat_prior_is_not_moved_by_power_scaling(run):
-    table = prior_sensitivity(run, "product", scenario="flat_c").set_index("input")
-    assert table.loc["c", "index"] == 0.0
-    assert table.loc["a", "index"] > 0.05
-
-
-def test_prior_sensitivity_of_a_conditioned_run(conditioned):
-    before = prior_sensitivity(conditioned.run, "product").set_index("input")["index"]
-    after = prior_sensitivity(conditioned, "product")
-    assert after.attrs["conditioned"]
-    # an observation of the product makes it depend less on either prior
-    assert (after.set_index("input")["index"] < before).all()

@@ -353,3 +353,36 @@ def test_cli_tables_and_errors(cli):
     )
     r = cli("sensitivity", "chatgpt_inference", "--output", "chipz")
     assert r.code == 2 and "did you mean 'chips'" in r.err
+
+
+def test_tornado_of_an_unordered_choice_goes_from_low_to_high(fleet):
+    # issue 20 item 15: a choice listed out of order had its low and high swapped
+    doc = FLEET.replace(
+        'dist = "point"\nvalue = 8\n', 'dist = "choice"\nvalues = [16, 4, 8]\nprobs = [0.2, 0.5, 0.3]\n'
+    )
+    study = cd.parse_study(doc, "unordered.toml")
+    row = sensitivity(None, "capex", "tornado", study=study).set_index("input").loc["gpus_per_server"]
+    assert (row["input_low"], row["input_high"]) == (4, 16)  # its 5% and 95% quantiles by value
+    assert row["low"] == pytest.approx(4 * row["high"])  # 4 GPUs per server need 4 times the servers of 16
+
+
+def test_inputs_that_share_a_stream_are_one_row_and_one_sobol_factor(fleet):
+    # issue 20 item 18: inputs drawn from one stream (two fields of one card) were moved apart
+    doc = FLEET.replace("low = 1.5e5\nhigh = 3e5\n", 'low = 1.5e5\nhigh = 3e5\nstream = "users"\n')
+    study = cd.parse_study(doc, "shared.toml")
+    table = sensitivity(None, "capex", "tornado", study=study).set_index("input")
+    assert "users + price" in table.index and not {"users", "price"} & set(table.index)
+    assert table.attrs["streams"] == {"users + price": ["users", "price"]}
+    row = table.loc["users + price"]
+    price = study.inputs["price"].dist
+    # capex ∝ users · price: both at their 5% together, then both at their 95%
+    lo = evaluate_at(study, {"users": np.array([1.0e7]), "price": np.array([price.quantile(0.05)])})["capex"][
+        0
+    ]
+    hi = evaluate_at(study, {"users": np.array([4.5e7]), "price": np.array([price.quantile(0.95)])})["capex"][
+        0
+    ]
+    assert (row["low"], row["high"]) == pytest.approx((lo, hi), rel=1e-9)
+    sobol = sensitivity(None, "capex", "sobol", study=study, draws=256).set_index("input")
+    assert "users + price" in sobol.index and "price" not in sobol.index
+    assert sobol.attrs["streams"] == {"users + price": ["users", "price"]}

@@ -88,3 +88,14 @@ def test_terminal_report_and_plots_share_the_rules():
 
     assert plots._TICKS(4.03e8, 0) == fmt.number(4.03e8)
     assert plots._PLAIN(2030.0, 0) == fmt.year(2030)
+
+
+def test_one_reference_formatter_for_text_and_report():
+    from chipdemand.display.format import interval, reference_value, value
+
+    assert reference_value({"ref_value": 1.2e6, "unit": "GPU"}) == value(1.2e6, "GPU")
+    assert reference_value({"ref_value": 1.2e6, "unit": "GPU", "bound": "upper"}) == "≤ " + value(
+        1.2e6, "GPU"
+    )
+    assert reference_value({"ref_value": 3.0, "unit": "", "bound": "lower"}) == "≥ " + value(3.0)
+    assert reference_value({"ref_low": 1e6, "ref_high": 2e6, "unit": "GPU"}) == interval(1e6, 2e6, "GPU")

@@ -90,3 +90,29 @@ def test_inputs_drawn_together_must_choose_among_the_same_chips(study_doc, write
     with pytest.raises(StudyError, match="shares the random stream 'gpu_memory'") as info:
         cd.load_study(write_study(study_doc))
     assert "scenarios.mix.memory_bandwidth" in str(info.value)  # an input the scenario left behind
+
+
+def test_a_choice_of_chips_listed_out_of_order_has_its_quantiles_by_value():
+    # issue 20 item 15: chips listed by name gave quantiles in the listed order
+    dist = parse_distribution(
+        {"dist": "catalog", "field": "memory_bytes", "chips": {"A100": 0.5, "A100_40GB": 0.5}}
+    )
+    low, high = chip("A100_40GB")["memory_bytes"], chip("A100")["memory_bytes"]
+    assert low < high
+    np.testing.assert_array_equal(dist.ppf(np.array([0.05, 0.25, 0.75, 0.95])), [low, low, high, high])
+    assert dist.chip_order == ["A100_40GB", "A100"]
+
+
+def test_inputs_sharing_a_stream_follow_the_streams_own_input(study_doc, write_study):
+    # listed A100 first: the stream's input (gpu_memory) orders them by memory, and every input
+    # of the stream picks the same chip from the same uniform
+    for name in ("gpu_memory", "memory_bandwidth", "peak_flops", "tdp_watts"):
+        study_doc["inputs"][name]["chips"] = {"A100": 0.5, "A100_40GB": 0.5}
+    study = cd.load_study(write_study(study_doc))
+    orders = {
+        n: study.spec("base", n).dist.chip_order for n in ("gpu_memory", "memory_bandwidth", "tdp_watts")
+    }
+    assert all(order == ["A100_40GB", "A100"] for order in orders.values())
+    res = cd.simulate(study, draws=5_000, seed=3, scenarios=["base"]).isel(scenario=0)
+    pairs = {(m, b) for m, b in zip(res["gpu_memory"].values, res["memory_bandwidth"].values, strict=True)}
+    assert pairs == {(chip(n)["memory_bytes"], chip(n)["memory_bandwidth"]) for n in ("A100_40GB", "A100")}

@@ -159,6 +159,38 @@ def test_streaming_quantiles_are_exact_in_any_order(parts, dist):
     assert mean == math.fsum(float(np.sum(b)) for b in np.array_split(x, 9)) / x.size
 
 
+@pytest.mark.parametrize("first", ["inf", "-inf", "both", "only inf"])
+def test_streaming_quantiles_with_infinite_draws(first):
+    # issue 20 item 20: ±inf in the first block made every bin wrong. The reference is NumPy's
+    # quantile with ±inf stood in for by ±1e300 (beyond every finite draw), mapped back
+    rng = np.random.default_rng(5)
+    x = rng.lognormal(sigma=2, size=9_000)
+    head = x[:1000]
+    if first in ("inf", "both"):
+        head[::50] = np.inf
+    if first in ("-inf", "both"):
+        head[1::40] = -np.inf
+    if first == "only inf":
+        head[:] = np.inf
+    x[4000:4100] = np.inf  # and in a later block
+    probs = np.array([0.0, 0.001, 0.01, 0.05, 0.5, 0.95, 0.98, 0.99, 1.0])
+    _, q = _stream(x, probs, list(range(9)))
+    expected = np.quantile(np.clip(x, -1e300, 1e300), probs)
+    expected = np.where(expected > 1e290, np.inf, np.where(expected < -1e290, -np.inf, expected))
+    np.testing.assert_array_equal(q, expected)
+
+
+def test_streaming_quantiles_refuse_nan():
+    from chipdemand.kernels.stats import StreamingQuantiles
+
+    x = np.array([1.0, np.nan, 3.0])
+    with pytest.raises(ValueError, match="first block has NaN"):
+        StreamingQuantiles(x.size, CENTRE, x)
+    acc = StreamingQuantiles(x.size, CENTRE, x[[0, 2]])
+    with pytest.raises(ValueError, match="block 4 has NaN"):
+        acc.count(4, x)
+
+
 def test_streaming_quantiles_need_the_whole_first_pass():
     from chipdemand.kernels.stats import StreamingQuantiles
 
@@ -334,3 +366,34 @@ def test_modes_that_overlap_or_few_values_get_one_interval():
         found = hdi_intervals(x, CI)
         np.testing.assert_array_equal(found[0], hdi_bounds(x, CI))
         assert np.all(np.isnan(found[1:]))
+
+
+# ----------------------------------------------------------------------------- MCSE on ties
+def test_the_mcse_of_a_quantile_on_a_tie_is_unknown_not_zero():
+    # issue 20 item 19: a discrete output (three values) at 2,000 draws; its 95% quantile falls on
+    # the tie of the top value, and the order statistics one sd of rank around it are that value
+    from chipdemand.kernels.stats import STATS, summary_probabilities, summary_row
+
+    x = np.random.default_rng(2).choice([1.0, 2.0, 3.0], p=[0.5, 0.4, 0.1], size=2000)
+    probs = summary_probabilities(0.9, x.size)
+    row = dict(zip(STATS, summary_row(np.mean(x), np.quantile(x, probs)), strict=True))
+    assert row["high"] == 3.0 and np.isnan(row["mcse_high"])
+    assert row["low"] == 1.0 and np.isnan(row["mcse_low"])
+    # the median straddles the edge between 1 and 2 (half the draws are 1): its error is measured
+    assert row["mcse_median"] > 0
+    # a continuous output keeps its order-statistic error, and a constant one its exact 0
+    y = np.random.default_rng(2).lognormal(size=2000)
+    row = dict(zip(STATS, summary_row(np.mean(y), np.quantile(y, probs)), strict=True))
+    assert all(row[f"mcse_{q}"] > 0 for q in ("low", "median", "high"))
+    z = np.full(2000, 7.0)
+    row = dict(zip(STATS, summary_row(np.mean(z), np.quantile(z, probs)), strict=True))
+    assert [row[f"mcse_{q}"] for q in ("low", "median", "high")] == [0.0, 0.0, 0.0]
+
+
+def test_a_tied_quantile_prints_tie_not_zero():
+    from chipdemand.display import format as fmt
+
+    row = {"low": 1.0, "median": 2.0, "high": 3.0, "mcse_low": 0.01, "mcse_median": 0.01}
+    assert fmt.mcse_text({**row, "mcse_high": float("nan")}) == "±1.0%, tie"
+    assert fmt.mcse_text({**row, "mcse_low": None, "mcse_median": None, "mcse_high": None}) == "tie"
+    assert fmt.mcse_text({**row, "mcse_high": 0.03}) == "±1.0%"

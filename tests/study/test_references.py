@@ -13,7 +13,7 @@ from chipdemand.analysis.replay import evaluate_point, point_values
 from chipdemand.catalog import chip
 from chipdemand.display.format import position
 from chipdemand.errors import StudyError
-from chipdemand.study.references import POINT_TOLERANCE, compare_references, parse_references
+from chipdemand.study.references import POINT_TOLERANCE, compare_references, is_point_answer, parse_references
 
 SHIPPED = [
     "ai_server_market",
@@ -185,8 +185,9 @@ def test_check_places_every_reference_of_every_shipped_study(cli):
     for row in rows:
         assert keys <= set(row) and ("ref_value" in row or {"ref_low", "ref_high"} <= set(row))
         assert row["low"] <= row["median"] <= row["high"]
-        # a percentile says nothing of a point answer (a scenario fixing every input): the difference does
-        if row["low"] == row["high"]:
+        # a percentile says nothing of a point answer (a scenario fixing every input, up to
+        # rounding): the difference does
+        if is_point_answer(row["low"], row["high"]):
             assert row["percentile"] is None and ("difference" in row) == (not row.get("bound"))
         else:
             assert 0 <= row["percentile"] <= 1 and "difference" not in row
@@ -274,3 +275,22 @@ def test_a_bad_tolerance_names_its_key(tolerance):
     with pytest.raises(StudyError) as err:
         _refs({"value": 1, "source": "A", "date": "2024", "tolerance": tolerance})
     assert "tolerance" in str(err.value.key)
+
+
+@pytest.mark.parametrize("noise", [1e-16, 2e-15, 1e-10])
+def test_an_answer_spread_by_rounding_alone_is_a_point(noise):
+    # issue 20 item 17: an answer of 100 up to one rounding unit printed a 0% percentile
+    refs = _refs({"value": 100.2, "source": "A", "date": "2024"})
+
+    def below(ref, scenario, x):
+        raise AssertionError("no percentile is asked of a point answer")
+
+    stats = lambda ref, scenario: (100.0, 100.0, 100.0 * (1 + noise), "")  # noqa: E731
+    row = compare_references(refs, study="s", scenarios=["base"], stats=stats, below=below)[0]
+    assert row["percentile"] is None and row["difference"] == pytest.approx(0.002)
+    assert row["inside"] and position(row) == "point +0.2%"
+
+
+def test_a_spread_beyond_rounding_keeps_its_percentile():
+    assert not is_point_answer(100.0, 100.0 * (1 + 1e-8)) and is_point_answer(-1.0, -1.0 + 1e-12)
+    assert is_point_answer(0.0, 0.0) and not is_point_answer(0.0, 1e-300)

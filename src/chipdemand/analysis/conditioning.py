@@ -1,10 +1,12 @@
-"""Condition a run on observations: importance weights of its prior draws, Pareto-smoothed.
+"""Condition a run on observations: importance weights of its prior draws.
 
-Each draw of a run is weighted by the likelihood of the observations given that draw; the weights
-are smoothed by Pareto-smoothed importance sampling (PSIS, from arviz-stats), whose k̂ says whether
-they can be trusted, and posterior summaries are weighted quantiles. Nothing is simulated again:
-a saved run is conditioned from its draws, and the weights are stored with it. The same weights
-power-scale one input's prior at a time (:func:`prior_sensitivity`).
+Each draw of a run is weighted by the likelihood of the observations given that draw; Pareto
+k̂ of the weights (PSIS, from arviz-stats) says whether they can be trusted, and whether they are
+used raw (light tail) or Pareto-smoothed (heavy tail); posterior summaries are weighted
+quantiles. Nothing is simulated again: a saved run is conditioned from its draws, and the
+weights are stored with it. The weight
+kernels are in :mod:`chipdemand.kernels.weights`; power-scaling one input's prior at a time is
+:mod:`chipdemand.analysis.prior_sensitivity`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -24,11 +26,16 @@ from scipy import special
 
 from ..errors import StudyError, did_you_mean
 from ..io import json_value
+from ..kernels.weights import (
+    MAX_PARETO_K,
+    importance_log_weights,
+    khat_threshold,
+    kish_ess,
+    psis_log_weights,
+    sorted_weighted_quantiles,
+    weighted_quantiles,
+)
 from ..study.observations import Observation, parse_observations
-
-if TYPE_CHECKING:  # for annotations only
-    from ..distributions import Distribution
-    from ..study.loader import Study
 
 __all__ = [
     "Observation",
@@ -44,7 +51,6 @@ __all__ = [
     "attach_weights",
     "read_weights",
     "stored_observations",
-    "prior_sensitivity",
     "WEIGHT",
     "MAX_PARETO_K",
     "TAIL_DRAWS",
@@ -52,8 +58,6 @@ __all__ = [
 
 #: name of the Dataset variable that stores a run's log weights
 WEIGHT = "log_weight"
-#: k̂ above which PSIS weights are not trusted (Vehtari et al. 2024, sec. 3.2.4)
-MAX_PARETO_K = 0.7
 #: effective draws wanted beyond each bound of a posterior interval: a 90% interval needs
 #: 5 / 0.05 = 100 effective draws in all
 TAIL_DRAWS = 5
@@ -74,142 +78,6 @@ MOVED_COLUMNS = [
 ]
 #: an input whose first draws take at most this many distinct values is treated as discrete
 DISCRETE_VALUES = 32
-
-
-# ----------------------------------------------------------------------------- kernels
-def weighted_quantiles(x: ArrayLike, weights: ArrayLike, probs: ArrayLike) -> NDArray:
-    """Quantiles of the last axis of ``x`` under ``weights``, by inverting the weighted CDF.
-
-    The ``p`` quantile is the smallest draw whose cumulative normalized weight reaches ``p``
-    (``numpy.quantile(x, p, weights=w, method="inverted_cdf")``): with weights that are whole
-    numbers it is the quantile of the draws repeated that many times.
-
-    Parameters
-    ----------
-    x : array_like
-        Draws, shape ``(..., n)``.
-    weights : array_like
-        Non-negative weights broadcastable to ``x`` (need not be normalized); each series needs
-        a positive total.
-    probs : array_like
-        Probabilities in [0, 1], any shape.
-
-    Returns
-    -------
-    ndarray
-        Shape ``(..., *probs.shape)``: the series' leading shape, then one value per probability.
-
-    Examples
-    --------
-    >>> weighted_quantiles([1.0, 2.0, 3.0, 4.0], [1, 0, 0, 3], [0.25, 0.5])
-    array([1., 4.])
-    """
-    x = np.asarray(x, dtype=float)
-    w = np.broadcast_to(np.asarray(weights, dtype=float), x.shape)
-    probs = np.asarray(probs, dtype=float)
-    if np.any(~np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("weights must be finite and non-negative")
-    if np.any((probs < 0) | (probs > 1)):
-        raise ValueError("probabilities must be in [0, 1]")
-    order = np.argsort(x, axis=-1)
-    xs = np.take_along_axis(x, order, axis=-1)
-    out = _sorted_quantiles(xs, np.take_along_axis(w, order, axis=-1), probs.ravel())
-    return out.reshape((*x.shape[:-1], *probs.shape))
-
-
-def _sorted_quantiles(xs: NDArray, ws: NDArray, probs: NDArray) -> NDArray:
-    """:func:`weighted_quantiles` of draws already sorted along the last axis (``ws`` in the
-    same order); ``probs`` 1-d, results last."""
-    cdf = np.cumsum(ws, axis=-1)
-    total = cdf[..., -1:]
-    if np.any(total <= 0):
-        raise ValueError("every series needs a positive total weight")
-    cdf /= total
-    n = xs.shape[-1]
-    out = np.empty((*xs.shape[:-1], probs.size))
-    tiny = np.finfo(float).tiny  # p = 0: the first draw of positive weight, not a leading zero
-    for j, p in enumerate(probs):  # a few probabilities, each vectorized over series
-        k = np.minimum(np.count_nonzero(cdf < max(p, tiny), axis=-1), n - 1)
-        out[..., j] = np.take_along_axis(xs, k[..., None], axis=-1)[..., 0]
-    return out
-
-
-def kish_ess(log_weights: ArrayLike, axis: int = -1) -> NDArray:
-    """Kish's effective sample size ``1 / Σ w²`` of the normalized weights ``exp(log_weights)``.
-
-    Equal weights give the number of draws; one draw with all the weight gives 1.
-    """
-    lw = np.asarray(log_weights, dtype=float)
-    lw = lw - special.logsumexp(lw, axis=axis, keepdims=True)
-    return np.exp(-special.logsumexp(2 * lw, axis=axis))
-
-
-def khat_threshold(draws: int) -> float:
-    """The largest Pareto k̂ at which PSIS estimates from ``draws`` draws can be trusted.
-
-    ``min(1 - 1 / log10(draws), 0.7)`` (Vehtari, Simpson, Gelman, Yao & Gabry, Pareto Smoothed
-    Importance Sampling, JMLR 25(72), 2024, sec. 3.2.4): 0.7 from about 2,200 draws on, lower for
-    fewer draws.
-    """
-    if draws <= 10:
-        return -math.inf
-    return min(1 - 1 / math.log10(draws), MAX_PARETO_K)
-
-
-def psis_log_weights(log_ratios: ArrayLike, r_eff: float = 1.0) -> tuple[NDArray, NDArray]:
-    """Pareto-smoothed, normalized log importance weights along the last axis, and each k̂.
-
-    Parameters
-    ----------
-    log_ratios : array_like
-        ``log(target density / proposal density)`` of each draw, shape ``(..., n)``; to condition
-        prior draws on observations, the log-likelihood. ``-inf`` is a draw the target rules out.
-    r_eff : float
-        Relative efficiency of the draws (1 for independent draws; conservative for LHS and Sobol).
-
-    Returns
-    -------
-    log_weights : ndarray
-        Shape ``(..., n)``; ``logsumexp`` over the last axis is 0.
-    pareto_k : ndarray
-        Shape ``(...)``. ``nan`` where there is no tail to smooth (every draw of the series has the
-        same finite ratio, or its largest ratios are all equal: the weights are bounded and used
-        as they are); ``inf`` where the tail cannot be fitted (no draw is allowed, or the largest
-        weights differ by more than the floating-point range: a handful of draws carry all the
-        weight).
-
-    Notes
-    -----
-    Smoothing is :func:`arviz_stats.base.array_stats.psislw` (Vehtari et al. 2024), which takes a
-    log-likelihood whose negative is a log weight, as in leave-one-out cross-validation; it is
-    given ``-log_ratios``.
-    """
-    from arviz_stats.base import array_stats
-
-    lr = np.asarray(log_ratios, dtype=float)
-    flat = lr.reshape(-1, lr.shape[-1])
-    out = np.empty_like(flat)
-    khat = np.empty(len(flat))
-    for i, row in enumerate(flat):  # one series per scenario
-        allowed = np.isfinite(row)
-        if not allowed.any():
-            out[i], khat[i] = np.nan, np.inf
-            continue
-        if np.ptp(row[allowed]) == 0:
-            out[i] = np.where(allowed, -math.log(allowed.sum()), -np.inf)
-            khat[i] = np.nan
-            continue
-        try:
-            with np.errstate(all="ignore"):  # a degenerate tail divides by zero; detected below
-                lw, k = array_stats.psislw(-row, r_eff)
-        except ValueError:  # "All tail values are the same": bounded weights, nothing to smooth
-            lw, k = row - special.logsumexp(row), np.nan
-        k = float(k)
-        if np.isnan(lw).any() or np.isinf(k):
-            out[i], khat[i] = row - special.logsumexp(row), np.inf
-        else:
-            out[i], khat[i] = lw, k
-    return out.reshape(lr.shape), khat.reshape(lr.shape[:-1])
 
 
 # ----------------------------------------------------------------------------- observations
@@ -372,9 +240,12 @@ def condition(res: xr.Dataset, observations: ObservationsLike = None, *, ci: flo
     Notes
     -----
     The weight of a draw is ``p(observations | draw)``: the prior draws are the proposal and the
-    posterior the target, so the log ratio is the log-likelihood. The weights are smoothed by
-    PSIS (:func:`psis_log_weights`, ``r_eff = 1``), which also estimates k̂ of their tail. The
-    effective sample size is Kish's, of the smoothed weights. An observation of an output
+    posterior the target, so the log ratio is the log-likelihood. PSIS (``r_eff = 1``) estimates
+    k̂ of their tail; where k̂ is below 0.5 (bounded or light-tailed weights, e.g. an informative
+    observation with a normal error) the raw self-normalized weights are used, since smoothing
+    would widen the posterior intervals, and above it the Pareto-smoothed ones
+    (:func:`chipdemand.kernels.weights.importance_log_weights`). The effective sample size is
+    Kish's, of the weights used. An observation of an output
     constrains the inputs jointly through the model; correlated inputs move together.
 
     Examples
@@ -388,18 +259,19 @@ def condition(res: xr.Dataset, observations: ObservationsLike = None, *, ci: flo
     observations = _as_observations(res, observations)
     run = res.drop_vars(WEIGHT, errors="ignore")
     per = _log_likelihoods(run, observations)
-    log_w, k, ess = _weights(run, sum(per.values()))
+    log_w, k, ess, smoothed = _weights(run, sum(per.values()))
     _check_trust(run, observations, per, k, ess, ci)
-    return Conditioned(run, observations, log_w, k, ess, ci)
+    return Conditioned(run, observations, log_w, k, ess, ci, smoothed)
 
 
-def _weights(run: xr.Dataset, ll: ArrayLike) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
-    lw, k = psis_log_weights(ll)
+def _weights(run: xr.Dataset, ll: ArrayLike) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray, xr.DataArray]:
+    lw, k, smoothed = importance_log_weights(ll)
     scen = {"scenario": run["scenario"]}
     return (
         xr.DataArray(lw, dims=("scenario", "draw"), coords={**scen, "draw": run["draw"]}, name=WEIGHT),
         xr.DataArray(k, dims="scenario", coords=scen, name="pareto_k"),
         xr.DataArray(kish_ess(lw), dims="scenario", coords=scen, name="ess"),
+        xr.DataArray(smoothed, dims="scenario", coords=scen, name="smoothed"),
     )
 
 
@@ -462,12 +334,16 @@ class Conditioned:
         The run's prior draws (without stored weights).
     observations : dict of str to Observation
     log_weight : xarray.DataArray
-        PSIS-smoothed log weights, dims ``(scenario, draw)``, ``logsumexp`` over draws 0.
+        Log weights, dims ``(scenario, draw)``, ``logsumexp`` over draws 0: raw where k̂ is below
+        0.5, Pareto-smoothed above.
     pareto_k, ess : xarray.DataArray
         Per scenario: k̂ of the weights (``nan`` where nothing needed smoothing, e.g. a scenario
-        no observation applies to) and Kish's effective sample size.
+        no observation applies to) and Kish's effective sample size of the weights used.
     ci : float
         Probability mass of the intervals.
+    smoothed : xarray.DataArray or None
+        Per scenario: True where the Pareto-smoothed weights are used (None: not recorded, a run
+        conditioned by an older version, whose weights were all smoothed).
     """
 
     run: xr.Dataset
@@ -476,6 +352,7 @@ class Conditioned:
     pareto_k: xr.DataArray
     ess: xr.DataArray
     ci: float = 0.9
+    smoothed: xr.DataArray | None = None
 
     @property
     def weights(self) -> xr.DataArray:
@@ -486,6 +363,12 @@ class Conditioned:
     @property
     def scenarios(self) -> list[str]:
         return [str(s) for s in self.run["scenario"].values]
+
+    def estimator(self, scenario: str) -> str:
+        """``"raw"`` or ``"Pareto-smoothed"``: which weights ``scenario``'s summaries use."""
+        if self.smoothed is None:
+            return "Pareto-smoothed"
+        return "Pareto-smoothed" if bool(self.smoothed.sel(scenario=scenario)) else "raw"
 
     def observed(self, scenario: str) -> list[str]:
         """Names of the observations that apply to ``scenario``."""
@@ -567,7 +450,7 @@ class Conditioned:
             if len(subset) == len(self.observations):
                 lw, k = self.log_weight.values, self.pareto_k.values
             else:
-                lw, k = psis_log_weights(sum(_log_likelihoods(self.run, subset).values()))
+                lw, k, _ = importance_log_weights(sum(_log_likelihoods(self.run, subset).values()))
             for i, s in enumerate(self.scenarios):
                 applying = sum(o.applies_to(s) for o in subset.values())
                 if applying == 0 or (label == ALL and applying == len(self.observed(s)) == 1):
@@ -610,6 +493,7 @@ class Conditioned:
             "observations": [o.to_dict() for o in self.observations.values()],
             "pareto_k": {s: json_value(k) for s, k in zip(self.scenarios, self.pareto_k.values, strict=True)},
             "ess": {s: json_value(e) for s, e in zip(self.scenarios, self.ess.values, strict=True)},
+            "weights": {s: self.estimator(s) for s in self.scenarios},
             "results": [{k: json_value(v) for k, v in row.items()} for row in self.table.to_dict("records")],
             "moved": [{k: json_value(v) for k, v in row.items()} for row in self.moved.to_dict("records")],
         }
@@ -648,13 +532,13 @@ class _InputPrior:
     def shift(self, w: NDArray) -> tuple[float, float]:
         """Posterior median under weights ``w`` (in draw order), and the shift in prior units."""
         ws = w[self.order]
-        posterior_median = float(_sorted_quantiles(self.sorted_draws, ws, np.array([0.5]))[0])
+        posterior_median = float(sorted_weighted_quantiles(self.sorted_draws, ws, np.array([0.5]))[0])
         if self.spread == 0:
             return posterior_median, math.nan
         if self.discrete:
             moved = float(np.sum(ws * self.scaled) / np.sum(ws))
         else:
-            moved = float(_sorted_quantiles(self.scaled, ws, np.array([0.5]))[0])
+            moved = float(sorted_weighted_quantiles(self.scaled, ws, np.array([0.5]))[0])
         return posterior_median, (moved - self.centre) / self.spread
 
 
@@ -675,13 +559,16 @@ def attach_weights(res: xr.Dataset, conditioned: Conditioned) -> xr.Dataset:
     lw.attrs = {
         "role": "weight",
         "unit": "1",
-        "description": "Pareto-smoothed importance log weights of the draws given the observations "
+        "description": "importance log weights of the draws given the observations (raw, or "
+        "Pareto-smoothed where the attribute smoothed is 1) "
         "(logsumexp over draws is 0 in each scenario)",
         "observations": json.dumps([o.to_dict() for o in conditioned.observations.values()]),
         "pareto_k": np.asarray(conditioned.pareto_k.values, dtype=float),
         "ess": np.asarray(conditioned.ess.values, dtype=float),
         "ci": float(conditioned.ci),
     }
+    if conditioned.smoothed is not None:
+        lw.attrs["smoothed"] = np.asarray(conditioned.smoothed.values, dtype=np.int8)
     return run.assign({WEIGHT: lw})
 
 
@@ -707,6 +594,8 @@ def read_weights(res: xr.Dataset, *, ci: float | None = None) -> Conditioned:
         k = np.atleast_1d(np.asarray(da.attrs["pareto_k"], dtype=float))
         ess = np.atleast_1d(np.asarray(da.attrs["ess"], dtype=float))
         ci = float(da.attrs.get("ci", 0.9)) if ci is None else ci
+        flags = da.attrs.get("smoothed")
+        smoothed = None if flags is None else np.atleast_1d(np.asarray(flags, dtype=bool))
     except (KeyError, TypeError, ValueError) as exc:
         raise StudyError(f"the stored diagnostics cannot be read ({exc})", key=WEIGHT) from None
     _check_ci(ci)
@@ -719,182 +608,5 @@ def read_weights(res: xr.Dataset, *, ci: float | None = None) -> Conditioned:
         xr.DataArray(k, dims="scenario", coords=scen, name="pareto_k"),
         xr.DataArray(ess, dims="scenario", coords=scen, name="ess"),
         ci,
+        None if smoothed is None else xr.DataArray(smoothed, dims="scenario", coords=scen, name="smoothed"),
     )
-
-
-# ----------------------------------------------------------------------------- prior sensitivity
-def prior_sensitivity(
-    res: xr.Dataset | Conditioned,
-    output: str | None = None,
-    *,
-    scenario: str | None = None,
-    at: Mapping[str, Any] | None = None,
-    study: Study | str | None = None,
-    alphas: tuple[float, float] = (0.99, 1.01),
-) -> pd.DataFrame:
-    """Rank inputs by how much ``output`` moves when each input's prior is power-scaled.
-
-    Power-scaling one input's prior ``p(θ)`` to ``p(θ)^α`` makes it more (``α > 1``) or less
-    (``α < 1``) confident; importance weights ``p(θ)^(α-1)`` of the run's draws give the output's
-    distribution under the scaled prior without simulating again. The index is the derivative
-    of the cumulative Jensen-Shannon distance between the output's distributions at ``α`` and
-    at 1, averaged over ``alphas`` (Kallioinen, Paananen, Bürkner & Vehtari, Detecting and
-    diagnosing prior and likelihood sensitivity with power-scaling, Stat Comput 34, 57, 2024;
-    :func:`arviz_stats.base.array_stats.power_scale_lw` and ``power_scale_sense``). Above about
-    0.05 the output depends noticeably on how confident that prior is.
-
-    Parameters
-    ----------
-    res : xarray.Dataset or Conditioned
-        A run; a :class:`Conditioned` (or a run that carries weights) is analysed as its
-        posterior, resampled deterministically (systematic resampling) to equal-weight draws.
-    output : str, optional
-        Output variable (default: the study's headline output).
-    scenario : str, optional
-        Default ``"base"`` (or the run's first scenario).
-    at : mapping, optional
-        For an output with a year dim, ``{"year": Y}`` (default: the last year).
-    study : Study or str, optional
-        Default: rebuilt from the run's ``study_toml``; its distributions give each input's prior
-        density at its draws.
-    alphas : (float, float)
-        The lower (< 1) and upper (> 1) powers.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``input``, ``index``, ``dist``; largest ``index`` first. ``attrs``: ``output``,
-        ``method = "prior"``, ``scenario``, ``unit``, ``conditioned``, and ``skipped`` (input:
-        reason) for inputs without a density to scale: point values, catalogue choices among
-        chips and empirical samples. A structural choice is scaled through its probabilities.
-        A flat prior (uniform) is unchanged by power-scaling and gets index 0. Correlated inputs
-        are scaled through their marginal densities only.
-    """
-    from arviz_stats.base import array_stats
-
-    from ..study.loader import BASE, load_study, parse_study
-
-    conditioned: Conditioned | None
-    if isinstance(res, Conditioned):
-        conditioned, run = res, res.run
-    else:
-        conditioned = read_weights(res) if WEIGHT in res else None
-        run = conditioned.run if conditioned is not None else res
-    if study is not None:
-        study = load_study(study)
-    elif run.attrs.get("study_toml"):
-        study = parse_study(str(run.attrs["study_toml"]), str(run.attrs.get("study_path") or "<saved run>"))
-    else:
-        raise StudyError("the run carries no study text; pass study=", key="study")
-    output = study.headline if output is None else output
-    if output not in study.outputs or output not in run:
-        raise StudyError(f"no output {output!r}" + did_you_mean(str(output), study.outputs), key="output")
-    names = [str(s) for s in run["scenario"].values]
-    scenario = (BASE if BASE in names else names[0]) if scenario is None else scenario
-    if scenario not in names:
-        raise StudyError(
-            f"the run has no scenario {scenario!r}" + did_you_mean(scenario, names), key="scenario"
-        )
-    lower, upper = alphas
-    if not (0 < lower < 1 < upper):
-        raise StudyError(f"expected 0 < lower < 1 < upper, got {alphas!r}", key="alphas")
-
-    y = _at(run[output].sel(scenario=scenario), at)
-    take: slice | NDArray = slice(None)
-    if conditioned is not None:
-        take = _systematic_resample(np.exp(conditioned.log_weight.sel(scenario=scenario).values))
-        y = y[take]
-    rows, skipped = [], {}
-    for name in study.inputs:
-        dist = study.spec(scenario, name).dist
-        if dist.is_point:
-            skipped[name] = "a point value"
-            continue
-        log_prior = _log_prior(dist, np.asarray(run[name].sel(scenario=scenario).values, dtype=float))
-        if log_prior is None:
-            skipped[name] = f"no density to scale ({dist.describe()})"
-            continue
-        log_prior = log_prior[take]
-        finite = log_prior[np.isfinite(log_prior)]
-        log_prior = np.nan_to_num(log_prior, neginf=finite.min() if finite.size else 0.0)
-        if np.ptp(log_prior) == 0:  # a flat prior: p^α is the same distribution
-            index = 0.0
-        else:
-            w_lower, w_upper = (_power_scale_weights(log_prior, alpha) for alpha in (lower, upper))
-            index = float(array_stats.power_scale_sense(y[None], w_lower[None], w_upper[None], lower, upper))
-        rows.append({"input": name, "index": index, "dist": dist.describe()})
-    table = pd.DataFrame(rows, columns=["input", "index", "dist"])
-    table = table.sort_values("index", ascending=False, kind="stable").reset_index(drop=True)
-    table.attrs.update(
-        output=output,
-        method="prior",
-        scenario=scenario,
-        unit=study.outputs[output].unit,
-        conditioned=conditioned is not None,
-        skipped=skipped,
-        alphas=list(alphas),
-    )
-    return table
-
-
-def _at(da: xr.DataArray, at: Mapping[str, Any] | None) -> NDArray:
-    """The draws of one element of a variable: extra dims at ``at`` or their last coordinate."""
-    at = dict(at or {})
-    extra = [str(d) for d in da.dims if d != "draw"]
-    unknown = [d for d in at if d not in extra]
-    if unknown:
-        raise StudyError(f"{da.name} has no dimension {unknown[0]!r} (it has {extra or 'none'})", key="at")
-    for d in extra:
-        values = [v.item() for v in da[d].values]
-        if d in at and at[d] not in values:
-            raise StudyError(f"{at[d]!r} is not among {values}", key=f"at.{d}")
-        da = da.sel({d: at.get(d, values[-1])})
-    return np.asarray(da.values, dtype=float)
-
-
-def _power_scale_weights(log_prior: NDArray, alpha: float) -> NDArray:
-    """Normalized weights ``p^(alpha - 1)`` of draws from ``p``, Pareto-smoothed by arviz-stats.
-
-    A discrete prior's weights take a few values and their largest are all equal: there is no
-    tail to smooth, and they are used as they are.
-    """
-    from arviz_stats.base import array_stats
-
-    try:
-        log_w = array_stats.power_scale_lw(log_prior, alpha=alpha)
-    except ValueError:  # "All tail values are the same"
-        log_w = (alpha - 1) * log_prior
-        log_w = log_w - special.logsumexp(log_w)
-    return np.exp(log_w)
-
-
-def _systematic_resample(w: NDArray) -> NDArray:
-    """Indices of ``len(w)`` equal-weight draws standing for weights ``w`` (systematic
-    resampling at the midpoints ``(i + 0.5) / n``: no randomness)."""
-    n = w.size
-    cdf = np.cumsum(w)
-    cdf /= cdf[-1]
-    return np.minimum(np.searchsorted(cdf, (np.arange(n) + 0.5) / n), n - 1)
-
-
-def _log_prior(dist: Distribution, x: NDArray) -> NDArray | None:
-    """Log prior density (or probability, for a choice) of the draws ``x``; None if it has none."""
-    from ..distributions import Choice, Scaled
-
-    if isinstance(dist, Scaled):  # a unit conversion: the density of x / factor, up to a constant
-        return _log_prior(dist.base, x / dist.factor)
-    if dist.continuous:
-        try:
-            with np.errstate(divide="ignore"):
-                return np.log(dist.pdf(x))
-        except NotImplementedError:
-            return None
-    if isinstance(dist, Choice):
-        order = np.argsort(dist.values)
-        values, probs = dist.values[order], dist.probs[order]
-        pos = np.clip(np.searchsorted(values, x), 0, values.size - 1)
-        if not np.all(values[pos] == x):
-            return None
-        with np.errstate(divide="ignore"):
-            return np.log(probs[pos])
-    return None

@@ -25,6 +25,7 @@ __all__ = [
     "rank_inputs",
     "evaluate_at",
     "varying_inputs",
+    "stream_groups",
     "METHODS",
     "SOBOL_N",
 ]
@@ -58,6 +59,26 @@ def _method(name: str) -> Callable[[Method], Method]:
 def varying_inputs(study: Study, scenario: str) -> list[str]:
     """Inputs that are not a point value in ``scenario``, in study order."""
     return [n for n in study.inputs if not study.spec(scenario, n).dist.is_point]
+
+
+def stream_groups(study: Study, scenario: str, names: list[str]) -> dict[str, list[str]]:
+    """``names`` grouped by the random stream they draw from, in order: inputs that share a
+    ``stream`` (two fields of one chip) are one dimension of the uncertainty, moved together by
+    the tornado and the Sobol' design (drawn apart they would pair one card's memory with another's
+    power). A group is named by its inputs joined with ``" + "``."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(study.spec(scenario, name).stream, []).append(name)
+    return {" + ".join(members): members for members in groups.values()}
+
+
+class _Uniform:
+    """The uniform of a shared stream, as the Sobol' design's factor (its inputs' ppf applied in
+    the model)."""
+
+    @staticmethod
+    def ppf(u: np.ndarray) -> np.ndarray:
+        return np.asarray(u, dtype=float)
 
 
 def _position(study: Study, output: str, at: Mapping | None) -> tuple:
@@ -278,7 +299,7 @@ def _prior(
     *, res: xr.Dataset | None, study: Study, output: str, scenario: str, position: tuple[int, ...], **_: Any
 ) -> pd.DataFrame:
     """Power-scaling of each input's prior, from the run's draws (no new simulation)."""
-    from .conditioning import prior_sensitivity
+    from .prior_sensitivity import prior_sensitivity
 
     if res is None:
         raise StudyError("the prior method reads a run's draws; give one (res=)", key="res")
@@ -305,14 +326,18 @@ def _tornado(
     centre = evaluate_at(study, {}, scenario)[output][(0, *position)]
     at: tuple[slice | int, ...] = (slice(None), *position)  # both ends at the position
     rows = []
-    for name in names:
-        dist = study.spec(scenario, name).dist
-        x = np.array([dist.quantile(lo_p), dist.quantile(hi_p)])
-        y = evaluate_at(study, {name: x}, scenario)[output][at]
+    groups = stream_groups(study, scenario, names)
+    for label, members in groups.items():  # inputs of one stream move together
+        ends = {}
+        for name in members:
+            dist = study.spec(scenario, name).dist
+            ends[name] = np.array([dist.quantile(lo_p), dist.quantile(hi_p)])
+        y = evaluate_at(study, ends, scenario)[output][at]
         _finite(y, output)
+        x = ends[members[0]]  # a group's ends are shown as its first input's
         rows.append(
             {
-                "input": name,
+                "input": label,
                 "index": abs(y[1] - y[0]),
                 "low": y[0],
                 "high": y[1],
@@ -329,6 +354,7 @@ def _tornado(
     table.attrs["labels"] = {
         i.name: list(i.choices) for i in study.model.inputs if i.choices and i.name in names
     }
+    table.attrs["streams"] = {label: members for label, members in groups.items() if len(members) > 1}
     return table
 
 
@@ -352,11 +378,18 @@ def _sobol(
         empty.attrs.update(n=n, scale="linear")
         return empty
     fixed = {name: study.spec(scenario, name).dist.median() for name in study.inputs if name not in names}
-    dists = [study.spec(scenario, name).dist for name in names]
+    groups = stream_groups(study, scenario, names)  # one factor per stream
+    factors = list(groups.values())
+    dists = [study.spec(scenario, m[0]).dist if len(m) == 1 else _Uniform() for m in factors]
     at: tuple[slice | int, ...] = (slice(None), *position)  # every evaluation at the position
 
     def model(x: np.ndarray) -> np.ndarray:
-        values = {name: x[i] for i, name in enumerate(names)}
+        values = {}
+        for i, members in enumerate(factors):
+            if len(members) == 1:
+                values[members[0]] = x[i]
+            else:  # the stream's uniform, through each of its inputs
+                values.update({name: study.spec(scenario, name).dist.ppf(x[i]) for name in members})
         values.update({name: np.full(x.shape[1], v) for name, v in fixed.items()})
         y = study.model.evaluate(values)[output][at]
         _finite(y, output)
@@ -381,8 +414,8 @@ def _sobol(
             return np.log(y)
 
     found = sobol_indices(func, dists, n, seed=seed, ci=ci)
-    table = pd.DataFrame({"input": names, "index": found.total, **found.columns()})
-    table.attrs.update(n=n, scale=scale)
+    table = pd.DataFrame({"input": list(groups), "index": found.total, **found.columns()})
+    table.attrs.update(n=n, scale=scale, streams={k: m for k, m in groups.items() if len(m) > 1})
     return table
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "check_finite",
     "two_passes",
     "compare",
+    "EQUAL_RTOL",
     "exceedance",
     "worst_relative_mcse",
 ]
@@ -78,7 +79,8 @@ def _where(res: xr.Dataset | None) -> str | None:
 
 
 def check_finite(stats: np.ndarray, var: str, file: str | None) -> None:
-    if not np.all(np.isfinite(stats)):
+    # mean and quantiles (the first four of STATS); an MCSE is NaN where its quantile is on a tie
+    if not np.all(np.isfinite(stats[..., :4])):
         raise StudyError(
             f"{var} has non-finite draws (a division by zero or an overflow in the model; "
             "check the inputs' ranges)",
@@ -408,17 +410,25 @@ def worst_relative_mcse(summary: xr.Dataset | pd.DataFrame) -> float:
         err = frame[f"mcse_{q}"].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.where(value != 0, np.abs(err / value), np.where(err == 0, 0.0, np.inf))
-        worst = max(worst, float(rel.max(initial=0.0)))
+        worst = max(worst, float(np.nanmax(rel, initial=0.0)))  # NaN: a quantile on a tie
     return worst
 
 
 # ----------------------------------------------------------------------------- comparison
+#: two draws of an output are equal in :func:`compare` where they differ by at most this share of
+#: the larger magnitude: floating-point noise of one formula computed two ways (1e-15 apart)
+EQUAL_RTOL = 1e-9
+
+
 def compare(res: xr.Dataset, a: str, b: str, ci: float = 0.9) -> pd.DataFrame:
     """Scenario ``b`` against scenario ``a`` of one run, draw by draw, for every output.
 
     With common random numbers the draw-by-draw ratio ``b / a`` isolates the scenarios'
     difference from sampling noise. Returns per output (and year) the ratio's median and
-    ``ci`` interval and ``P(b > a)``.
+    ``ci`` interval, and ``P(b > a)``, ``P(b = a)`` and ``P(b < a)`` (columns ``p_b_greater``,
+    ``p_b_equal``, ``p_b_less``): two draws are equal where they differ by at most
+    ``EQUAL_RTOL`` of the larger magnitude (floating-point noise of the same computation), and
+    a draw is greater or less only beyond that.
     """
     ci = validate.ci(ci)
     names = [str(s) for s in res["scenario"].values]
@@ -447,10 +457,10 @@ def _ratio_rows(
     if not paired:
         n = min(xv.shape[-1], yv.shape[-1])
         xv, yv = xv[..., :n], yv[..., :n]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # an overflow is an infinite ratio
         ratio = np.where((xv == 0) & (yv == 0), 1.0, yv / xv)
         q = exact_quantiles(ratio, [(1 - ci) / 2, 0.5, (1 + ci) / 2])  # b > 0 = a: an infinite ratio
-    p = np.mean(yv > xv, axis=-1)
+    equal, greater, less = _order(xv, yv)
     rows = []
     for index in np.ndindex(*xv.shape[:-1]):
         row = {d: x[d].values[i].item() for d, i in zip(others, index, strict=True)}
@@ -460,16 +470,28 @@ def _ratio_rows(
             ratio_median=_num(q[index][1]),
             ratio_low=_num(q[index][0]),
             ratio_high=_num(q[index][2]),
-            p_b_greater=float(p[index]),
+            p_b_greater=float(greater[index]),
+            p_b_equal=float(equal[index]),
+            p_b_less=float(less[index]),
         )
         rows.append(row)
     return rows
 
 
+def _order(xv: np.ndarray, yv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shares of draws (last axis) where ``y`` equals ``x`` within ``EQUAL_RTOL``, is greater, is
+    less; a NaN draw is none of them."""
+    with np.errstate(invalid="ignore"):
+        tie = (yv == xv) | (np.abs(yv - xv) <= EQUAL_RTOL * np.maximum(np.abs(xv), np.abs(yv)))
+        greater = (yv > xv) & ~tie
+        less = (yv < xv) & ~tie
+    return tie.mean(axis=-1), greater.mean(axis=-1), less.mean(axis=-1)
+
+
 def _ratio_frame(rows: list[dict]) -> pd.DataFrame:
     head = ["variable", *(["year"] if any("year" in r for r in rows) else [])]
     rest = [c for c in ("a", "b") if any(c in r for r in rows)]
-    cols = [*head, *rest, "ratio_median", "ratio_low", "ratio_high", "p_b_greater"]
+    cols = [*head, *rest, "ratio_median", "ratio_low", "ratio_high", "p_b_greater", "p_b_equal", "p_b_less"]
     return pd.DataFrame(rows).reindex(columns=cols)
 
 

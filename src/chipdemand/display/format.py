@@ -21,6 +21,7 @@ __all__ = [
     "interval",
     "ratio",
     "relative_mcse",
+    "reference_value",
     "mcse_text",
     "table",
     "position",
@@ -106,9 +107,17 @@ def relative_mcse(row: Mapping[str, Any]) -> float:
 
 
 def mcse_text(row: Mapping[str, Any]) -> str:
-    """:func:`relative_mcse` as people read it: ``±0.4%``, ``±0.05%``."""
+    """:func:`relative_mcse` as people read it: ``±0.4%``, ``±0.05%``; ``±0.4%, tie`` or ``tie``
+    where a quantile falls on a tie (a discrete output) and its error is unknown (NaN), not 0."""
     worst = relative_mcse(row)
-    return f"±{worst:.1%}" if worst >= 0.001 else f"±{worst:.2%}"
+    shown = f"±{worst:.1%}" if worst >= 0.001 else f"±{worst:.2%}"
+    tied = [
+        q for q in ("low", "median", "high") if not _missing(row.get(q)) and _missing(row.get(f"mcse_{q}"))
+    ]
+    if not tied:
+        return shown
+    measured = [q for q in ("low", "median", "high") if q not in tied and not _missing(row.get(q))]
+    return f"{shown}, tie" if measured and worst > 0 else "tie"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 2) -> str:
@@ -122,6 +131,15 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 
         ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def reference_value(row: Mapping[str, Any]) -> str:
+    """A reference's value as tables print it: ``1.2M``, ``≤ 1.2M`` for an upper bound, ``≥``
+    for a lower one, or its range ``1M – 2M``."""
+    if "ref_value" in row:
+        shown = value(row["ref_value"], row["unit"])
+        return {"upper": f"≤ {shown}", "lower": f"≥ {shown}"}.get(row.get("bound") or "", shown)
+    return interval(row["ref_low"], row["ref_high"], row["unit"])
 
 
 def position(row: Mapping[str, Any]) -> str:

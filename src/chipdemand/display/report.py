@@ -1,5 +1,8 @@
 """An HTML report of a study or a saved run: one self-contained page a person can read and share.
 
+What the page shows is gathered first (:func:`chipdemand.analysis.report_data.gather`); this
+module lays it out: formatting and figures only, no analysis while rendering.
+
 The page holds the study's title and source, its inputs as written, the outputs with their
 intervals, Monte Carlo errors and the report's own numbers, the scenarios compared, what drives
 each output, the figures (PNG embedded as data URIs) and the run's provenance.
@@ -17,21 +20,21 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..analysis.sensitivity import rank_inputs
-from ..analysis.summaries import compare, exceedance, outputs_of, summarize, summary
+from ..analysis.report_data import ParentRun, ReportData, gather
+from ..analysis.summaries import outputs_of
 from ..errors import StudyError
 from ..io import atomic_write
-from ..study.loader import BASE, Study
-from ..study.references import place, shares_in_draws
 from . import format as fmt
 from . import plots
 
 if TYPE_CHECKING:  # for annotations only
     from matplotlib.figure import Figure
 
+    from ..analysis.calibration import Coverage
     from ..analysis.conditioning import Conditioned
+    from ..study.loader import Study
 
-__all__ = ["render", "check_out_dir", "write_page", "PAGE_NAME"]
+__all__ = ["render", "page", "check_out_dir", "write_page", "PAGE_NAME"]
 
 #: the page a report folder holds
 PAGE_NAME = "index.html"
@@ -100,11 +103,13 @@ def write_page(page: str, out_dir: str | os.PathLike[str], *, force: bool = Fals
 # ----------------------------------------------------------------------------- the page
 def render(res: xr.Dataset, study: Study | None, *, ci: float = 0.9, origin: str = "") -> str:
     """The report page of run ``res`` (made from ``study``, or ``None`` if it cannot be rebuilt)."""
+    return page(gather(res, study, ci=ci, origin=origin))
+
+
+def page(data: ReportData) -> str:
+    """The HTML page of what :func:`chipdemand.analysis.report_data.gather` gathered."""
+    res, study, ci, base = data.res, data.study, data.ci, data.base
     a = res.attrs
-    outputs = outputs_of(res)
-    scenarios = [str(s) for s in res["scenario"].values]
-    base = BASE if BASE in scenarios else scenarios[0]
-    table = summarize(res, ci=ci)
     parts = [
         f"<h1>{_e(a.get('title', a.get('study', 'chipdemand run')))}</h1>",
         f"<p class=source><b>Source:</b> {_e(a.get('study_source', ''))}</p>",
@@ -115,37 +120,34 @@ def render(res: xr.Dataset, study: Study | None, *, ci: float = 0.9, origin: str
         f"<p class=meta>Study <code>{_e(a.get('study', ''))}</code>, "
         f"model <code>{_e(a.get('model', ''))}</code>; "
         f"{int(a.get('draws', res.sizes['draw'])):,} draws per scenario, seed {_e(a.get('seed'))}, "
-        f"method {_e(a.get('method'))}; {_e(origin)}. Intervals are {ci:.0%} equal-tailed credible "
+        f"method {_e(a.get('method'))}; {_e(data.origin)}. Intervals are {ci:.0%} equal-tailed credible "
         "intervals.</p>"
     )
-    parts += ["<h2>Outputs</h2>", _outputs_table(res, table, ci)]
+    parts += ["<h2>Outputs</h2>", _outputs_table(res, data.table, ci)]
     parts += [
         "<h2>Scenarios at a glance</h2>",
-        _img(plots.forest(res, ci=ci, table=table), "forest plot of the scenarios"),
+        _img(plots.forest(res, ci=ci, table=data.table), "forest plot of the scenarios"),
     ]
-    placed = _placed(res, study, ci)
-    if placed:
-        parts += ["<h2>Independent estimates</h2>", _references_table(placed)]
-        parts.append(_calibration_section(placed, ci))
-    conditioned, why = _conditioned(res, study, ci)
-    if conditioned is not None:
-        parts += ["<h2>Observations</h2>", _observations_section(conditioned, study)]
-    elif why:
-        parts += ["<h2>Observations</h2>", f"<p class=note>{_e(why)}</p>"]
-    if study is not None and study.parents:
-        parts += ["<h2>Compared with the study it extends</h2>", _parent_section(res, study, base, ci)]
-    tornados = _tornados(res, study, base, ci)
-    for output in outputs:
-        refs = study.outputs[output].references if study is not None and output in study.outputs else ()
-        parts.append(_output_section(res, output, ci, tornados.get(output), refs))
-    parts += ["<h2>What drives the answer</h2>", _sensitivity_section(res, study, tornados, base, ci)]
-    if len(scenarios) > 1:
+    if data.placed:
+        parts += ["<h2>Independent estimates</h2>", _references_table(data.placed)]
+        parts.append(_calibration_section(data.calibration, ci))
+    if data.conditioned is not None:
+        parts += ["<h2>Observations</h2>", _observations_section(data.conditioned, study)]
+    elif data.why_not_conditioned:
+        parts += ["<h2>Observations</h2>", f"<p class=note>{_e(data.why_not_conditioned)}</p>"]
+    if study is not None and data.parent is not None:
         parts += [
-            "<h2>Scenarios compared with " + _e(base) + "</h2>",
-            _comparison(res, study, base, scenarios, ci),
+            "<h2>Compared with the study it extends</h2>",
+            _parent_section(data.parent, study, base, ci),
         ]
+    for output in data.outputs:
+        refs = study.outputs[output].references if study is not None and output in study.outputs else ()
+        parts.append(_output_section(res, output, ci, data.tornados.get(output), refs))
+    parts += ["<h2>What drives the answer</h2>", _sensitivity_section(data)]
+    if data.comparisons:
+        parts += ["<h2>Scenarios compared with " + _e(base) + "</h2>", _comparison(data)]
     parts += ["<h2>Inputs</h2>", _inputs_table(res, study)]
-    parts += ["<h2>Provenance</h2>", _provenance(res, origin)]
+    parts += ["<h2>Provenance</h2>", _provenance(res, data.origin)]
     title = _e(a.get("title", a.get("study", "chipdemand report")))
     return PAGE.format(title=title, body="\n".join(parts))
 
@@ -174,14 +176,8 @@ def _outputs_table(res: xr.Dataset, table: pd.DataFrame, ci: float) -> str:
     rows, previous = [], None
     for _, r in table.iterrows():
         reported, unit = r["reported"], r["unit"]
-        chance = "—"
-        fixed = not r["high"] - r["low"] > 1e-9 * abs(r["median"])  # no spread: P(>) is a tie
-        if reported is not None and np.isfinite(reported) and not fixed:
-            sel = {"scenario": r["scenario"]}
-            if has_year and pd.notna(r.get("year")):
-                sel["year"] = r["year"]
-            p = exceedance(res[[r["variable"]]].sel(**sel), r["variable"], [reported])
-            chance = f"{float(p.values.ravel()[0]):.2f}"
+        p_above = r["p_above_reported"]
+        chance = "—" if not np.isfinite(p_above) else f"{p_above:.2f}"
         mcse_title = (
             f"MCSE of low {fmt.number(r['mcse_low'])}, median {fmt.number(r['mcse_median'])}, "
             f"high {fmt.number(r['mcse_high'])}"
@@ -213,24 +209,12 @@ def _outputs_table(res: xr.Dataset, table: pd.DataFrame, ci: float) -> str:
     return _html_table(head, rows) + note
 
 
-def _placed(res: xr.Dataset, study: Study | None, ci: float) -> list[dict]:
-    """The study's references placed in this run's draws."""
-    if study is None or not any(o.references for o in study.outputs.values()):
-        return []
-    names = [str(x) for x in res["scenario"].values]
-    return place(study, summary(res, ci=ci), names, shares_in_draws(res))
-
-
 def _references_table(rows: list[dict]) -> str:
     head = ["output", "scenario", "estimate", "source", "our median", "our interval", "percentile", ""]
     body = []
     for r in rows:
         unit = r["unit"]
-        if "ref_value" in r:
-            value = fmt.value(r["ref_value"], unit)
-            value = {"upper": f"≤ {value}", "lower": f"≥ {value}"}.get(r.get("bound") or "", value)
-        else:
-            value = fmt.interval(r["ref_low"], r["ref_high"], unit)
+        value = fmt.reference_value(r)
         verdict = (
             ("<b>median passes this bound</b>" if r["passed"] else "within the bound")
             if r.get("bound")
@@ -260,12 +244,9 @@ def _references_table(rows: list[dict]) -> str:
     )
 
 
-def _calibration_section(rows: list[dict], ci: float) -> str:
+def _calibration_section(cov: Coverage | None, ci: float) -> str:
     """How many of the estimates our intervals hold, and their percentiles as a PIT histogram."""
-    from ..analysis.calibration import coverage
-
-    cov = coverage(rows, nominal=ci)["overall"]
-    if not cov.n:
+    if cov is None or not cov.n:
         return ""
     words = (
         f"{cov.inside} of {cov.n} independent estimates inside our {ci:.0%} intervals ({cov.share:.0%}; "
@@ -279,21 +260,6 @@ def _calibration_section(rows: list[dict], ci: float) -> str:
         else ""
     )
     return f"<p class=note>{words}</p>{figure}"
-
-
-def _conditioned(res: xr.Dataset, study: Study | None, ci: float) -> tuple[Conditioned | None, str]:
-    """The run conditioned on observations: from its stored weights, else the study's own
-    observations (``None`` and why, when they cannot be trusted)."""
-    from ..analysis.conditioning import WEIGHT, condition
-
-    try:
-        if WEIGHT in res:
-            return condition(res, None, ci=ci), ""
-        if study is not None and study.observations:
-            return condition(res, study.observations, ci=ci), ""
-    except StudyError as err:
-        return None, f"The study's observations were not applied: {err.message}"
-    return None, ""
 
 
 def _observations_section(conditioned: Conditioned, study: Study | None) -> str:
@@ -312,9 +278,9 @@ def _observations_section(conditioned: Conditioned, study: Study | None) -> str:
     parts = [
         _html_table(["observation", "of", "value", "range", "scenarios", "source"], rows, "inputs"),
         "<p class=note>The run's draws weighted by the likelihood of what was observed "
-        "(importance sampling, Pareto-smoothed). "
+        "(importance sampling; raw weights where Pareto k̂ is below 0.5, Pareto-smoothed above). "
         + "; ".join(
-            f"{_e(s)}: Pareto k̂ {k:.2f}, effective draws {e:,.0f}"
+            f"{_e(s)}: Pareto k̂ {k:.2f}, effective draws {e:,.0f} of the {conditioned.estimator(s)} weights"
             if conditioned.observed(s)
             else f"{_e(s)}: none applies"
             for s, k, e in zip(
@@ -366,29 +332,11 @@ def _observations_section(conditioned: Conditioned, study: Study | None) -> str:
     return "\n".join(parts) + f"<div class=figs>{''.join(figs)}</div>"
 
 
-def _parent_section(res: xr.Dataset, study: Study, base: str, ci: float) -> str:
-    """This study beside the study it extends, simulated with the same draws and seed (they share
-    the random streams of the inputs they have in common, so the comparison is draw by draw)."""
-    from ..engine import simulate
-    from ..study.loader import load_study
-
-    try:
-        parent = load_study(study.parents[0])
-    except StudyError as err:
-        return f"<p class=note>The parent study could not be loaded: {_e(err)}</p>"
-    if base not in parent.scenario_names:
-        return "<p class=note>The parent study has no scenario of this name to compare with.</p>"
-    draws, seed = int(res.attrs.get("draws", res.sizes["draw"])), int(res.attrs.get("seed", 0))
-    theirs = simulate(
-        parent, draws=draws, seed=seed, method=str(res.attrs.get("method", "mc")), scenarios=[base]
-    )
-    shared = [o for o in outputs_of(res) if o in theirs and res[o].dims == theirs[o].dims]
-    if not shared:
-        return "<p class=note>The two studies share no output.</p>"
-    rows = {f"{parent.name}: {base}": (theirs, base)}
-    mine = [str(x) for x in res["scenario"].values]
-    rows.update({f"{study.name}: {s}": (res, s) for s in mine if s == base or s not in parent.scenario_names})
-    fig = plots.side_by_side(rows, shared, ci=ci)
+def _parent_section(parent: ParentRun, study: Study, base: str, ci: float) -> str:
+    """This study beside the study it extends, simulated with the same draws and seed."""
+    if parent.note:
+        return f"<p class=note>{_e(parent.note)}</p>"
+    fig = plots.side_by_side(parent.rows, parent.shared, ci=ci)
     return _img(fig, f"{study.name} beside {parent.name}") + (
         f"<p class=note>{_e(study.name)} beside {_e(parent.name)}, the study it extends ({_e(base)}, "
         "and the scenarios it adds), with the same draws and seed: the inputs they share have the "
@@ -402,16 +350,6 @@ def _html_table(head: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "
     h = "".join(f"<th>{c}</th>" for c in head)
     body = "\n".join("<tr>" + "".join(r) + "</tr>" for r in rows)
     return f"<table class='{cls}'><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _tornados(res: xr.Dataset, study: Study | None, base: str, ci: float) -> dict[str, pd.DataFrame]:
-    if study is None:
-        return {}
-    return {
-        o: rank_inputs(study, o, "tornado", res=res, scenario=base, ci=ci)
-        for o in outputs_of(res)
-        if o in study.outputs
-    }
 
 
 def _output_section(
@@ -441,15 +379,9 @@ def _output_section(
     return f"<section class=output>{head}{text}<div class=figs>{''.join(figs)}</div></section>"
 
 
-def _sensitivity_section(
-    res: xr.Dataset, study: Study | None, tornados: dict[str, pd.DataFrame], base: str, ci: float
-) -> str:
-    outputs = [o for o in outputs_of(res) if study is not None and o in study.outputs]
-    ranks = (
-        {o: rank_inputs(study, o, "rank", res=res, scenario=base) for o in outputs}
-        if study is not None
-        else {}
-    )
+def _sensitivity_section(data: ReportData) -> str:
+    ranks, tornados, base, ci = data.ranks, data.tornados, data.base, data.ci
+    outputs = list(ranks)
     parts = []
     if ranks:
         order = _by_largest({o: t.set_index("input")["index"] for o, t in ranks.items()})
@@ -510,13 +442,11 @@ def _shade(x: float) -> str:
     return f"rgba(230,120,20,{a:.2f})" if x >= 0 else f"rgba(30,110,200,{a:.2f})"
 
 
-def _comparison(res: xr.Dataset, study: Study | None, base: str, scenarios: Sequence[str], ci: float) -> str:
+def _comparison(data: ReportData) -> str:
+    study, base, ci = data.study, data.base, data.ci
     parts = []
-    for s in scenarios:
-        if s == base:
-            continue
+    for s, t in data.comparisons.items():
         note = study.scenario_notes.get(s, "") if study is not None else ""
-        t = compare(res, base, s, ci=ci)
         has_year = "year" in t.columns
         if has_year:  # the last year only, to keep the page short
             t = t[t["year"] == t["year"].max()]
@@ -526,6 +456,8 @@ def _comparison(res: xr.Dataset, study: Study | None, base: str, scenarios: Sequ
             f"{_e(s)} ÷ {_e(base)}: median",
             f"{ci:.0%} interval",
             f"P({_e(s)} &gt; {_e(base)})",
+            "P(=)",
+            "P(&lt;)",
         ]
         rows = [
             [
@@ -534,6 +466,8 @@ def _comparison(res: xr.Dataset, study: Study | None, base: str, scenarios: Sequ
                 f"<td class=n>{fmt.ratio(r['ratio_median'])}</td>",
                 f"<td class=n>{fmt.ratio(r['ratio_low'])} – {fmt.ratio(r['ratio_high'])}</td>",
                 f"<td class=n>{r['p_b_greater']:.2f}</td>",
+                f"<td class=n>{r['p_b_equal']:.2f}</td>",
+                f"<td class=n>{r['p_b_less']:.2f}</td>",
             ]
             for _, r in t.iterrows()
         ]

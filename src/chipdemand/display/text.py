@@ -78,6 +78,12 @@ def run(result: Run) -> str:
     lines.append(
         "mcse: the largest Monte Carlo standard error of low, median and high, relative to its value"
         + ("; for an event (P = ...), the standard error of its probability" if events else "")
+        + (
+            "; tie: a quantile on a tie of a discrete output, whose error its neighbouring order "
+            "statistics cannot measure (draw more, or read it from several seeds)"
+            if any(row[4].endswith("tie") for row in rows)
+            else ""
+        )
     )
     if "hdi_regions" in result.table.columns:
         for r in result.table.to_dict(orient="records"):
@@ -110,7 +116,7 @@ def run_warnings(result: Run) -> list[str]:
         if r.get("passed"):
             lines.append(
                 f"the median of {r['output']} in {r['scenario']} ({fmt.number(r['median'])} {r['unit']}) "
-                f"passes a physical bound ({_reference_value(r)}, {r['source']}, {r['date']}): this "
+                f"passes a physical bound ({fmt.reference_value(r)}, {r['source']}, {r['date']}): this "
                 "scenario is a thought experiment"
             )
     return lines
@@ -127,7 +133,11 @@ def observed(result: Run) -> str:
         lines.append(f"  {o.name}: {shown}{where}; {o.source}")
     lines.append("")
     for s, k, ess in zip(c.scenarios, c.pareto_k.values, c.ess.values, strict=True):
-        note = "no observation applies" if not c.observed(s) else f"Pareto k̂ {k:.2f}, ESS {ess:,.0f}"
+        note = (
+            f"Pareto k̂ {k:.2f}, ESS {ess:,.0f} of the {c.estimator(s)} weights used"
+            if c.observed(s)
+            else "no observation applies"
+        )
         lines.append(f"  {s}: {note}")
     lines.append("")
     rows, previous = [], None
@@ -186,13 +196,6 @@ def observed(result: Run) -> str:
     return "\n".join(lines)
 
 
-def _reference_value(r: dict[str, Any]) -> str:
-    if "ref_value" in r:
-        shown = fmt.value(r["ref_value"], r["unit"])
-        return {"upper": f"≤ {shown}", "lower": f"≥ {shown}"}.get(r.get("bound") or "", shown)
-    return fmt.interval(r["ref_low"], r["ref_high"], r["unit"])
-
-
 def _verdict(r: dict[str, Any]) -> str:
     if r.get("bound"):
         return "median PASSES the bound" if r["passed"] else "within the bound"
@@ -212,7 +215,7 @@ def references(rows: list[dict[str, Any]], *, study: bool) -> str:
             *([r["study"]] if study else []),
             r["output"] + (f"[{fmt.year(r['year'])}]" if "year" in r else ""),
             r["scenario"],
-            _reference_value(r),
+            fmt.reference_value(r),
             short(r["source"]),
             r["date"],
             fmt.value(r["median"], r["unit"]),
@@ -288,12 +291,14 @@ def comparison(result: Comparison) -> str:
             fmt.number(r["ratio_median"]),
             fmt.interval(r["ratio_low"], r["ratio_high"]),
             f"{r['p_b_greater']:.3f}",
+            f"{r['p_b_equal']:.3f}",
+            f"{r['p_b_less']:.3f}",
         ]
         rows.append(cells)
     head = ["output", ""]
     if result.kind != "scenarios":
         head += [f"median {a}", f"median {b}"]
-    head += ["ratio median", f"{result.ci:.0%} interval", f"P({b} > {a})"]
+    head += ["ratio median", f"{result.ci:.0%} interval", f"P({b} > {a})", "P(=)", "P(<)"]
     return title + "\n\n" + fmt.table(head, rows)
 
 

@@ -7,7 +7,8 @@ input's source cites each chip's reference for that field. A field given as a ra
 (``price_usd = [low, high]``) is uniform within the chosen chip's range. Inputs that give the
 same ``chips`` table and share a random stream (``stream = "..."``) always describe the same chip
 in a draw: the chip is chosen by which probability segment the uniform falls in, and a range by
-where in that segment it falls.
+where in that segment it falls. The segments follow the chips' values (the stream's own input
+sets the order for the others), not the order the study lists them in.
 """
 
 from __future__ import annotations
@@ -50,9 +51,10 @@ class Catalogued(Distribution):
             raise StudyError(f"chip probabilities must be >= 0 and sum to 1, got {chips}", key="chips")
         self.field, self.chips = field, dict(chips)
         self.probs = p / p.sum()
-        self._start = np.concatenate([[0.0], np.cumsum(self.probs)[:-1]])
-        self._cum = np.cumsum(self.probs)[:-1]
         self.low, self.high = np.array(low), np.array(high)
+        # chips by value (the middle of a range), so that quantiles, a tornado's ends and rank
+        # correlations follow the value whatever order the study lists the chips in
+        self._use_order(np.argsort((self.low + self.high) / 2, kind="stable"))
         self.support = (float(self.low.min()), float(self.high.max()))
         self.source = catalogue_source(field, list(chips), catalog)
         self.spec = {"field": field, "chips": self.chips}
@@ -84,11 +86,32 @@ class Catalogued(Distribution):
     def is_point(self) -> bool:
         return len(self.chips) == 1 and self.low[0] == self.high[0]
 
+    def _use_order(self, order: np.ndarray) -> None:
+        """Map uniforms to the chips in ``order`` (indices into the listed chips)."""
+        self._order = np.asarray(order, dtype=np.intp)
+        probs = self.probs[self._order]
+        self._start = np.concatenate([[0.0], np.cumsum(probs)[:-1]])
+        self._cum = np.cumsum(probs)[:-1]
+
+    @property
+    def chip_order(self) -> list[str]:
+        """The chips in the order uniforms map to them (by this field's value, or a leader's)."""
+        names = list(self.chips)
+        return [names[i] for i in self._order]
+
+    def follow(self, leader: Catalogued) -> None:
+        """Draw the chips in ``leader``'s order: inputs that share a random stream describe one
+        chip in each draw, so they must agree on which chip a uniform picks (the leader's field,
+        the stream's own input, sets the order; the others' values need not increase)."""
+        names = list(self.chips)
+        self._use_order(np.array([names.index(name) for name in leader.chip_order]))
+
     def ppf(self, u: FloatArray) -> FloatArray:
         u = np.asarray(u, dtype=float)
         k = np.searchsorted(self._cum, u, side="right")
-        within = np.clip((u - self._start[k]) / self.probs[k], 0.0, 1.0)
-        return self.low[k] + (self.high[k] - self.low[k]) * within
+        i = self._order[k]
+        within = np.clip((u - self._start[k]) / self.probs[i], 0.0, 1.0)
+        return self.low[i] + (self.high[i] - self.low[i]) * within
 
     def describe(self) -> str:
         chips = ", ".join(f"{name}: {p:.3g}" for name, p in zip(self.chips, self.probs, strict=True))

@@ -13,7 +13,7 @@ from .._typing import FloatArray
 from ..errors import StudyError, did_you_mean
 from .base import Distribution, family, require_keys, spec_number
 
-__all__ = ["Point", "Choice", "Empirical"]
+__all__ = ["Point", "Choice", "Empirical", "tie_factor"]
 
 
 @family("point")
@@ -47,6 +47,32 @@ class Point(Distribution):
         return f"point({self.spec['value']:g})" if self.label is None else f"point({self.label!r})"
 
 
+def tie_factor(dist: Distribution) -> float:
+    """``sqrt(1 - Σ p³)`` over the distinct values of a discrete ``dist`` (1 for a continuous
+    one, 0 for a point): the largest Spearman correlation its draws can have with a continuous
+    variable (midranks of tied values; the variance of a variable with masses ``p`` in ranks is
+    ``(1 - Σ p³) / 12`` against ``1 / 12``). Two inputs' product bounds their rank correlation.
+    """
+    from .catalogued import Catalogued
+    from .composite import Scaled
+
+    if dist.is_point:
+        return 0.0
+    if isinstance(dist, Scaled):
+        return tie_factor(dist.base)
+    if isinstance(dist, Catalogued) and np.all(dist.low == dist.high):  # chips' single values
+        values, probs = dist.low, dist.probs
+    elif isinstance(dist, Choice):
+        values, probs = dist.values, dist.probs
+    elif isinstance(dist, Empirical):
+        values, probs = dist.samples, np.full(dist.samples.size, 1 / dist.samples.size)
+    else:
+        return 1.0
+    distinct, where = np.unique(values, return_inverse=True)
+    masses = np.bincount(where, weights=probs, minlength=distinct.size)
+    return float(np.sqrt(max(1.0 - np.sum(masses**3), 0.0)))
+
+
 @family("choice")
 class Choice(Distribution):
     """Discrete choice among ``values`` (numbers, or labels of structural alternatives)."""
@@ -78,7 +104,7 @@ class Choice(Distribution):
         if np.any(p < 0) or abs(p.sum() - 1) > 1e-6:
             raise StudyError(f"probabilities must be >= 0 and sum to 1, got {probs!r}", key="probs")
         self.probs = p / p.sum()
-        self._cum = np.cumsum(self.probs)[:-1]
+        self._set_order()
         self.support = (float(self.values.min()), float(self.values.max()))
         self.spec = {"values": list(values), "probs": [float(x) for x in self.probs]}
 
@@ -91,8 +117,16 @@ class Choice(Distribution):
     def is_point(self) -> bool:
         return len(self.values) == 1
 
+    def _set_order(self) -> None:
+        """The order ``ppf`` maps uniforms to: numbers by value (each keeping its probability), so
+        that a quantile, a tornado's low and high and a rank correlation mean what they say
+        whatever order the study lists them in; labels as listed (their codes are no order)."""
+        order = np.arange(self.values.size) if self.labels else np.argsort(self.values, kind="stable")
+        self._sorted = self.values[order]
+        self._cum = np.cumsum(self.probs[order])[:-1]
+
     def ppf(self, u: FloatArray) -> FloatArray:
-        return self.values[np.searchsorted(self._cum, u, side="right")]
+        return self._sorted[np.searchsorted(self._cum, u, side="right")]
 
     def with_label_order(self, order: tuple[str, ...]) -> Choice:
         """The same choice with each label's value its position in ``order`` (a model's codes)."""
@@ -105,6 +139,7 @@ class Choice(Distribution):
             )
         out = Choice(list(self.labels), list(self.probs))
         out.values = np.array([order.index(label) for label in self.labels], dtype=float)
+        out._set_order()
         out.support = (float(out.values.min()), float(out.values.max()))
         return out
 

@@ -50,10 +50,22 @@ def quantile_ranks(n: int, probs: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
 
 
 def interpolate(lower: np.ndarray, upper: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """NumPy's quantile interpolation between neighbouring order statistics (its ``_lerp``)."""
-    diff = upper - lower
-    out = lower + diff * t
-    return np.where(t >= 0.5, upper - diff * (1 - t), out)
+    """NumPy's quantile interpolation between neighbouring order statistics (its ``_lerp``).
+
+    Infinite order statistics, where NumPy answers NaN: two equal ones give their value, and
+    between an infinite and a finite one (``0 < t < 1``) the infinite one; ``-inf`` and ``inf``
+    give NaN.
+    """
+    with np.errstate(invalid="ignore"):  # inf - inf: handled below
+        diff = upper - lower
+        out = np.where(t >= 0.5, upper - diff * (1 - t), lower + diff * t)
+    infinite = np.isinf(lower) | np.isinf(upper)
+    if np.any(infinite):
+        inside = np.where(np.isinf(lower), lower, upper)
+        inside = np.where(np.isinf(lower) & np.isinf(upper) & (lower != upper), np.nan, inside)
+        inside = np.where(lower == upper, lower, np.where(t == 0, lower, inside))
+        out = np.where(infinite, inside, out)
+    return out
 
 
 def _select(a: np.ndarray, ranks: np.ndarray) -> None:
@@ -194,13 +206,20 @@ def summary_row(mean: float | np.ndarray, q: np.ndarray) -> np.ndarray:
     """:data:`STATS` from a mean and the quantiles at :func:`summary_probabilities` (last axis).
 
     The MCSE of each quantile is half the distance between the quantiles one standard
-    deviation of its rank below and above it.
+    deviation of its rank below and above it. Where those two are the same value (the quantile
+    falls on a tie: a discrete output, or one with a point mass) that distance is 0 by
+    construction, whatever the error: a 95% quantile of a discrete output at small draws moves
+    by a third of a standard deviation across seeds. Its MCSE is then NaN (unknown), not 0. An
+    output that is one value in every draw keeps 0: its quantiles have no error.
     """
     q = np.asarray(q, dtype=float)
-    mcse = (q[..., 6:9] - q[..., 3:6]) / 2
-    return np.concatenate(
-        [np.asarray(mean, dtype=float)[..., None], q[..., [1, 0, 2]], mcse[..., [0, 1, 2]]], axis=-1
-    )
+    mean = np.asarray(mean, dtype=float)
+    with np.errstate(invalid="ignore"):  # inf - inf
+        mcse = (q[..., 6:9] - q[..., 3:6]) / 2
+    constant = (np.ptp(q, axis=-1) == 0) & np.isclose(mean, q[..., 0], rtol=1e-12, atol=0.0)
+    tied = (q[..., 6:9] == q[..., 3:6]) & ~constant[..., None]
+    mcse = np.where(tied, np.nan, mcse)
+    return np.concatenate([mean[..., None], q[..., [1, 0, 2]], mcse[..., [0, 1, 2]]], axis=-1)
 
 
 class ExactSum:
@@ -490,9 +509,12 @@ class StreamingQuantiles:
 
     def __post_init__(self, edges_from: np.ndarray) -> None:
         x = np.asarray(edges_from, dtype=float)
+        if np.isnan(x).any():
+            raise ValueError("StreamingQuantiles: the first block has NaN draws, which have no quantile")
         self.log = bool(np.all(x > 0))
         y = np.log(x) if self.log else x
-        lo, hi = float(y.min()), float(y.max())
+        y = y[np.isfinite(y)]  # ±inf fall in the under- and overflow bins; the bins span the rest
+        lo, hi = (float(y.min()), float(y.max())) if y.size else (0.0, 1.0)
         if not hi > lo:
             hi = lo + 1.0
         self.lo, self.scale = lo, self.bins / (hi - lo)
@@ -520,10 +542,14 @@ class StreamingQuantiles:
         return (np.clip(pos, -1, self.bins) + 1).astype(np.intp)
 
     def count(self, block: int, x: np.ndarray) -> None:
-        """Pass 1: add one block's histogram and sum."""
+        """Pass 1: add one block's histogram and sum (``±inf`` draws are counted in the end bins
+        and are order statistics like any other; NaN draws are refused)."""
+        if np.isnan(x).any():
+            raise ValueError(f"StreamingQuantiles: block {block} has NaN draws, which have no quantile")
         counted = np.bincount(self._bin(x), minlength=self.bins + 2)
         self.counts = counted if self.counts is None else self.counts + counted
-        self.total.add(float(np.sum(x)))
+        with np.errstate(invalid="ignore"):  # inf + -inf: the mean is NaN
+            self.total.add(float(np.sum(x)))
 
     def target_bins(self) -> np.ndarray:
         """After pass 1: the bins that hold a wanted order statistic."""

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..domains import TOLERANCE
-from ..errors import Problems, StudyError, did_you_mean
+from ..errors import Problems, StudyError, StudyWarning, did_you_mean
 from ..models import Input, Model
 from .schema import BASE
 from .spec import InputSpec
@@ -36,6 +36,7 @@ __all__ = [
     "optional_number",
     "report_value",
     "read_correlations",
+    "warn_if_unreachable",
     "catalogue_constant",
     "with_used_when",
     "reaches_zero",
@@ -163,6 +164,37 @@ def report_value(raw: Mapping, key: str, where: str, declared: Input, factor: fl
     return None if number is None else number * factor
 
 
+def warn_if_unreachable(
+    a: str,
+    b: str,
+    rho: float,
+    inputs: Mapping[str, InputSpec],
+    scenarios: Mapping[str, Mapping[str, InputSpec]],
+    key: str,
+) -> None:
+    """A StudyWarning where the ties of a discrete input cap the rank correlation below ``|rho|``."""
+    import warnings
+
+    from ..distributions.discrete import tie_factor
+
+    cases = [
+        (inputs[a], inputs[b]),
+        *((s.get(a, inputs[a]), s.get(b, inputs[b])) for s in scenarios.values()),
+    ]
+    reach = [
+        tie_factor(x.dist) * tie_factor(y.dist) for x, y in cases if not (x.dist.is_point or y.dist.is_point)
+    ]
+    if reach and abs(rho) > min(reach) + 1e-12:
+        warnings.warn(
+            StudyWarning(
+                f"a rank correlation of {rho:g} cannot be reached: the ties of a discrete input cap it "
+                f"at ±{min(reach):.2f} (the draws will show less)",
+                key=key,
+            ),
+            stacklevel=2,
+        )
+
+
 def read_correlations(
     raw: Mapping,
     inputs: Mapping[str, InputSpec],
@@ -200,6 +232,7 @@ def read_correlations(
                 if pair in pairs and pairs[pair] != float(rho):
                     raise StudyError(f"given twice with different values ({pairs[pair]} and {rho})", key=key)
                 pairs[pair] = float(rho)
+                warn_if_unreachable(a, b, float(rho), inputs, scenarios, key)
     problems.raise_if_any()
     from ..kernels.sampling import check_correlations
 

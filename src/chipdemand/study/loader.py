@@ -216,7 +216,8 @@ class _Loader:
         failed = self.broken | (set(declared) - set(inputs))  # reported already: dependents stay quiet
         correlations = {}
         with self.problems.at():
-            correlations = read_correlations(table_of(doc, "correlations"), inputs, scenarios, failed)
+            with located_warnings(self.path, None):  # a target that ties make unreachable
+                correlations = read_correlations(table_of(doc, "correlations"), inputs, scenarios, failed)
         self._check_sources(declared, inputs, scenarios, used_when, model)
         broken_outputs = failed | (set(raw_outputs) - set(outputs))
         observations = self._observations(declared, inputs, outputs, scenarios, broken_outputs)
@@ -677,6 +678,10 @@ class _Loader:
                     groups.setdefault(spec.stream, []).append((name, spec.dist))
             for stream, members in groups.items():
                 first_name, first = members[0]
+                leader = dict(members).get(stream, first)  # the stream's own input orders the chips
+                for _, dist in members:
+                    if dist.chips == leader.chips:
+                        dist.follow(leader)
                 for name, dist in members[1:]:
                     if dist.chips != first.chips:
                         key = f"inputs.{name}.chips" if scen == BASE else f"scenarios.{scen}.{name}"

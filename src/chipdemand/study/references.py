@@ -26,6 +26,8 @@ __all__ = [
     "compare_references",
     "answered_in",
     "POINT_TOLERANCE",
+    "POINT_RTOL",
+    "is_point_answer",
     "place",
     "reference_queries",
     "shares_in_draws",
@@ -267,7 +269,7 @@ def compare_references(
     for ref in references:
         for scenario in answered_in(ref, scenarios, base):
             median, low, high, unit = stats(ref, scenario)
-            point = not high > low
+            point = is_point_answer(low, high)
             row: dict[str, Any] = {
                 "study": study,
                 "output": ref.output,
@@ -300,6 +302,16 @@ def compare_references(
                 row["url"] = ref.url
             rows.append(row)
     return rows
+
+
+#: a run's interval narrower than this share of its ends is a point answer up to rounding (one
+#: formula computed in two orders differs by about 1e-16; a percentile of it would say 0% or 100%)
+POINT_RTOL = 1e-9
+
+
+def is_point_answer(low: float, high: float) -> bool:
+    """Whether the interval ``[low, high]`` is one value up to floating-point noise."""
+    return not high - low > POINT_RTOL * max(abs(low), abs(high))
 
 
 def _references_of(study: Any) -> list[Reference]:
