@@ -48,8 +48,9 @@ class ReportData:
     ``p_above_reported``: the share of draws above the report's number (NaN where there is none,
     or the answer does not spread). ``calibration`` is how many of the placed references our
     intervals hold (:func:`chipdemand.analysis.calibration.coverage`), with their percentiles.
-    ``conditioned`` is the run weighted by its observations, or None with ``why_not_conditioned``. ``tornados``, ``ranks`` and ``comparisons`` are keyed by
-    output (the first two) and by scenario compared with ``base``.
+    ``conditioned`` is the run weighted by its observations, or None with
+    ``why_not_conditioned``. ``tornados``, ``ranks`` and ``comparisons`` are keyed by output (the
+    first two) and by scenario compared with ``base``.
     """
 
     res: xr.Dataset
