@@ -20,6 +20,7 @@ from ..models import Input, Model, get_model, model_names
 from .extends import dump_document, resolve_extends, toml_value
 from .schema import TODO, labels_of
 from .shipped import resolve, study_paths
+from .text import read_toml
 
 if TYPE_CHECKING:  # pragma: no cover
     from .spec import Study
@@ -166,11 +167,9 @@ def _describe_file(path: Path) -> dict[str, Any] | None:
     catalogue constant, an input given by quantiles (the family fitted to them).
     Nothing here is validated: ``chipdemand run`` and ``show`` do that. tests/test_authoring.py
     holds this equal to the compiled answer for every study it answers."""
-    import tomllib
-
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8").removeprefix("\ufeff"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        doc = read_toml(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, StudyError):
         return None  # the full loader says what is wrong
     doc, parents = resolve_extends(doc, str(path))
     head = doc.get("study", {})

@@ -13,7 +13,6 @@ checked against its domain; every mistake in a file is reported at once, as one
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +41,7 @@ from .inputs import InputReader
 from .schema import BASE, TODO
 from .shipped import list_studies, priors_dir, resolve
 from .spec import InputSpec, OutputSpec, Study
+from .text import read_toml
 
 if TYPE_CHECKING:  # formula studies import it when they are loaded
     pass
@@ -116,10 +116,7 @@ def _resolved_text(doc: dict, parents: list[str]) -> str:
 def _parse_study(text: str, path: str, drafts: bool) -> Study:
     from .extends import resolve_extends
 
-    try:
-        doc = tomllib.loads(text.removeprefix("\ufeff"))
-    except tomllib.TOMLDecodeError as exc:
-        raise StudyError(f"not valid TOML: {exc}", file=path) from None
+    doc = read_toml(text, path)
     doc, parents = resolve_extends(doc, path)
     if parents:
         text = _resolved_text(doc, parents)

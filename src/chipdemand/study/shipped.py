@@ -8,12 +8,12 @@ study when it is used.
 from __future__ import annotations
 
 import os
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..errors import StudyError, did_you_mean
+from .text import read_toml
 
 __all__ = ["priors_dir", "study_paths", "list_studies", "resolve"]
 
@@ -28,9 +28,8 @@ def priors_dir() -> Path:
 
 def _head(path: Path) -> dict[str, Any] | None:
     try:
-        with path.open("rb") as f:
-            head = tomllib.load(f).get("study")
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        head = read_toml(path.read_text(encoding="utf-8"), str(path)).get("study")
+    except (OSError, StudyError, UnicodeDecodeError):
         return None
     return head if isinstance(head, dict) else None
 
