@@ -44,6 +44,17 @@ class InputReader:
     sources: list[tuple[str, str, str]]  # (input, key, "missing" | "todo")
     own_inputs: set[str]  # inputs the file defines itself (formula inputs)
 
+    def _table(self, key: str, required: bool = False) -> dict:
+        """The top-level table ``key`` (``{}`` when absent or not a table, the problem recorded);
+        a required table missing raises every problem found so far, itself last."""
+        try:
+            return table_of(self.doc, key, required=required)
+        except StudyError as err:
+            self.problems.add(err)
+            if required:
+                self.problems.raise_if_any()
+            return {}
+
     def _declared(
         self, base_model: Model | None, raw_inputs: Mapping, has_formulas: bool
     ) -> dict[str, Input]:
@@ -294,7 +305,7 @@ class InputReader:
     ) -> tuple[dict[str, dict[str, InputSpec]], dict[str, str]]:
         scenarios: dict[str, dict[str, InputSpec]] = {}
         notes: dict[str, str] = {}
-        for scen, table in table_of(self.doc, "scenarios").items():
+        for scen, table in self._table("scenarios").items():
             if not isinstance(table, dict):
                 self.problems.add(StudyError("expected a table of input overrides", key=f"scenarios.{scen}"))
                 continue

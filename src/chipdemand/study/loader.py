@@ -141,10 +141,10 @@ class _Loader(InputReader):
         with self.problems.at():
             known_keys(doc, TOP_KEYS, "")
         head, base_model, years = self._header()
-        raw_inputs = table_of(doc, "inputs", required=True)
-        raw_outputs = table_of(doc, "outputs")
-        raw_constants = table_of(doc, "constants")
-        formulas = self._formulas(table_of(doc, "derived"), raw_outputs, base_model)
+        raw_inputs = self._table("inputs", required=True)
+        raw_outputs = self._table("outputs")
+        raw_constants = self._table("constants")
+        formulas = self._formulas(self._table("derived"), raw_outputs, base_model)
         declared = self._declared(base_model, raw_inputs, bool(formulas))
         inputs = self._inputs(declared, raw_inputs)
         scenarios, notes = self._scenarios(declared, inputs)
@@ -194,7 +194,7 @@ class _Loader(InputReader):
     def _header(self) -> tuple[dict, Model | None, list[int] | None]:
         """``[study]``: its keys, name, title and source, the model it names and its years."""
         problems = self.problems
-        head = table_of(self.doc, "study", required=True)
+        head = self._table("study", required=True)
         with problems.at():
             known_keys(head, STUDY_KEYS, "study")
         for key in ("name", "title", "source"):
@@ -326,7 +326,7 @@ class _Loader(InputReader):
     def _model(self, head, declared, base_model, constants, formulas, years, inputs, scenarios):
         """The model that runs: the named model, or the formulas compiled (over it, a hybrid)."""
         if not formulas:
-            if constants or table_of(self.doc, "constants"):
+            if constants or self._table("constants"):
                 self.problems.add(
                     StudyError("constants without formulas: no formula reads them", key="constants")
                 )
