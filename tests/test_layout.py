@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SRC = Path(__file__).resolve().parents[1] / "src" / "chipdemand"
 
 
@@ -185,3 +187,67 @@ def test_the_command_line_starts_without_the_heavy_libraries():
     )
     out = subprocess.run([sys.executable, "-c", bare], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+#: issue 16's limits: a module longer, or a function longer, is usually two
+MAX_MODULE_LINES = 700
+MAX_FUNCTION_LINES = 120
+
+
+def _long_modules(sources: dict[str, str], limit: int = MAX_MODULE_LINES) -> list[tuple[str, int]]:
+    """Modules over ``limit`` physical lines, with their length."""
+    lengths = {name: len(text.splitlines()) for name, text in sources.items()}
+    return sorted((name, n) for name, n in lengths.items() if n > limit)
+
+
+def _long_functions(sources: dict[str, str], limit: int = MAX_FUNCTION_LINES) -> list[tuple[str, int]]:
+    """Functions and methods over ``limit`` lines from their ``def`` to their last line."""
+    found = []
+    for name, text in sources.items():
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno is not None:
+                length = node.end_lineno - node.lineno + 1
+                if length > limit:
+                    found.append((f"{name}:{node.name}", length))
+    return sorted(found)
+
+
+def _sources() -> dict[str, str]:
+    return {module: path.read_text(encoding="utf-8") for module, path in _modules().items()}
+
+
+# other rooms, being split on other branches: the merge removes them from here
+_LONG_MODULES = [("chipdemand.analysis.conditioning", 910), ("chipdemand.cli", 771)]
+_LONG_FUNCTIONS = [("chipdemand.api:run", 162), ("chipdemand.cli:build_parser", 226)]
+
+
+@pytest.mark.xfail(strict=False, reason=f"still over {MAX_MODULE_LINES} lines: {_LONG_MODULES}")
+def test_no_module_is_over_700_lines():
+    assert _long_modules(_sources()) == []
+
+
+def test_the_module_rule_finds_a_long_module():
+    sources = {"long": "x = 1\n" * (MAX_MODULE_LINES + 1), "short": "x = 1\n" * MAX_MODULE_LINES}
+    assert _long_modules(sources) == [("long", MAX_MODULE_LINES + 1)]
+
+
+@pytest.mark.xfail(strict=False, reason=f"still over {MAX_FUNCTION_LINES} lines: {_LONG_FUNCTIONS}")
+def test_no_function_is_over_120_lines():
+    assert _long_functions(_sources()) == []
+
+
+def test_the_function_rule_finds_a_long_function_or_method():
+    body = "    x = 1\n"
+    long_def = "def long():\n" + body * MAX_FUNCTION_LINES  # def line + 120: 121 lines
+    method = "class A:\n    def ok(self):\n" + "    " + body * (MAX_FUNCTION_LINES - 1)
+    method += "\n    def too_long(self):\n" + ("    " + body) * MAX_FUNCTION_LINES
+    sources = {"a": long_def, "b": method, "c": "def fine():\n" + body * (MAX_FUNCTION_LINES - 1)}
+    assert _long_functions(sources) == [("a:long", 121), ("b:too_long", 121)]
+
+
+def test_no_module_or_function_beyond_those_listed_is_over_the_limits():
+    """Until the listed ones are split, nothing else may cross a limit."""
+    sources = _sources()
+    known = {name for name, _ in _LONG_MODULES + _LONG_FUNCTIONS}
+    assert [m for m in _long_modules(sources) if m[0] not in known] == []
+    assert [f for f in _long_functions(sources) if f[0] not in known] == []

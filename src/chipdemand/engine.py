@@ -245,8 +245,8 @@ class Plan:
                         cache[id(spec)] = spec.dist.ppf(u[spec.stream])
                 values[name] = cache[id(spec)]
             model = self.study.model
-            outputs = model.evaluate(values, check=False)
             try:
+                outputs = model.evaluate(values, check=False)
                 model.check_outputs(
                     outputs, values, first_draw=block * BLOCK + start, where=f" of scenario {s!r}"
                 )

@@ -184,3 +184,103 @@ def test_the_cli_runs_a_plugins_model_and_reports_a_broken_one_in_one_line(site,
 
     listed = _chipdemand(site, "list", "--json")  # the built-in studies never need the plugins
     assert listed.returncode == 0 and len(json.loads(listed.stdout)["studies"]) >= 8
+
+
+# ----------------------------------------------------------------------------- what a model returns
+BAD_MODELS = '''
+"""A third-party package whose models return what they should not."""
+import numpy as np
+from chipdemand.models import Input, Model, Output
+
+def _model(name, function):
+    return Model(
+        name=name,
+        description="returns something wrong",
+        inputs=(
+            Input("users", "user", "daily users", domain="positive"),
+            Input("gpu_seconds", "s/user", "GPU time per user a day", domain="positive"),
+        ),
+        outputs=(Output("gpus", "GPU", "GPUs busy all day"),),
+        function=function,
+    )
+
+short = _model("short", lambda users, gpu_seconds: {"gpus": users[:10]})
+missing = _model("missing", lambda users, gpu_seconds: {})
+extra = _model("extra", lambda users, gpu_seconds: {"gpus": users, "tpus": users})
+text = _model("text", lambda users, gpu_seconds: {"gpus": np.full(users.shape, "many")})
+not_finite = _model("not_finite", lambda users, gpu_seconds: {"gpus": users * np.inf})
+a_list = _model("a_list", lambda users, gpu_seconds: [users])
+llm_inference = _model("llm_inference", lambda users, gpu_seconds: {"gpus": users})
+'''
+
+RETURNED = {
+    "short": "outputs.gpus: model 'short' returned gpus with shape (10,) for 20 draws (expected (20,))",
+    "missing": "outputs.gpus: model 'missing' returned no gpus, which it declares",
+    "extra": "outputs.tpus: model 'extra' returned 'tpus', which it does not declare (its outputs: gpus)",
+    "text": "outputs.gpus: model 'text' returned gpus of type <U4, expected numbers (floats)",
+    "a_list": "model 'a_list' returned a list, expected a mapping of output names to arrays",
+}
+
+
+@pytest.fixture
+def bad_site(tmp_path):
+    root = tmp_path / "bad_site"
+    root.mkdir()
+    names = [*RETURNED, "not_finite", "llm_inference"]
+    entry_points = "".join(f"{n} = bad_models:{n}\n" for n in names)
+    _distribution(root, "bad-models", "0.1", entry_points, "bad_models", BAD_MODELS)
+    return root
+
+
+@pytest.fixture
+def bad_installed(bad_site, monkeypatch):
+    monkeypatch.syspath_prepend(str(bad_site))
+    importlib.invalidate_caches()
+    models.reset_plugins()
+    yield bad_site
+    models.reset_plugins()
+    sys.modules.pop("bad_models", None)
+
+
+@pytest.mark.parametrize("name", RETURNED)
+def test_what_a_model_returns_is_checked_naming_the_model_and_the_output(bad_installed, name):
+    model = get_model(name)
+    values = {"users": np.full(20, 1e6), "gpu_seconds": np.full(20, 20.0)}
+    with pytest.raises(cd.StudyError) as err:
+        model.evaluate(values)
+    assert str(err.value) == RETURNED[name]
+
+
+def test_a_model_returning_infinity_names_the_output_and_the_draw(bad_installed):
+    values = {"users": np.full(20, 1e6), "gpu_seconds": np.full(20, 20.0)}
+    with pytest.raises(cd.StudyError, match=r"^outputs.gpus: inf in draw 0, expected a finite number"):
+        get_model("not_finite").evaluate(values)
+
+
+@pytest.mark.parametrize("name", ["short", "missing", "extra", "text", "not_finite"])
+def test_the_cli_reports_what_a_model_returned_in_one_line(cli, bad_installed, tmp_path, name):
+    path = _study(tmp_path, name)
+    r = cli("run", path, "--draws", "2000")
+    lines = r.err.strip().splitlines()
+    assert r.code == 2 and len(lines) == 1 and "Traceback" not in r.err, r.err
+    assert lines[0].startswith(f"error: {path}: outputs.")
+    if name != "not_finite":
+        assert f"model {name!r} returned" in lines[0]
+
+
+def test_a_package_reusing_a_built_in_models_name_is_refused_naming_both(bad_installed):
+    with pytest.raises(cd.StudyError) as err:
+        get_model("llm_inference")
+    message = str(err.value)
+    assert message.startswith(
+        "study.model: the model 'llm_inference' of package 'bad-models' (entry point llm_inference = "
+        "'bad_models:llm_inference') reuses the name of chipdemand's model 'llm_inference' ("
+    )
+    assert message.endswith("rename the package's model or uninstall the package")
+    assert MODELS["llm_inference"].description != "returns something wrong"  # the built-in kept
+
+
+def test_the_cli_refuses_a_study_on_a_name_two_packages_claim(cli, bad_installed):
+    r = cli("run", "chatgpt_inference", "--draws", "500")
+    lines = r.err.strip().splitlines()
+    assert r.code == 2 and len(lines) == 1 and "reuses the name of chipdemand's model" in lines[0]

@@ -31,6 +31,7 @@ import pint
 
 from ..errors import StudyError, did_you_mean
 from ..formulas._units import BOOL, PLACEHOLDER, signature_of
+from .folding import folded_value, product_factors, source_between
 from .formula_units import conversion, dimensionless, mismatch_hint, parse_unit, unit_text, unit_with
 from .parse import (
     UNARY,
@@ -278,19 +279,7 @@ class Compiler:
     def _finite(self, compute: Callable[[], Any], start: ast.AST, end: ast.AST) -> Any:
         """``compute()``, the value of the constant part from ``start`` to ``end``, or a
         :class:`StudyError` at its column when it is not a finite number."""
-        problem = ""
-        try:
-            with np.errstate(all="ignore"):
-                value = compute()
-        except ZeroDivisionError:
-            problem = "a division by zero"
-        except OverflowError:
-            problem = "too large for a float"
-        except (ArithmeticError, ValueError) as exc:
-            problem = str(exc) or type(exc).__name__
-        else:
-            if not np.all(np.isfinite(value)):
-                problem = f"it is {value}"
+        value, problem = folded_value(compute)
         if problem:
             part = self._source(start, end)
             shown = part if len(part) <= 40 else part[:37] + "..."
@@ -298,15 +287,8 @@ class Compiler:
         return value
 
     def _source(self, start: ast.AST, end: ast.AST) -> str:
-        """The formula's text from ``start`` to the end of ``end`` (one line: a formula may wrap)."""
-        lines = self._text.split("\n")
-        first, last = getattr(start, "lineno", 1), getattr(end, "end_lineno", None) or 1
-        if first == last and 0 < first <= len(lines):
-            raw = lines[first - 1].encode("utf-8")
-            return raw[getattr(start, "col_offset", 0) : getattr(end, "end_col_offset", None)].decode(
-                "utf-8", errors="ignore"
-            )
-        return ast.get_source_segment(self._text, start) or ""
+        """The formula's text from ``start`` to the end of ``end``."""
+        return source_between(self._text, start, end)
 
     def _build(self, node: ast.AST, guard: Guard) -> Node:
         if isinstance(node, ast.Constant):
@@ -441,7 +423,7 @@ class Compiler:
         be zero."""
         if divisor is not None and divisor.constant and np.all(divisor.fn({}) == 0):
             raise self._error(node, f"divides by zero (the constant {self._source(node, node)})")
-        for leaf in _factors(node):
+        for leaf in product_factors(node):
             if isinstance(leaf, ast.Name):
                 symbol = self.symbols.get(leaf.id)
                 if symbol is not None and symbol.kind == "input":
@@ -661,28 +643,6 @@ class Compiler:
             return function(**{k: f(env) for k, f in zip(names, fns, strict=True)})
 
         return Node(call, unit_with(sig.returns, bound), yearly)
-
-
-def _factors(node: ast.AST) -> list[ast.AST]:
-    """The factors of a product (through parentheses, unary signs and positive powers), gathered
-    with a stack of their own (a product may have thousands of factors)."""
-    factors: list[ast.AST] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, ast.BinOp) and isinstance(current.op, ast.Mult):
-            stack.extend((current.right, current.left))
-        elif isinstance(current, ast.UnaryOp) and isinstance(current.op, ast.USub | ast.UAdd):
-            stack.append(current.operand)
-        elif isinstance(current, ast.BinOp) and isinstance(current.op, ast.Pow):
-            exponent = number_of(current.right)
-            if exponent is None:
-                factors.append(current)
-            elif exponent > 0:
-                stack.append(current.left)
-        else:
-            factors.append(current)
-    return factors
 
 
 def _branch_guard(cond: ast.AST, symbols: Mapping[str, Symbol]) -> tuple[str, tuple[str, ...]] | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
+from typing import Any
 
 import numpy as np
 
@@ -128,12 +129,39 @@ class Model:
         n = np.shape(next(iter(values.values())))[0] if values else 1
         with np.errstate(all="ignore"):
             raw = self.function(**{i.name: values[i.name] for i in self.inputs})
-        out = {}
-        for o in self.outputs:
-            shape = (n, *(len(self.coords[d]) for d in o.dims))
-            out[o.name] = np.broadcast_to(np.asarray(raw[o.name], dtype=float), shape)
+        out = self._returned(raw, n)
         if check:
             self.check_outputs(out, values)
+        return out
+
+    def _returned(self, raw: Any, n: int) -> dict[str, np.ndarray]:
+        """What the function returned, as float arrays of the outputs' shapes; a
+        :class:`StudyError` naming the model and the output for anything else."""
+        what = f"model {self.name!r} returned"
+        if not isinstance(raw, Mapping):
+            raise StudyError(f"{what} a {type(raw).__name__}, expected a mapping of output names to arrays")
+        names = [o.name for o in self.outputs]
+        extra = [str(k) for k in raw if k not in names]
+        if extra:
+            raise StudyError(
+                f"{what} {extra[0]!r}, which it does not declare (its outputs: {', '.join(names)})",
+                key=f"outputs.{extra[0]}",
+            )
+        out = {}
+        for o in self.outputs:
+            key = f"outputs.{o.name}"
+            if o.name not in raw:
+                raise StudyError(f"{what} no {o.name}, which it declares", key=key)
+            array = np.asarray(raw[o.name])
+            if array.dtype.kind not in "biuf":
+                raise StudyError(f"{what} {o.name} of type {array.dtype}, expected numbers (floats)", key=key)
+            shape = (n, *(len(self.coords[d]) for d in o.dims))
+            try:
+                out[o.name] = np.broadcast_to(array.astype(float, copy=False), shape)
+            except ValueError:
+                raise StudyError(
+                    f"{what} {o.name} with shape {array.shape} for {n} draws (expected {shape})", key=key
+                ) from None
         return out
 
     def check_outputs(
@@ -178,6 +206,7 @@ MODELS: dict[str, Model] = {}
 _PLUGINS_LOADED = False
 _PLUGIN_ERRORS: dict[str, StudyError] = {}
 _FROM_PLUGINS: set[str] = set()
+_PLUGIN_NAMES: dict[str, metadata.EntryPoint] | None = None  # read once, by get_model
 
 
 def register(model: Model, *, replace: bool = False) -> Model:
@@ -211,6 +240,8 @@ def get_model(name: str) -> Model:
     """
     if name not in MODELS:
         _load_plugins()
+    elif name not in _FROM_PLUGINS:
+        _refuse_a_plugin_of_the_same_name(name)
     if name in _PLUGIN_ERRORS and name not in MODELS:
         raise _PLUGIN_ERRORS[name]
     if name not in MODELS:
@@ -233,10 +264,8 @@ def _load_plugins() -> None:
     _PLUGINS_LOADED = True
     for ep in _entry_points():
         if ep.name in MODELS:
-            continue  # a built-in or an already registered model keeps its name
-        dist = getattr(ep, "dist", None)
-        package = dist.name if dist is not None else ep.module
-        where = f"the model {ep.name!r} of package {package!r} (entry point {ep.name} = {ep.value!r})"
+            continue  # a built-in or an already registered model keeps its name (see get_model)
+        where = _plugin_text(ep)
         try:
             model = ep.load()
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - any failure of a plugin is reported
@@ -260,9 +289,32 @@ def _load_plugins() -> None:
         _FROM_PLUGINS.add(model.name)
 
 
+def _plugin_text(ep: metadata.EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    package = dist.name if dist is not None else ep.module
+    return f"the model {ep.name!r} of package {package!r} (entry point {ep.name} = {ep.value!r})"
+
+
+def _refuse_a_plugin_of_the_same_name(name: str) -> None:
+    """A registered model (a built-in) that an installed package also offers: refused, naming
+    both, rather than one of them chosen silently. The entry points are read once a process."""
+    global _PLUGIN_NAMES
+    if _PLUGIN_NAMES is None:
+        _PLUGIN_NAMES = {ep.name: ep for ep in _entry_points()}
+    ep = _PLUGIN_NAMES.get(name)
+    if ep is not None:
+        taken = MODELS[name]
+        raise StudyError(
+            f"{_plugin_text(ep)} reuses the name of chipdemand's model {taken.name!r} ({taken.description}); "
+            "a package cannot replace it: rename the package's model or uninstall the package",
+            key="study.model",
+        )
+
+
 def reset_plugins() -> None:
     """Forget the models learnt from entry points (tests put fake packages on sys.path)."""
-    global _PLUGINS_LOADED
+    global _PLUGINS_LOADED, _PLUGIN_NAMES
+    _PLUGIN_NAMES = None
     for name in _FROM_PLUGINS:
         MODELS.pop(name, None)
     _FROM_PLUGINS.clear()

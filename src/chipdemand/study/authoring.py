@@ -20,6 +20,7 @@ from ..models import Input, Model, get_model, model_names
 from .extends import dump_document, resolve_extends, toml_value
 from .schema import TODO, labels_of
 from .shipped import resolve, study_paths
+from .text import read_toml
 
 if TYPE_CHECKING:  # pragma: no cover
     from .spec import Study
@@ -166,11 +167,9 @@ def _describe_file(path: Path) -> dict[str, Any] | None:
     catalogue constant, an input given by quantiles (the family fitted to them).
     Nothing here is validated: ``chipdemand run`` and ``show`` do that. tests/test_authoring.py
     holds this equal to the compiled answer for every study it answers."""
-    import tomllib
-
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8").removeprefix("\ufeff"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        doc = read_toml(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, StudyError):
         return None  # the full loader says what is wrong
     doc, parents = resolve_extends(doc, str(path))
     head = doc.get("study", {})
@@ -189,84 +188,18 @@ def _describe_file(path: Path) -> dict[str, Any] | None:
         return None  # which formulas are yearly is known once they are compiled
     if any(isinstance(raw, dict) and "quantiles" in raw for raw in raw_inputs.values()):
         return None  # the family fitted to the quantiles is known once it is fitted
-    if "model" in head:
-        try:
-            found = get_model(head["model"])
-        except StudyError:
-            return None  # the full loader says what is wrong
-        if formulas and "year" in found.coords:
-            return None
-        model: Model | None = found
-        inputs = _model_inputs(found)
-    elif not formula_outputs or any("where" in f["formula"] for f in formulas):
-        return None  # when each input is read is known once the formulas are compiled
-    else:
-        model, inputs = None, []
-    known = {row["name"] for row in inputs}
-    for iname, raw in raw_inputs.items():  # the formulas' own inputs (always read: none is guarded)
-        if iname not in known and formulas:
-            table = raw if isinstance(raw, dict) else {"dist": "point", "value": raw}
-            if "unit" not in table and table.get("dist") == "catalog":
-                table = {**table, "unit": _catalogue_unit(table)}
-            labels = table.get("choices") or labels_of(table)
-            inputs.append(
-                {
-                    "name": iname,
-                    "unit": "1" if labels else str(table.get("unit", "")),
-                    "description": str(table.get("description", "")),
-                    "domain": table.get("domain", "any" if labels else "positive"),
-                    "choices": list(labels) if labels else None,
-                    "used_when": [],
-                }
-            )
-    for row in inputs:
-        raw = raw_inputs.get(row["name"])
-        if raw is not None:
-            table = raw if isinstance(raw, dict) else {}
-            source = table.get("source")
-            if source is None and table.get("dist") == "catalog":
-                source = _catalogue_source(table)
-            row.update(
-                dist=_dist_text(raw),
-                written_unit=str(table.get("unit", _catalogue_unit(table) or row["unit"])),
-                source=str(source or ""),
-            )
-    outputs = _model_outputs(model) if model is not None else []
-    for row in outputs:
-        raw = outputs_raw.get(row["name"], {})
-        raw = raw if isinstance(raw, dict) else {}
-        if raw.get("reported") is not None and raw.get("unit", row["unit"]) != row["unit"]:
-            return None  # the reported value is converted to the model's unit
-        row["formula"] = None
-        row["reported"] = raw.get("reported")
-    outputs += [
-        {
-            "name": oname,
-            "unit": str(o.get("unit", "")),
-            "description": str(o.get("description", "")),
-            "dims": [],
-            "domain": o.get("domain", "nonnegative"),
-            "formula": o["formula"].strip(),
-            "reported": o.get("reported"),
-        }
-        for oname, o in formula_outputs.items()
-    ]
+    found = _quick_model(head, formulas, formula_outputs)
+    if found is None:
+        return None
+    model, inputs = found
+    inputs = _quick_inputs(inputs, raw_inputs, bool(formulas))
+    outputs = _quick_outputs(model, outputs_raw, formula_outputs)
+    if outputs is None:
+        return None
+    constants = _quick_constants(constants_raw)
+    if constants is None:
+        return None
     name = str(head.get("name", path.stem))
-    constants = []
-    for cname, c in constants_raw.items():
-        if not isinstance(c, dict):
-            return None
-        if "chip" in c or "field" in c:
-            try:
-                value, unit, source = chip_constant(c.get("chip"), c.get("field"))
-            except StudyError:
-                return None  # the full loader says what is wrong
-        else:
-            if not isinstance(c.get("value"), int | float):
-                return None
-            value = float(c["value"])
-            unit, source = str(c.get("unit", "")), str(c.get("source", "")).strip()
-        constants.append({"name": cname, "value": value, "unit": unit, "source": source})
     return {
         "kind": "study",
         "name": name,
@@ -299,6 +232,109 @@ def _describe_file(path: Path) -> dict[str, Any] | None:
             if isinstance(t, dict)
         ],
     }
+
+
+def _quick_model(
+    head: Mapping[str, Any], formulas: list, formula_outputs: Mapping[str, Any]
+) -> tuple[Model | None, list[dict[str, Any]]] | None:
+    """The model a study names and the rows of its inputs (``(None, [])`` for formulas alone), or
+    ``None`` when the answer needs the full loader."""
+    if "model" in head:
+        try:
+            found = get_model(head["model"])
+        except StudyError:
+            return None  # the full loader says what is wrong
+        if formulas and "year" in found.coords:
+            return None
+        return found, _model_inputs(found)
+    if not formula_outputs or any("where" in f["formula"] for f in formulas):
+        return None  # when each input is read is known once the formulas are compiled
+    return None, []
+
+
+def _quick_inputs(
+    inputs: list[dict[str, Any]], raw_inputs: Mapping[str, Any], has_formulas: bool
+) -> list[dict[str, Any]]:
+    """The rows of the inputs: the model's, then the formulas' own (always read: none is
+    guarded), each with its distribution, unit and source as written."""
+    known = {row["name"] for row in inputs}
+    for iname, raw in raw_inputs.items():
+        if iname not in known and has_formulas:
+            table = raw if isinstance(raw, dict) else {"dist": "point", "value": raw}
+            if "unit" not in table and table.get("dist") == "catalog":
+                table = {**table, "unit": _catalogue_unit(table)}
+            labels = table.get("choices") or labels_of(table)
+            inputs.append(
+                {
+                    "name": iname,
+                    "unit": "1" if labels else str(table.get("unit", "")),
+                    "description": str(table.get("description", "")),
+                    "domain": table.get("domain", "any" if labels else "positive"),
+                    "choices": list(labels) if labels else None,
+                    "used_when": [],
+                }
+            )
+    for row in inputs:
+        raw = raw_inputs.get(row["name"])
+        if raw is not None:
+            table = raw if isinstance(raw, dict) else {}
+            source = table.get("source")
+            if source is None and table.get("dist") == "catalog":
+                source = _catalogue_source(table)
+            row.update(
+                dist=_dist_text(raw),
+                written_unit=str(table.get("unit", _catalogue_unit(table) or row["unit"])),
+                source=str(source or ""),
+            )
+    return inputs
+
+
+def _quick_outputs(
+    model: Model | None, outputs_raw: Mapping[str, Any], formula_outputs: Mapping[str, Any]
+) -> list[dict[str, Any]] | None:
+    """The rows of the outputs (the model's, then the formulas'), or ``None`` when a reported
+    value needs converting."""
+    outputs = _model_outputs(model) if model is not None else []
+    for row in outputs:
+        raw = outputs_raw.get(row["name"], {})
+        raw = raw if isinstance(raw, dict) else {}
+        if raw.get("reported") is not None and raw.get("unit", row["unit"]) != row["unit"]:
+            return None  # the reported value is converted to the model's unit
+        row["formula"] = None
+        row["reported"] = raw.get("reported")
+    return outputs + [
+        {
+            "name": oname,
+            "unit": str(o.get("unit", "")),
+            "description": str(o.get("description", "")),
+            "dims": [],
+            "domain": o.get("domain", "nonnegative"),
+            "formula": o["formula"].strip(),
+            "reported": o.get("reported"),
+        }
+        for oname, o in formula_outputs.items()
+    ]
+
+
+def _quick_constants(constants_raw: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The rows of the constants (a catalogue constant looked up), or ``None`` when one is not
+    as expected (the full loader says what is wrong)."""
+    constants = []
+    for cname, c in constants_raw.items():
+        if not isinstance(c, dict):
+            return None
+        if "chip" in c or "field" in c:
+            try:
+                value, unit, source = chip_constant(c.get("chip"), c.get("field"))
+            except StudyError:
+                return None  # the full loader says what is wrong
+        else:
+            if not isinstance(c.get("value"), int | float):
+                return None
+            value = float(c["value"])
+            unit, source = str(c.get("unit", "")), str(c.get("source", "")).strip()
+        constants.append({"name": cname, "value": value, "unit": unit, "source": source})
+    return constants
 
 
 def _describe_study(study: Study) -> dict[str, Any]:

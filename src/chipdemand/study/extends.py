@@ -17,11 +17,11 @@ from __future__ import annotations
 import json
 import math
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from ..errors import StudyError, did_you_mean
+from .text import read_toml
 
 __all__ = [
     "ENTRY_TABLES",
@@ -77,10 +77,7 @@ def resolve_extends(doc: dict, path: str, chain: tuple[str, ...] = ()) -> tuple[
         text = parent_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise StudyError(f"cannot read {parent_path} ({exc})", key="study.extends") from None
-    try:
-        parent = tomllib.loads(text.removeprefix("\ufeff"))
-    except tomllib.TOMLDecodeError as exc:
-        raise StudyError(f"not valid TOML: {exc}", file=str(parent_path)) from None
+    parent = read_toml(text, str(parent_path))
     parent, grandparents = resolve_extends(parent, str(parent_path), seen)
     return merge_documents(parent, doc), [str(parent_path), *grandparents]
 

@@ -8,12 +8,12 @@ study when it is used.
 from __future__ import annotations
 
 import os
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..errors import StudyError, did_you_mean
+from .text import read_toml
 
 __all__ = ["priors_dir", "study_paths", "list_studies", "resolve"]
 
@@ -36,10 +36,9 @@ def _head(path: Path) -> dict[str, Any] | None:
         st = path.stat()
         key = (str(path), st.st_mtime_ns, st.st_size)
         if key not in _HEADS:
-            with path.open("rb") as f:
-                head = tomllib.load(f).get("study")
+            head = read_toml(path.read_text(encoding="utf-8"), str(path)).get("study")
             _HEADS[key] = head if isinstance(head, dict) else None
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+    except (OSError, StudyError, UnicodeDecodeError):
         return None
     head = _HEADS[key]
     return None if head is None else dict(head)
