@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -23,11 +22,12 @@ from . import (
     accessors,  # noqa: F401 - registers the Dataset.chipdemand accessor
     validate,
 )
-from .analysis.replay import replay_study
+from .analysis.comparison import compare_runs
+from .analysis.replay import differing_draws, replay_study
 from .analysis.sensitivity import RANK_DRAWS, rank_inputs
 from .analysis.streaming import summarize_plan
 from .analysis.summaries import compare as compare_scenarios
-from .analysis.summaries import outputs_of, ratio_rows, summary, table, worst_relative_mcse
+from .analysis.summaries import outputs_of, summary, table, worst_relative_mcse
 from .engine import Plan, make_plan, simulate, simulate_plan, threads_for
 from .errors import StudyError
 from .execution import SERIAL, Executor
@@ -457,16 +457,7 @@ def _compare_studies(
         name = study.name if study is not None else str(res.attrs.get("study"))
         sides.append((res.sel(scenario=scen), study, name if pair == [BASE, BASE] else f"{name} [{scen}]"))
     (ra, sa, la), (rb, sb, lb) = sides
-    shared = [o for o in outputs_of(ra) if o in outputs_of(rb) and ra[o].dims == rb[o].dims]
-    if not shared:
-        raise StudyError(f"{la} and {lb} share no output to compare", key="compare")
-    paired = _paired(ra, sa, rb, sb)
-    rows = []
-    for o in shared:
-        rows += _study_rows(ra[o], rb[o], o, ci, paired)
-    frame = pd.DataFrame(rows)
-    head = ["variable", *(["year"] if "year" in frame.columns else [])]
-    frame = frame[[*head, *[c for c in frame.columns if c not in head]]]
+    frame, paired = compare_runs(ra, sa, rb, sb, ci=ci, names=(la, lb))
     return Comparison(
         frame,
         a=la,
@@ -478,41 +469,6 @@ def _compare_studies(
         kind="studies",
         ci=ci,
     )
-
-
-def _streams(study: Study | None) -> set[str]:
-    if study is None:
-        return set()
-    return {s.stream for s in study.inputs.values() if not s.dist.is_point}
-
-
-def _paired(ra: xr.Dataset, sa: Study | None, rb: xr.Dataset, sb: Study | None) -> bool:
-    same = (
-        all(ra.attrs.get(k) == rb.attrs.get(k) for k in ("seed", "method"))
-        and ra.sizes["draw"] == rb.sizes["draw"]
-    )
-    return bool(same and _streams(sa) & _streams(sb))
-
-
-def _study_rows(x: xr.DataArray, y: xr.DataArray, output: str, ci: float, paired: bool) -> list[dict]:
-    rows = ratio_rows(x, y, output, ci, paired=paired)
-    lo, hi = (1 - ci) / 2, (1 + ci) / 2
-    qa = x.quantile([lo, 0.5, hi], dim="draw")
-    qb = y.quantile([lo, 0.5, hi], dim="draw")
-    others = [d for d in x.dims if d != "draw"]
-    for row in rows:
-        at = {d: row[d] for d in others}
-        a, b = qa.sel(at).values, qb.sel(at).values
-        row.update(
-            median_a=float(a[1]),
-            low_a=float(a[0]),
-            high_a=float(a[2]),
-            median_b=float(b[1]),
-            low_b=float(b[0]),
-            high_b=float(b[2]),
-            ratio_of_medians=float(b[1] / a[1]) if a[1] else None,
-        )
-    return rows
 
 
 # ----------------------------------------------------------------------------- sensitivity
@@ -617,26 +573,7 @@ def rerun(path: str | os.PathLike[str]) -> Rerun:
         raise StudyError("the saved run lacks its seed, draws or method", file=str(path)) from None
     scenarios = [str(s) for s in saved["scenario"].values]
     again = simulate(study, draws=draws, seed=seed, method=method, scenarios=scenarios)
-    drawn = ("input", "output")  # weights from observations are not draws: conditioning redoes them
-    saved = saved[[v for v in saved.data_vars if saved[v].attrs.get("role") in drawn]]
-    names = set(saved.data_vars) | set(again.data_vars)
-    differs = sorted(
-        str(v)
-        for v in names
-        if v not in saved
-        or v not in again
-        or saved[v].dims != again[v].dims
-        or not np.array_equal(np.asarray(saved[v].values), np.asarray(again[v].values))
-    )
-    for dim in ("scenario", "draw", "year"):
-        if (
-            dim in saved.coords
-            and dim in again.coords
-            and not np.array_equal(
-                np.asarray(saved[dim].values).astype(str), np.asarray(again[dim].values).astype(str)
-            )
-        ):
-            differs.append(dim)
+    differs = differing_draws(saved, again)
     return Rerun(file=str(path), identical=not differs, differs=differs, table=table(summary(again)))
 
 

@@ -46,7 +46,18 @@ def test_a_study_is_parsed_once_per_version(tmp_path):
 def test_a_shipped_name_reads_the_heads_once(monkeypatch):
     cd.load_study("chatgpt_inference")
     calls = []
-    original = shipped.tomllib.load
-    monkeypatch.setattr(shipped.tomllib, "load", lambda f: calls.append(f) or original(f))
+    original = shipped.read_toml
+    monkeypatch.setattr(shipped, "read_toml", lambda text, path: calls.append(path) or original(text, path))
     assert cd.load_study("chatgpt_inference").name == "chatgpt_inference"
     assert calls == []
+
+
+def test_a_change_of_the_model_registry_parses_again():
+    """A cached study was built from the registry as it was: a plugin installed or a model
+    registered since (which may clash with the study's model) makes it parse again."""
+    from chipdemand import models
+
+    first = cd.load_study("ai_server_market")
+    assert cd.load_study("ai_server_market") is first
+    models.reset_plugins()
+    assert cd.load_study("ai_server_market") is not first

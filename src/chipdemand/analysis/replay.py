@@ -20,12 +20,14 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from ..errors import StudyError
 from ..study.loader import InputSpec, Study, load_study
 from ..units import conversion_factor
 
 __all__ = [
+    "differing_draws",
     "replay_study",
     "point_values",
     "evaluate_point",
@@ -178,3 +180,30 @@ def replay_study(study: Study | str) -> tuple[pd.DataFrame, pd.DataFrame]:
                 }
             )
     return (pd.DataFrame(rows, columns=ROW_COLUMNS), pd.DataFrame(audit, columns=AUDIT_COLUMNS))
+
+
+def differing_draws(saved: xr.Dataset, again: xr.Dataset) -> list[str]:
+    """The variables (and coordinates) of a saved run that a re-run of it does not reproduce bit
+    for bit, missing or new ones included; the weights of observations are not draws (conditioning
+    redoes them) and are left out."""
+    drawn = ("input", "output")
+    saved = saved[[v for v in saved.data_vars if saved[v].attrs.get("role") in drawn]]
+    names = set(saved.data_vars) | set(again.data_vars)
+    differs = sorted(
+        str(v)
+        for v in names
+        if v not in saved
+        or v not in again
+        or saved[v].dims != again[v].dims
+        or not np.array_equal(np.asarray(saved[v].values), np.asarray(again[v].values))
+    )
+    for dim in ("scenario", "draw", "year"):
+        if (
+            dim in saved.coords
+            and dim in again.coords
+            and not np.array_equal(
+                np.asarray(saved[dim].values).astype(str), np.asarray(again[dim].values).astype(str)
+            )
+        ):
+            differs.append(dim)
+    return differs

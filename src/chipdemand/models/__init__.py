@@ -18,6 +18,7 @@ from .base import (
     get_model,
     model_names,
     register,
+    registry_generation,
     reset_plugins,
 )
 
@@ -31,6 +32,7 @@ __all__ = [
     "get_model",
     "model_names",
     "reset_plugins",
+    "registry_generation",
 ]
 
 # the built-in models register themselves on import

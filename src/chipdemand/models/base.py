@@ -207,6 +207,18 @@ _PLUGINS_LOADED = False
 _PLUGIN_ERRORS: dict[str, StudyError] = {}
 _FROM_PLUGINS: set[str] = set()
 _PLUGIN_NAMES: dict[str, metadata.EntryPoint] | None = None  # read once, by get_model
+_GENERATION = 0  # grows whenever the registry changes (see registry_generation)
+
+
+def registry_generation() -> int:
+    """A number that changes whenever a model is registered or the plugins are forgotten or
+    loaded: what was built from the registry (a parsed study, cached) is stale once it moves."""
+    return _GENERATION
+
+
+def _changed() -> None:
+    global _GENERATION
+    _GENERATION += 1
 
 
 def register(model: Model, *, replace: bool = False) -> Model:
@@ -222,6 +234,7 @@ def register(model: Model, *, replace: bool = False) -> Model:
             f"a model called {model.name!r} is already registered (register(..., replace=True) replaces it)"
         )
     MODELS[model.name] = model
+    _changed()
     return model
 
 
@@ -287,6 +300,7 @@ def _load_plugins() -> None:
             continue
         MODELS[model.name] = model
         _FROM_PLUGINS.add(model.name)
+        _changed()
 
 
 def _plugin_text(ep: metadata.EntryPoint) -> str:
@@ -320,3 +334,4 @@ def reset_plugins() -> None:
     _FROM_PLUGINS.clear()
     _PLUGINS_LOADED = False
     _PLUGIN_ERRORS.clear()
+    _changed()

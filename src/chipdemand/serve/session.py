@@ -11,7 +11,6 @@ import re
 import secrets
 import tempfile
 import threading
-import tomllib
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 import chipdemand as cd
 from chipdemand.errors import StudyError, StudyErrors
+from chipdemand.study.text import read_toml
 
 __all__ = [
     "Session",
@@ -255,8 +255,8 @@ class Session:
         base = Path(self.parse_path).parent
         while seen < 16:
             try:
-                head = tomllib.loads(here).get("study", {})
-            except tomllib.TOMLDecodeError:
+                head = read_toml(here, self.parse_path).get("study", {})
+            except StudyError:
                 return  # the loader reports it
             ref = head.get("extends") if isinstance(head, dict) else None
             if not isinstance(ref, str) or not (ref.endswith(".toml") or "/" in ref or "\\" in ref):

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..domains import DOMAINS, check_domain_name
-from ..errors import Problems, StudyError, did_you_mean
-from ..models import Input, Model, get_model
+from ..errors import Problems, StudyError, did_you_mean, located_warnings
+from ..models import Input, Model, get_model, registry_generation
 from ..units import conversion_factor
 from .fields import (
     DERIVED_KEYS,
@@ -90,8 +90,9 @@ def load_study(study: str | os.PathLike[str] | Study, *, drafts: bool = False) -
     return _parsed(text, str(path), stamp, drafts)
 
 
-#: studies parsed in this process: (path, mtime, size, text hash, drafts) → the Study, the
-#: stamps of the files it extends, and the warnings its parsing gave (issued again on each load)
+#: studies parsed in this process: (path, mtime, size, text hash, drafts, registry generation) →
+#: the Study, the stamps of the files it extends, and the warnings its parsing gave (issued again
+#: on each load)
 _PARSED: dict[tuple[Any, ...], tuple[Study, tuple[tuple[int, int], ...], list[Any]]] = {}
 
 
@@ -105,7 +106,13 @@ def _parsed(text: str, path: str, stamp: tuple[int, int], drafts: bool) -> Study
     changed by anything that uses it)."""
     import warnings
 
-    key = (os.path.abspath(path), *stamp, hashlib.sha256(text.encode()).hexdigest(), drafts)
+    key = (
+        os.path.abspath(path),
+        *stamp,
+        hashlib.sha256(text.encode()).hexdigest(),
+        drafts,
+        registry_generation(),  # a model registered or a plugin installed since: parse again
+    )
     hit = _PARSED.get(key)
     try:
         fresh = hit is not None and tuple(_stamp(p) for p in hit[0].parents) == hit[1]
@@ -129,8 +136,9 @@ def study_of_run(attrs: Mapping[str, Any]) -> Study | None:
     if not text:
         return None
     try:  # a saved run is read alone: its text was saved resolved, and never opens another file
-        extends = tomllib.loads(str(text).removeprefix("\ufeff")).get("study", {}).get("extends")
-    except tomllib.TOMLDecodeError:
+        head = read_toml(str(text), "<saved run>").get("study", {})
+        extends = head.get("extends") if isinstance(head, dict) else None
+    except StudyError:
         extends = None  # parse_study says what is wrong with it
     if extends is not None:
         raise StudyError(
