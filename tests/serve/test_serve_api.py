@@ -88,6 +88,17 @@ def test_preview_sends_plot_data(served):
     assert doc["view"]["inputs"][0]["words"] == "lognormal, 90% in [6e+08, 8e+08]"
 
 
+def test_an_event_output_is_marked_for_its_probability():
+    """china_supply_demand's demand_exceeds_supply is 0/1 (domain "indicator"): the page shows
+    P = its mean, as the terminal does, not a median of 0 or 1."""
+    from chipdemand.serve.views import view_of_run
+
+    run = cd.run("china_supply_demand", draws=2000, scenarios=["base"], keep=True)
+    outputs = view_of_run(run, "base")["outputs"]
+    assert outputs["demand_exceeds_supply"]["event"] is True
+    assert outputs["supply"]["event"] is False
+
+
 def test_draws_are_capped(served):
     client, _, path = served
     answer = client.post("/api/run", json={"toml": path.read_text(), "draws": 10**7})

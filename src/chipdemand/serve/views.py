@@ -172,7 +172,7 @@ def view_of_run(run: Any, scenario: str) -> dict[str, Any]:
             arr = arr.isel(year=-1)
         values = np.asarray(arr.values, dtype=float)
         view = _output_view(values, weights)
-        view.update(unit=spec.unit, description=spec.description, year=year)
+        view.update(unit=spec.unit, description=spec.description, year=year, event=spec.domain == "indicator")
         outputs[name] = view
     return {
         "scenario": scenario,

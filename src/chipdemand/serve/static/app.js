@@ -207,11 +207,13 @@ function renderHeadline() {
     <div class="stat"><b></b><span>unit</span></div><div class="desc"></div>`;
   h.querySelector(".name").textContent = `${output} · ${scenario}${out.year ? ` · ${out.year}` : ""}${post && state.observed ? " · posterior" : ""}`;
   const big = h.querySelector(".big");
-  big.textContent = fmt(median, 4);
+  // an event (a 0/1 output): its probability, the mean of its draws, as the terminal prints it
+  big.textContent = out.event ? `P = ${row.mean.toFixed(3)}` : fmt(median, 4);
   big.dataset.value = String(median);
   const stats = h.querySelectorAll(".stat b");
-  stats[0].textContent = `${fmt(low)} – ${fmt(high)}`;
-  stats[1].textContent = `± ${fmt(row.mcse_median, 2)}`;
+  stats[0].textContent = out.event ? "–" : `${fmt(low)} – ${fmt(high)}`;
+  // a quantile on a tie of a discrete output has no order-statistic error (null): say so
+  stats[1].textContent = row.mcse_median == null ? "tie" : `± ${fmt(row.mcse_median, 2)}`;
   stats[2].textContent = row.unit || "1";
   h.querySelector(".desc").textContent = out.description || "";
   const refs = refsOf(run, output, scenario, out.year);
@@ -237,9 +239,10 @@ function renderOutputTable() {
     tr.innerHTML = `<td></td><td class="num"></td><td class="num"></td><td class="num"></td><td></td>`;
     const cells = tr.querySelectorAll("td");
     cells[0].textContent = r.variable + (r.year != null ? ` (${r.year})` : "");
-    cells[1].textContent = fmt(r.median);
-    cells[2].textContent = `${fmt(r.low)} – ${fmt(r.high)}`;
-    cells[3].textContent = fmt(r.mcse_median, 2);
+    const event = state.view.outputs[r.variable]?.event;
+    cells[1].textContent = event ? `P = ${r.mean.toFixed(3)}` : fmt(r.median);
+    cells[2].textContent = event ? "–" : `${fmt(r.low)} – ${fmt(r.high)}`;
+    cells[3].textContent = r.mcse_median == null ? "tie" : fmt(r.mcse_median, 2);
     cells[4].textContent = r.unit || "";
     tr.addEventListener("click", () => { state.output = r.variable; render(); });
     body.appendChild(tr);

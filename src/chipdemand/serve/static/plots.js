@@ -7,6 +7,7 @@ export function fmt(v, digits = 3) {
   if (v === null || v === undefined || !Number.isFinite(v)) return "–";
   const a = Math.abs(v);
   if (a === 0) return "0";
+  if (Number.isInteger(v) && a < 1e4) return String(v); // whole numbers as written: 2028, 512
   const units = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "k"]];
   if (a >= 1e15 || a < 1e-3) return v.toExponential(digits - 1).replace("e+", "e");
   for (const [size, suffix] of units) {
