@@ -61,3 +61,12 @@ def test_a_change_of_the_model_registry_parses_again():
     assert cd.load_study("ai_server_market") is first
     models.reset_plugins()
     assert cd.load_study("ai_server_market") is not first
+
+
+def test_a_study_keeps_the_path_it_was_loaded_by(tmp_path, monkeypatch):
+    """The same file by a relative and by an absolute path: each Study names it as it was given
+    (the cache once returned the relative one for the absolute path; found by a test's order)."""
+    (tmp_path / "s.toml").write_text((priors_dir() / "ai_server_market.toml").read_text(encoding="utf-8"))
+    monkeypatch.chdir(tmp_path)
+    assert cd.load_study("s.toml").path == "s.toml"
+    assert cd.load_study(str(tmp_path / "s.toml")).path == str(tmp_path / "s.toml")

@@ -90,9 +90,9 @@ def load_study(study: str | os.PathLike[str] | Study, *, drafts: bool = False) -
     return _parsed(text, str(path), stamp, drafts)
 
 
-#: studies parsed in this process: (path, mtime, size, text hash, drafts, registry generation) →
-#: the Study, the stamps of the files it extends, and the warnings its parsing gave (issued again
-#: on each load)
+#: studies parsed in this process: (path as given and absolute, mtime, size, text hash, drafts,
+#: registry generation) → the Study, the stamps of the files it extends, and the warnings its
+#: parsing gave (issued again on each load)
 _PARSED: dict[tuple[Any, ...], tuple[Study, tuple[tuple[int, int], ...], list[Any]]] = {}
 
 
@@ -107,6 +107,7 @@ def _parsed(text: str, path: str, stamp: tuple[int, int], drafts: bool) -> Study
     import warnings
 
     key = (
+        path,  # as given: the Study keeps it (errors and provenance name the file as the user wrote it)
         os.path.abspath(path),
         *stamp,
         hashlib.sha256(text.encode()).hexdigest(),
