@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..domains import DOMAINS, check_domain_name
-from ..errors import Problems, StudyError, did_you_mean, located_warnings
+from ..errors import Problems, StudyError, StudyErrors, did_you_mean, located_warnings
 from ..models import Input, Model, get_model, registry_generation
 from ..units import conversion_factor
 from .fields import (
@@ -151,10 +151,23 @@ def study_of_run(attrs: Mapping[str, Any]) -> Study | None:
 
 def parse_study(text: str, path: str = "<string>", *, drafts: bool = False) -> Study:
     """Validate the text of a study file; errors name ``path`` and the keys, all at once."""
+    origins: dict[str, str] = {}  # keys that came from a parent study → its file
     try:
-        return _parse_study(text, path, drafts)
+        return _parse_study(text, path, drafts, origins)
     except StudyError as err:
-        raise err.located(file=path) from None
+        raise _at_their_files(err, path, origins) from None
+
+
+def _at_their_files(err: StudyError, path: str, origins: dict[str, str]) -> StudyError:
+    """``err`` located at ``path``, except for each problem at a key that came from a parent
+    study, which names the parent's file (all of them there: the error names that file)."""
+    from .extends import origin_of
+
+    if not isinstance(err, StudyErrors):
+        return err.located(file=origin_of(err.key, origins) or path)
+    problems = [p.located(file=origin_of(p.key, origins) or err.file or path) for p in err.problems]
+    files = {p.file for p in problems}
+    return StudyErrors(problems, file=files.pop() if len(files) == 1 else (err.file or path))
 
 
 def _resolved_text(doc: dict, parents: list[str]) -> str:
@@ -165,11 +178,11 @@ def _resolved_text(doc: dict, parents: list[str]) -> str:
     return header + dump_document(doc)
 
 
-def _parse_study(text: str, path: str, drafts: bool) -> Study:
+def _parse_study(text: str, path: str, drafts: bool, origins: dict[str, str]) -> Study:
     from .extends import resolve_extends
 
     doc = read_toml(text, path)
-    doc, parents = resolve_extends(doc, path)
+    doc, parents = resolve_extends(doc, path, origins=origins)
     if parents:
         text = _resolved_text(doc, parents)
     return _Loader(doc, path, text, drafts, tuple(parents)).study()
