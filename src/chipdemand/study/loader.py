@@ -36,6 +36,7 @@ from .fields import (
     read_correlations,
     read_years,
     table_of,
+    text_of,
     with_used_when,
 )
 from .inputs import InputReader
@@ -280,6 +281,11 @@ class _Loader(InputReader):
                 except StudyError as err:
                     problems.add(err)
                     problems.raise_if_any()
+        with problems.at():
+            text_of(head, "description", "study")
+        drop = head.get("drop", [])  # still here: no extends took it
+        if not isinstance(drop, list) or not all(isinstance(d, str) for d in drop):
+            problems.add(StudyError(f"expected a list of names, got {drop!r}", key="study.drop"))
         years = None
         with problems.at("study.years"):
             years = read_years(head.get("years"))
@@ -317,21 +323,25 @@ class _Loader(InputReader):
                     problems.add(
                         StudyError(f"expected a unit's name (text), got {unit!r}", key=f"{where}.unit")
                     )
-                    unit = "__missing__"
+                    unit = ""  # reported: its formula stays quiet
                 elif not isinstance(unit, str) or not unit.strip():
                     problems.add(StudyError("missing 'unit' (the unit of the result)", key=f"{where}.unit"))
-                    unit = "__missing__"
+                    unit = ""
                 domain = entry.get("domain", "nonnegative")
                 with problems.at(f"{where}.domain"):
                     check_domain_name(domain)
+                description = ""
+                with problems.at(where):
+                    description = text_of(entry, "description")
+                    text_of(entry, "note")
                 formulas.append(
                     FormulaSpec(
                         name=name,
                         table=table,
                         formula=formula,
                         unit=unit,
-                        description=str(entry.get("description", "")),
-                        domain=domain if domain in DOMAINS else "nonnegative",
+                        description=description,
+                        domain=domain if isinstance(domain, str) and domain in DOMAINS else "nonnegative",
                     )
                 )
         if base_model is None and not any(f.table == "outputs" for f in formulas):
@@ -483,6 +493,9 @@ class _Loader(InputReader):
                 if formula is None:
                     known_keys(table, OUTPUT_KEYS, where)
                 reported = optional_number(table, "reported", where)
+                source, note = text_of(table, "source", where), text_of(table, "note", where)
+                if formula is None and "unit" in table:
+                    text_of(table, "unit", where, "a unit's name (text)")
                 if reported is not None and "unit" in table and formula is None:
                     reported *= conversion_factor(str(table["unit"]), o.unit, key=f"{where}.unit")
                 references: tuple = ()
@@ -502,8 +515,8 @@ class _Loader(InputReader):
                 unit=o.unit,
                 description=o.description,
                 reported=reported,
-                source=str(table.get("source", "")),
-                note=str(table.get("note", "")),
+                source=source,
+                note=note,
                 dims=o.dims,
                 formula=formula.formula.text if formula is not None and formula.formula else None,
                 domain=o.domain,
