@@ -147,8 +147,10 @@ def field_value(name: str, field: str, catalog: dict[str, Any] | None = None) ->
     KeyError
         When the chip is unknown.
     """
+    if not isinstance(field, str):
+        raise StudyError(f"expected a field's name (text), got {field!r}", key="field")
     if field not in CHIP_FIELDS:
-        raise StudyError(f"unknown field {field!r}" + did_you_mean(str(field), CHIP_FIELDS), key="field")
+        raise StudyError(f"unknown field {field!r}" + did_you_mean(field, CHIP_FIELDS), key="field")
     key, entry = _entry(catalog if catalog is not None else load_catalog(), "chips", name)
     if field not in entry:
         reason = entry.get("missing", {}).get(field)
@@ -187,8 +189,10 @@ def chip_constant(name: Any, field: Any, catalog: dict[str, Any] | None = None) 
     """One chip's figure as a study constant (``{ chip = "H100", field = "tdp_watts" }``): its
     value, unit and source. A :class:`StudyError` keyed ``chip`` or ``field`` when the catalogue
     has no such chip, or no single public value of the field for it."""
-    if not isinstance(field, str) or field not in FIELD_UNITS:
-        raise StudyError(f"unknown field {field!r}" + did_you_mean(str(field), FIELD_UNITS), key="field")
+    if not isinstance(field, str):
+        raise StudyError(f"expected a field's name (text), got {field!r}", key="field")
+    if field not in FIELD_UNITS:
+        raise StudyError(f"unknown field {field!r}" + did_you_mean(field, FIELD_UNITS), key="field")
     if not isinstance(name, str):
         raise StudyError(f"expected a chip's name, got {name!r}", key="chip")
     try:

@@ -112,8 +112,10 @@ DOMAINS: dict[str, Domain] = {
 
 def check_domain_name(name: object, *, where: str = "") -> str:
     """``name`` if it is one of :data:`DOMAINS`, else a :class:`StudyError`."""
-    if not isinstance(name, str) or name not in DOMAINS:
-        what = f" for {where}" if where else ""
+    what = f" for {where}" if where else ""
+    if not isinstance(name, str):
+        raise StudyError(f"expected a domain's name (text){what}, got {name!r}" + did_you_mean("", DOMAINS))
+    if name not in DOMAINS:
         raise StudyError(f"unknown domain {name!r}{what}" + did_you_mean(str(name), DOMAINS))
     return name
 

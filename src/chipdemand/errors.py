@@ -54,13 +54,20 @@ class StudyErrors(StudyError):
     """Several user errors in one study file, reported at once on one line.
 
     ``str(err)`` reads ``FILE: 3 problems: inputs.a.unit: ...; outputs.b.formula: ...``;
-    ``err.problems`` holds each :class:`StudyError`.
+    ``err.problems`` holds each :class:`StudyError`. A problem in another file than ``FILE``
+    (a parent study's) is written with its own: ``...; PARENT: inputs.c.unit: ...``.
     """
 
     def __init__(self, problems: list[StudyError], *, file: str | None = None) -> None:
         self.problems = list(problems)
-        parts = "; ".join(f"{p.key}: {p.message}" if p.key else p.message for p in self.problems)
-        super().__init__(f"{len(self.problems)} problems: {parts}", file=file)
+        super().__init__(self._summary(file), file=file)
+
+    def _summary(self, file: str | None) -> str:
+        parts = "; ".join(
+            ": ".join(str(x) for x in (p.file if p.file != file else None, p.key, p.message) if x)
+            for p in self.problems
+        )
+        return f"{len(self.problems)} problems: {parts}"
 
     def located(self, file: str | None = None, key_prefix: str | None = None) -> StudyError:
         problems = [p.located(key_prefix=key_prefix) for p in self.problems]

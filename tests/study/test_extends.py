@@ -294,3 +294,98 @@ def test_a_child_that_breaks_an_observed_input_hears_of_the_input_only(tmp_path)
     text = str(err.value)
     assert text.startswith(f"{path}: inputs.daily_active_users.ci:"), text
     assert "observations" not in text and "problems" not in text
+
+
+# ----------------------------------------------------------------------------- errors in a parent
+def _parent_with(tmp_path, name="parent.toml", **lines):
+    """chatgpt_inference with some of its lines replaced (line number → new text)."""
+    text = (priors_dir() / "chatgpt_inference.toml").read_text().splitlines()
+    for number, line in lines.items():
+        text[int(number[1:]) - 1] = line
+    return write(tmp_path / name, "\n".join(text) + "\n")
+
+
+def _units_at(tmp_path, name="parent.toml"):
+    # line 30: questions_per_user's unit, line 37: chars_per_answer's
+    return _parent_with(tmp_path, name, l30='unit = "kilogram"', l37="unit = 5")
+
+
+def test_problems_inside_a_parent_name_the_parents_file(tmp_path):
+    parent = _units_at(tmp_path)
+    child = write(tmp_path / "child.toml", '[study]\nname = "child"\nextends = "parent.toml"\n')
+    with pytest.raises(cd.StudyError) as err:
+        cd.load_study(child)
+    assert {p.file for p in err.value.problems} == {str(parent)}
+    assert str(err.value).startswith(f"{parent}: 2 problems: inputs.questions_per_user.unit: unit 'kilogram'")
+    assert "child.toml" not in str(err.value)
+
+
+def test_one_problem_inside_a_parent_names_the_parents_file(tmp_path):
+    parent = _parent_with(tmp_path, l30='unit = "kilogram"')
+    child = write(tmp_path / "child.toml", '[study]\nname = "child"\nextends = "parent.toml"\n')
+    with pytest.raises(cd.StudyError) as err:
+        cd.load_study(child)
+    assert err.value.file == str(parent) and err.value.key == "inputs.questions_per_user.unit"
+
+
+def test_a_childs_and_its_parents_problems_each_name_their_own_file(tmp_path):
+    parent = _units_at(tmp_path)
+    child = write(
+        tmp_path / "child.toml",
+        '[study]\nname = "child"\nextends = "parent.toml"\n'
+        '[inputs.utilization]\nunit = "kilogram"\ndist = "point"\nvalue = 0.5\nsource = "test"\n',
+    )
+    with pytest.raises(cd.StudyError) as err:
+        cd.load_study(child)
+    files = {p.key: p.file for p in err.value.problems}
+    assert files == {
+        "inputs.questions_per_user.unit": str(parent),
+        "inputs.chars_per_answer.unit": str(parent),
+        "inputs.utilization.unit": str(child),
+    }
+    text = str(err.value)
+    assert text.startswith(f"{child}: 3 problems: {parent}: inputs.questions_per_user.unit: unit 'kilogram'")
+    assert f"; {parent}: inputs.chars_per_answer.unit: " in text
+    assert "; inputs.utilization.unit: unit 'kilogram'" in text
+
+
+def test_a_problem_two_parents_up_names_the_grandparents_file(tmp_path):
+    grandparent = _parent_with(tmp_path, "grandparent.toml", l30='unit = "kilogram"')
+    write(tmp_path / "parent.toml", '[study]\nname = "parent"\nextends = "grandparent.toml"\n')
+    child = write(tmp_path / "child.toml", '[study]\nname = "child"\nextends = "parent.toml"\n')
+    with pytest.raises(cd.StudyError) as err:
+        cd.load_study(child)
+    assert err.value.file == str(grandparent)
+    # the parent's own mistake in its extends names the parent
+    parent = write(tmp_path / "parent.toml", '[study]\nname = "parent"\nextends = "nowhere.toml"\n')
+    with pytest.raises(cd.StudyError) as err:
+        cd.load_study(child)
+    assert err.value.file == str(parent) and err.value.key == "study.extends"
+
+
+def test_an_entry_the_child_gives_again_is_the_childs(tmp_path):
+    _parent_with(tmp_path, l30='unit = "kilogram"')
+    child = write(
+        tmp_path / "child.toml",
+        '[study]\nname = "child"\nextends = "parent.toml"\n'
+        '[inputs.questions_per_user]\nunit = "kilogram"\ndist = "point"\nvalue = 5\nsource = "test"\n',
+    )
+    with pytest.raises(cd.StudyError) as err:
+        cd.load_study(child)
+    assert err.value.file == str(child)
+
+
+def test_the_cli_names_the_parents_file_for_its_problems(tmp_path, cli):
+    parent = _units_at(tmp_path)
+    child = write(
+        tmp_path / "child.toml",
+        '[study]\nname = "child"\nextends = "parent.toml"\n'
+        '[inputs.utilization]\nunit = "kilogram"\ndist = "point"\nvalue = 0.5\nsource = "test"\n',
+    )
+    result = cli("show", child)
+    assert result.code == 2 and "Traceback" not in result.err
+    (line,) = result.err.splitlines()
+    assert line.startswith(f"error: {child}: 3 problems: {parent}: inputs.questions_per_user.unit: ")
+    assert f"; {parent}: inputs.chars_per_answer.unit: expected " in line
+    result = cli("show", write(tmp_path / "only.toml", '[study]\nname = "only"\nextends = "parent.toml"\n'))
+    assert result.err.startswith(f"error: {parent}: 2 problems: inputs.questions_per_user.unit: ")

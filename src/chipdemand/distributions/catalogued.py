@@ -63,8 +63,10 @@ class Catalogued(Distribution):
     def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
         require_keys(spec, ("field",), "catalog")
         field = spec["field"]
-        if not isinstance(field, str) or field not in FIELD_UNITS:
-            raise StudyError(f"unknown field {field!r}" + did_you_mean(str(field), FIELD_UNITS), key="field")
+        if not isinstance(field, str):
+            raise StudyError(f"expected a field's name (text), got {field!r}", key="field")
+        if field not in FIELD_UNITS:
+            raise StudyError(f"unknown field {field!r}" + did_you_mean(field, FIELD_UNITS), key="field")
         if ("chip" in spec) == ("chips" in spec):
             raise StudyError(
                 "give either 'chip' (one name) or 'chips' (names with probabilities)", key="chip"

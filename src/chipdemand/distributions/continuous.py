@@ -244,6 +244,47 @@ def _lower_tail(p: FloatArray, a: float, b: float) -> np.ndarray:
     return np.minimum(start, 1.0)
 
 
+#: a gamma's lower tail is its series where the leading term is below this share of ``a + 1``
+#: (each term then at most a quarter of the one before: 40 terms and 40 steps reach a double)
+_GAMMA_SERIES_SHARE = 0.2
+_GAMMA_SERIES_TERMS = 40
+
+
+def _gamma_series(start: np.ndarray, a: float) -> np.ndarray:
+    """The quantile ``x`` of Gamma(``a``) whose leading term ``(p Γ(a+1))**(1/a)`` is ``start``,
+    from ``P(a, x) = x**a e**-x S(x) / Γ(a+1)``, ``S(x) = 1 + x/(a+1) + x²/((a+1)(a+2)) + ...``:
+    the fixed point of ``x = start · exp((x - log S(x)) / a)``. Each step is increasing in
+    ``start`` (so the result is, to the last ulp) and shrinks the error by ``x/(a+1)`` or more."""
+    x = start
+    for _ in range(_GAMMA_SERIES_TERMS):
+        term, total = np.ones_like(x), np.ones_like(x)
+        for n in range(1, _GAMMA_SERIES_TERMS):
+            term = term * x / (a + n)
+            total = total + term
+        x = start * np.exp((x - np.log(total)) / a)
+    return x
+
+
+def _gamma_lower_tail(p: np.ndarray, a: float) -> np.ndarray:
+    """The lower quantile of Gamma(``a``) at ``p``: its series (:func:`_gamma_series`) where
+    that converges fast, ``gammaincinv`` above, never below the series' value where they meet.
+
+    scipy.special.gammaincinv is not monotone at the scale of a few ulps (scipy 1.17: about one
+    step in sixteen between neighbouring doubles goes down; Gamma(1 + 2**-52) gave 3.7e-31 less
+    at the double after 2**-54 than at 2**-54), and LHS, Sobol' and rank correlation need a
+    monotone ppf. The two agree within ~2e-13 (gammainc's own accuracy there)."""
+    p = np.asarray(p, dtype=float)
+    limit = _GAMMA_SERIES_SHARE * (a + 1)
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        start = np.exp((np.log(p) + special.gammaln(a + 1)) / a)
+        deep = start < limit
+        if deep.all():
+            return _gamma_series(start, a)
+        meet = float(_gamma_series(np.array([limit]), a)[0])
+        x = np.maximum(special.gammaincinv(a, p), meet)
+        return np.where(deep, _gamma_series(np.where(deep, start, 0.0), a), x)
+
+
 @family("pert")
 class PERT(_BetaShaped):
     """PERT (scaled beta) on [min, max] around ``mode``; ``lambda`` (default 4) sets the peak."""
@@ -390,7 +431,7 @@ class Gamma(ScipyBacked):
         return stats.gamma(self.shape), 0.0, self.scale
 
     def lower_inverse(self, p: FloatArray) -> FloatArray:
-        return special.gammaincinv(self.shape, p)
+        return _gamma_lower_tail(np.asarray(p, dtype=float), self.shape)
 
     def upper_inverse(self, q: FloatArray) -> FloatArray:
         return special.gammainccinv(self.shape, q)

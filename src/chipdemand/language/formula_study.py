@@ -181,6 +181,10 @@ def _symbols(
         define(Symbol(c.name, parse_unit(c.unit), kind="constant"), f"constants.{c.name}")
     declared_units: dict[str, pint.Unit] = {}
     for f in formulas:
+        if not f.unit:  # missing or not text: reported where the study was read
+            broken.add(f.name)
+            define(Symbol(f.name, None, kind=f.table), f.key)
+            continue
         try:
             declared_units[f.name] = parse_unit(f.unit)
         except StudyError as err:

@@ -28,6 +28,7 @@ __all__ = [
     "resolve_extends",
     "merge_documents",
     "locate_parent",
+    "origin_of",
     "dump_document",
     "toml_value",
     "toml_key",
@@ -56,9 +57,14 @@ def locate_parent(reference: Any, child_path: str) -> Path:
     return known[reference]
 
 
-def resolve_extends(doc: dict, path: str, chain: tuple[str, ...] = ()) -> tuple[dict, list[str]]:
+def resolve_extends(
+    doc: dict, path: str, chain: tuple[str, ...] = (), origins: dict[str, str] | None = None
+) -> tuple[dict, list[str]]:
     """``doc`` with its parents merged in, and the parents' paths (nearest first).
 
+    ``origins``, when given, is filled with the keys of the result that came from a parent
+    (``"study.title"``, ``"inputs.dau"``, ``"correlations.a.b"``, a top-level key) and the file
+    each came from, so that an error at one of them names that file (:func:`origin_of`).
     Raises :class:`StudyError` (keyed ``study.extends``) for an unknown parent or a cycle; an
     error inside a parent file names that file.
     """
@@ -78,8 +84,53 @@ def resolve_extends(doc: dict, path: str, chain: tuple[str, ...] = ()) -> tuple[
     except (OSError, UnicodeDecodeError) as exc:
         raise StudyError(f"cannot read {parent_path} ({exc})", key="study.extends") from None
     parent = read_toml(text, str(parent_path))
-    parent, grandparents = resolve_extends(parent, str(parent_path), seen)
-    return merge_documents(parent, doc), [str(parent_path), *grandparents]
+    above: dict[str, str] = {}
+    try:
+        parent, grandparents = resolve_extends(parent, str(parent_path), seen, above)
+    except StudyError as err:  # the parent's own extends, drop or name
+        raise err.located(file=str(parent_path)) from None
+    merged = merge_documents(parent, doc)
+    if origins is not None:
+        origins.update(_origins(merged, doc, str(parent_path), above))
+    return merged, [str(parent_path), *grandparents]
+
+
+def _origins(merged: dict, child: dict, parent_path: str, above: dict[str, str]) -> dict[str, str]:
+    """The keys of ``merged`` that ``child`` did not give, and the file each came from (the
+    parent's, or further up as ``above`` says)."""
+    out: dict[str, str] = {}
+
+    def inherited(key: str) -> None:
+        out[key] = origin_of(key, above) or parent_path
+
+    for top, value in merged.items():
+        mine = child.get(top)
+        if top not in child:
+            inherited(top)
+        elif isinstance(value, dict) and isinstance(mine, dict) and top in (*ENTRY_TABLES, "study"):
+            for name in value:
+                if name not in mine:
+                    inherited(f"{top}.{name}")
+        elif top == "correlations" and isinstance(value, dict) and isinstance(mine, dict):
+            for a, row in value.items():
+                for b in row if isinstance(row, dict) else ():
+                    given = isinstance(mine.get(a), dict) and b in mine[a]
+                    given = given or (isinstance(mine.get(b), dict) and a in mine[b])
+                    if not given:
+                        inherited(f"correlations.{a}.{b}")
+    return out
+
+
+def origin_of(key: str | None, origins: dict[str, str]) -> str | None:
+    """The file the entry at ``key`` came from (``inputs.dau.unit`` → that of ``inputs.dau``),
+    or None when it is the extending file's own."""
+    parts = key.split(".") if key else []
+    while parts:
+        found = origins.get(".".join(parts))
+        if found is not None:
+            return found
+        parts.pop()
+    return None
 
 
 def merge_documents(parent: dict, child: dict) -> dict:

@@ -29,6 +29,7 @@ __all__ = [
     "STUDY_KEYS",
     "TOP_KEYS",
     "keyed",
+    "text_of",
     "identifier",
     "read_years",
     "table_of",
@@ -66,6 +67,18 @@ def with_used_when(model: Model, used_when: Mapping[str, tuple | None]) -> Model
     return replace(model, inputs=inputs)
 
 
+def text_of(table: Mapping[str, Any], key: str, where: str = "", what: str = "text") -> str:
+    """``table[key]`` when it is text, ``""`` when the key is absent; a value of another type is a
+    :class:`StudyError` at ``where.key`` saying what was expected and what was given (a key that
+    is there is never called missing)."""
+    if key not in table:
+        return ""
+    value = table[key]
+    if not isinstance(value, str):
+        raise StudyError(f"expected {what}, got {value!r}", key=f"{where}.{key}" if where else key)
+    return value
+
+
 def catalogue_constant(name: str, entry: Mapping) -> ConstantSpec:
     """``{ chip = "H100", field = "tdp_watts" }``: one chip's catalogue value as a constant."""
     from ..catalog import chip_constant
@@ -74,8 +87,10 @@ def catalogue_constant(name: str, entry: Mapping) -> ConstantSpec:
     for key in ("value", "unit", "source"):
         if key in entry:
             raise StudyError(f"the catalogue gives the {key}; leave '{key}' out", key=key)
+    description = text_of(entry, "description")
+    text_of(entry, "note")
     value, unit, source = chip_constant(entry.get("chip"), entry.get("field"))
-    return ConstantSpec(name, value, unit, source, str(entry.get("description", "")), dict(entry))
+    return ConstantSpec(name, value, unit, source, description, dict(entry))
 
 
 class keyed:

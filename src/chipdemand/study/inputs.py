@@ -23,6 +23,7 @@ from .fields import (
     optional_number,
     report_value,
     table_of,
+    text_of,
 )
 from .schema import BASE, TODO, labels_of
 from .spec import InputSpec
@@ -151,6 +152,8 @@ class InputReader:
                 unit = FIELD_UNITS[str(field_name)]  # the catalogue's (parse_distribution refused others)
             if labels is not None:
                 unit = "1"
+            elif "unit" in raw and not isinstance(unit, str):
+                raise StudyError(f"expected a unit's name (text), got {unit!r}", key="unit")
             elif not isinstance(unit, str) or not unit.strip():
                 raise StudyError(
                     (f"{unknown}; " if unknown else "")
@@ -164,11 +167,12 @@ class InputReader:
             domain = raw.get("domain", "any" if labels is not None else "positive")
             with keyed("domain"):
                 check_domain_name(domain)
+            description = text_of(raw, "description")
             self.own_inputs.add(name)
             declared[name] = Input(
                 name,
                 unit,
-                str(raw.get("description", "")),
+                description,
                 choices=labels,
                 domain=domain,
             )
@@ -238,7 +242,7 @@ class InputReader:
                 raise StudyError(f"missing 'unit' (the model uses {declared.unit!r})", key=f"{where}.unit")
             written_unit = raw["unit"]
             if not isinstance(written_unit, str):
-                raise StudyError(f"expected a unit as text, got {written_unit!r}", key=f"{where}.unit")
+                raise StudyError(f"expected a unit's name (text), got {written_unit!r}", key=f"{where}.unit")
             factor = conversion_factor(written_unit, declared.unit, key=f"{where}.unit")
         source = raw.get("source")
         if source is None or (isinstance(source, str) and not source.strip()):
@@ -257,6 +261,7 @@ class InputReader:
         if point is None and dist.is_point:
             point = dist.median()
         self._check_domain(declared, dist, point, corrected, where)
+        note, audit = text_of(raw, "note", where), text_of(raw, "audit", where)
         stream = raw.get("stream", name)
         if not isinstance(stream, str):
             raise StudyError(f"expected an input's name, got {stream!r}", key=f"{where}.stream")
@@ -268,8 +273,8 @@ class InputReader:
             source=source.strip(),
             point=point,
             corrected=corrected,
-            audit=str(raw["audit"]) if "audit" in raw else None,
-            note=str(raw.get("note", "")),
+            audit=audit if "audit" in raw else None,
+            note=note,
             stream=stream,
             labels=declared.choices,
         )
@@ -392,17 +397,17 @@ class InputReader:
                         raise StudyError("missing 'value'", key="value")
                     unit = entry["unit"]
                     if not isinstance(unit, str):
-                        raise StudyError(f"expected a unit as text, got {unit!r}", key="unit")
+                        raise StudyError(f"expected a unit's name (text), got {unit!r}", key="unit")
                     from ..language.formula_units import parse_unit
 
                     with keyed("unit"):
                         parse_unit(unit)
-                    source = entry["source"]
-                    if not isinstance(source, str) or not source.strip():
+                    source = text_of(entry, "source", what="text (where this number comes from)")
+                    if not source.strip():
                         raise StudyError("missing 'source' (where this number comes from)", key="source")
-                    out[name] = ConstantSpec(
-                        name, value, unit, source.strip(), str(entry.get("description", "")), dict(entry)
-                    )
+                    description = text_of(entry, "description")
+                    text_of(entry, "note")
+                    out[name] = ConstantSpec(name, value, unit, source.strip(), description, dict(entry))
                 if out[name].source.upper() == TODO and not self.drafts:
                     raise StudyError('still "TODO": say where this number comes from', key="source")
             except StudyError as err:

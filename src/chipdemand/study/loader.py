@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..domains import DOMAINS, check_domain_name
-from ..errors import Problems, StudyError, did_you_mean, located_warnings
+from ..errors import Problems, StudyError, StudyErrors, did_you_mean, located_warnings
 from ..models import Input, Model, get_model, registry_generation
 from ..units import conversion_factor
 from .fields import (
@@ -36,6 +36,7 @@ from .fields import (
     read_correlations,
     read_years,
     table_of,
+    text_of,
     with_used_when,
 )
 from .inputs import InputReader
@@ -152,10 +153,23 @@ def study_of_run(attrs: Mapping[str, Any]) -> Study | None:
 
 def parse_study(text: str, path: str = "<string>", *, drafts: bool = False) -> Study:
     """Validate the text of a study file; errors name ``path`` and the keys, all at once."""
+    origins: dict[str, str] = {}  # keys that came from a parent study → its file
     try:
-        return _parse_study(text, path, drafts)
+        return _parse_study(text, path, drafts, origins)
     except StudyError as err:
-        raise err.located(file=path) from None
+        raise _at_their_files(err, path, origins) from None
+
+
+def _at_their_files(err: StudyError, path: str, origins: dict[str, str]) -> StudyError:
+    """``err`` located at ``path``, except for each problem at a key that came from a parent
+    study, which names the parent's file (all of them there: the error names that file)."""
+    from .extends import origin_of
+
+    if not isinstance(err, StudyErrors):
+        return err.located(file=origin_of(err.key, origins) or path)
+    problems = [p.located(file=origin_of(p.key, origins) or err.file or path) for p in err.problems]
+    files = {p.file for p in problems}
+    return StudyErrors(problems, file=files.pop() if len(files) == 1 else (err.file or path))
 
 
 def _resolved_text(doc: dict, parents: list[str]) -> str:
@@ -166,11 +180,11 @@ def _resolved_text(doc: dict, parents: list[str]) -> str:
     return header + dump_document(doc)
 
 
-def _parse_study(text: str, path: str, drafts: bool) -> Study:
+def _parse_study(text: str, path: str, drafts: bool, origins: dict[str, str]) -> Study:
     from .extends import resolve_extends
 
     doc = read_toml(text, path)
-    doc, parents = resolve_extends(doc, path)
+    doc, parents = resolve_extends(doc, path, origins=origins)
     if parents:
         text = _resolved_text(doc, parents)
     return _Loader(doc, path, text, drafts, tuple(parents)).study()
@@ -268,6 +282,11 @@ class _Loader(InputReader):
                 except StudyError as err:
                     problems.add(err)
                     problems.raise_if_any()
+        with problems.at():
+            text_of(head, "description", "study")
+        drop = head.get("drop", [])  # still here: no extends took it
+        if not isinstance(drop, list) or not all(isinstance(d, str) for d in drop):
+            problems.add(StudyError(f"expected a list of names, got {drop!r}", key="study.drop"))
         years = None
         with problems.at("study.years"):
             years = read_years(head.get("years"))
@@ -305,21 +324,25 @@ class _Loader(InputReader):
                     problems.add(
                         StudyError(f"expected a unit's name (text), got {unit!r}", key=f"{where}.unit")
                     )
-                    unit = "__missing__"
+                    unit = ""  # reported: its formula stays quiet
                 elif not isinstance(unit, str) or not unit.strip():
                     problems.add(StudyError("missing 'unit' (the unit of the result)", key=f"{where}.unit"))
-                    unit = "__missing__"
+                    unit = ""
                 domain = entry.get("domain", "nonnegative")
                 with problems.at(f"{where}.domain"):
                     check_domain_name(domain)
+                description = ""
+                with problems.at(where):
+                    description = text_of(entry, "description")
+                    text_of(entry, "note")
                 formulas.append(
                     FormulaSpec(
                         name=name,
                         table=table,
                         formula=formula,
                         unit=unit,
-                        description=str(entry.get("description", "")),
-                        domain=domain if domain in DOMAINS else "nonnegative",
+                        description=description,
+                        domain=domain if isinstance(domain, str) and domain in DOMAINS else "nonnegative",
                     )
                 )
         if base_model is None and not any(f.table == "outputs" for f in formulas):
@@ -471,6 +494,9 @@ class _Loader(InputReader):
                 if formula is None:
                     known_keys(table, OUTPUT_KEYS, where)
                 reported = optional_number(table, "reported", where)
+                source, note = text_of(table, "source", where), text_of(table, "note", where)
+                if formula is None and "unit" in table:
+                    text_of(table, "unit", where, "a unit's name (text)")
                 if reported is not None and "unit" in table and formula is None:
                     reported *= conversion_factor(str(table["unit"]), o.unit, key=f"{where}.unit")
                 references: tuple = ()
@@ -490,8 +516,8 @@ class _Loader(InputReader):
                 unit=o.unit,
                 description=o.description,
                 reported=reported,
-                source=str(table.get("source", "")),
-                note=str(table.get("note", "")),
+                source=source,
+                note=note,
                 dims=o.dims,
                 formula=formula.formula.text if formula is not None and formula.formula else None,
                 domain=o.domain,

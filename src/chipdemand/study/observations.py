@@ -348,7 +348,9 @@ def _target(
     if isinstance(target, str) and target in broken and target not in variables:
         return None
     if "target" in raw:
-        if not isinstance(target, str) or target not in variables:
+        if not isinstance(target, str):
+            raise StudyError(f"expected a variable's name (text), got {target!r}", key=f"{where}.target")
+        if target not in variables:
             raise StudyError(
                 f"no variable {target!r} in the study" + did_you_mean(str(target), variables),
                 key=f"{where}.target",
