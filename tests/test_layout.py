@@ -86,7 +86,7 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 #: the package's rooms, lowest first: a module imports only from its own room or from a lower one
 #: (top-level modules are rooms of their own; a folder is one room)
 ROOMS = [
-    ("errors", "_typing", "_version", "validate"),
+    ("errors", "_typing", "_version", "_lazy", "validate"),
     ("kernels",),
     ("units",),
     ("catalog",),
