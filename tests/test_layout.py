@@ -187,6 +187,30 @@ def test_the_command_line_starts_without_the_heavy_libraries():
     assert out.strip() == "[]"
 
 
+def test_show_and_a_study_error_start_without_scipy_stats_xarray_pandas_matplotlib(tmp_path):
+    """``show`` and the error of a study that fails to load simulate nothing (issue 16): they
+    load the study (pint checks its units) and import neither scipy.stats nor the labelled-data
+    and plotting libraries."""
+    bad = tmp_path / "no_source.toml"
+    bad.write_text(
+        '[study]\nname = "no_source"\ntitle = "t"\nsource = "a test"\n\n'
+        '[inputs.x]\nunit = "1"\ndist = "lognormal"\nci = [1, 10]\nupper = 20\n\n'
+        '[outputs.y]\nunit = "1"\nformula = "2 * x"\n',
+        encoding="utf-8",
+    )
+    code = (
+        "import sys, contextlib, io; from chipdemand.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['show', 'chatgpt_inference']); main(['show', 'ai_server_market'])\n"
+        f"print('exit', main(['run', {str(bad)!r}]))\n"
+        "heavy = ('scipy.stats', 'xarray', 'pandas', 'matplotlib'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "missing 'source'" in done.stderr
+    assert done.stdout.strip().splitlines()[-2:] == ["exit 2", "[]"]
+
+
 #: issue 16's limits: a module longer, or a function longer, is usually two
 MAX_MODULE_LINES = 700
 MAX_FUNCTION_LINES = 120
