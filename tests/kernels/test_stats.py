@@ -18,6 +18,7 @@ from chipdemand.kernels.stats import (
     mcse_hdi,
     mcse_probabilities,
     order_statistics,
+    share_above,
 )
 
 CENTRE = np.array([0.05, 0.5, 0.95])
@@ -410,3 +411,13 @@ def test_average_ranks_are_scipys_rankdata_exactly(shape):
     else:
         x[::3] = 0.5
     assert np.array_equal(average_ranks(x), stats.rankdata(x, axis=0))
+
+
+def test_share_above_is_the_mean_of_a_comparison_exactly():
+    rng = np.random.default_rng(12)
+    x = rng.lognormal(size=(3, 2, 5000))
+    x[0, 0, ::5] = np.nan  # NaN is above nothing
+    x[1, 1, ::3] = np.inf
+    x[2, 0, :100] = 1.0  # ties at a threshold
+    t = np.concatenate([np.geomspace(0.01, 100, 300), [1.0, np.inf, -np.inf, np.nan, 0.0]])
+    assert np.array_equal(share_above(x, t), (x[..., None] > t).mean(-2))
