@@ -188,10 +188,10 @@ def test_the_command_line_starts_without_the_heavy_libraries():
     assert out.strip() == "[]"
 
 
-def test_show_fit_and_a_study_error_start_without_scipy_stats_xarray_pandas_matplotlib(tmp_path):
-    """``show``, ``fit`` and the error of a study that fails to load simulate nothing (issue 16):
-    none imports the labelled-data and plotting libraries, and loading a study (pint checks its
-    units) needs no scipy.stats either."""
+def test_show_new_fit_and_a_study_error_start_without_scipy_stats_xarray_pandas_matplotlib(tmp_path):
+    """``show``, ``new``, ``fit`` and the error of a study that fails to load simulate nothing
+    (issue 16): none imports the labelled-data and plotting libraries, and loading a study (pint
+    checks its units) needs no scipy.stats either."""
     bad = tmp_path / "no_source.toml"
     bad.write_text(
         '[study]\nname = "no_source"\ntitle = "t"\nsource = "a test"\n\n'
@@ -203,6 +203,7 @@ def test_show_fit_and_a_study_error_start_without_scipy_stats_xarray_pandas_matp
         "import sys, contextlib, io; from chipdemand.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    main(['show', 'chatgpt_inference']); main(['show', 'ai_server_market'])\n"
+        f"    main(['new', 'fresh', '--out', {str(tmp_path / 'fresh.toml')!r}])\n"
         f"print('exit', main(['run', {str(bad)!r}]))\n"
         "heavy = ('scipy.stats', 'xarray', 'pandas', 'matplotlib'); "
         "print(sorted(m for m in heavy if m in sys.modules))\n"
