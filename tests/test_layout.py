@@ -86,7 +86,7 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 #: the package's rooms, lowest first: a module imports only from its own room or from a lower one
 #: (top-level modules are rooms of their own; a folder is one room)
 ROOMS = [
-    ("errors", "_typing", "_version", "validate"),
+    ("errors", "_typing", "_version", "_lazy", "validate"),
     ("kernels",),
     ("units",),
     ("catalog",),
@@ -103,6 +103,7 @@ ROOMS = [
     ("accessors",),
     ("display",),
     ("results",),
+    ("fitting",),
     ("api",),
     ("cli", "serve"),
     ("__init__", "__main__"),
@@ -185,6 +186,35 @@ def test_the_command_line_starts_without_the_heavy_libraries():
     )
     out = subprocess.run([sys.executable, "-c", bare], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_show_new_fit_and_a_study_error_start_without_scipy_stats_xarray_pandas_matplotlib(tmp_path):
+    """``show``, ``new``, ``fit`` and the error of a study that fails to load simulate nothing
+    (issue 16): none imports the labelled-data and plotting libraries, and loading a study (pint
+    checks its units) needs no scipy.stats either."""
+    bad = tmp_path / "no_source.toml"
+    bad.write_text(
+        '[study]\nname = "no_source"\ntitle = "t"\nsource = "a test"\n\n'
+        '[inputs.x]\nunit = "1"\ndist = "lognormal"\nci = [1, 10]\nupper = 20\n\n'
+        '[outputs.y]\nunit = "1"\nformula = "2 * x"\n',
+        encoding="utf-8",
+    )
+    code = (
+        "import sys, contextlib, io; from chipdemand.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['show', 'chatgpt_inference']); main(['show', 'ai_server_market'])\n"
+        f"    main(['new', 'fresh', '--out', {str(tmp_path / 'fresh.toml')!r}])\n"
+        f"print('exit', main(['run', {str(bad)!r}]))\n"
+        "heavy = ('scipy.stats', 'xarray', 'pandas', 'matplotlib'); "
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        # the fit needs scipy.stats (gamma and beta are inverted by UNU.RAN), not the rest
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['fit', '--p5', '1e7', '--p50', '2e7', '--p95', '4.5e7'])\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "missing 'source'" in done.stderr
+    assert done.stdout.strip().splitlines()[-3:] == ["exit 2", "[]", "['scipy.stats']"]
 
 
 #: issue 16's limits: a module longer, or a function longer, is usually two

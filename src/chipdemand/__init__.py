@@ -32,7 +32,7 @@ _WHERE = {
     "replay": "api",
     "report": "api",
     "rerun": "api",
-    "fit": "api",
+    "fit": "fitting",
     "check": "api",
     "condition": "api",
     "show": "study.authoring",

@@ -31,9 +31,10 @@ from .analysis.summaries import outputs_of, summary, table, worst_relative_mcse
 from .engine import Plan, make_plan, simulate, simulate_plan, threads_for
 from .errors import StudyError
 from .execution import SERIAL, Executor
+from .fitting import fit
 from .io import altered, check_target, is_saved_run, load_results, save_results
 from .kernels.sampling import next_draws
-from .results import Check, Comparison, Fits, Replay, Rerun, Run, Sensitivity
+from .results import Check, Comparison, Replay, Rerun, Run, Sensitivity
 from .study.loader import BASE, Study, load_study, study_of_run
 from .study.references import place, reference_queries, shares_in_draws
 from .study.shipped import list_studies
@@ -609,43 +610,6 @@ def report(
         raise StudyError("holds no outputs to report (no variable with role output)", file=where, key=None)
     page = render(res, study, ci=validate.ci(ci), origin=origin)
     return write_page(page, out, force=force)
-
-
-# ----------------------------------------------------------------------------- fit
-def fit(
-    *quantiles: Any,
-    family: str = "auto",
-    tolerance: float = FIT_TOLERANCE,
-) -> Fits:
-    """Fit distribution families to an expert's quantiles.
-
-    ``fit(p5, p50, p95)`` takes the 5th, 50th and 95th percentiles; ``fit([[0.1, a], [0.5, b],
-    [0.9, c], ...])`` any list of ``[probability, value]`` pairs (probabilities and values
-    increasing). Every family whose support holds the values is tried (or only ``family``); the
-    result lists them best first (see :func:`chipdemand.distributions.fit.fit_quantiles`).
-    ``best`` is the first when its quantiles are within ``tolerance`` (relative) of those given,
-    else None: no family fits, and the closest is only shown. The same fit runs when a study
-    file writes an input as ``quantiles = [[p, v], ...]``.
-
-    Examples
-    --------
-    >>> cd.fit(1e7, 2e7, 4.5e7).best.family  # doctest: +SKIP
-    'lognormal'
-    """
-    from .distributions.fit import fit_quantiles
-
-    tolerance = validate.probability(tolerance, key="tolerance")
-    if len(quantiles) == 3 and all(not isinstance(q, list | tuple) for q in quantiles):
-        pairs = [[0.05, quantiles[0]], [0.5, quantiles[1]], [0.95, quantiles[2]]]
-        fits = fit_quantiles(*quantiles, family=family, tolerance=tolerance)
-    elif len(quantiles) == 1:
-        pairs = [list(pair) for pair in quantiles[0]]
-        fits = fit_quantiles(pairs, family=family, tolerance=tolerance)
-    else:
-        raise StudyError("give p5, p50, p95, or a list of [probability, value] pairs", key="quantiles")
-    probs = tuple(float(p) for p, _ in pairs)
-    values = tuple(float(v) for _, v in pairs)
-    return Fits(probs=probs, values=values, candidates=fits, tolerance=tolerance)
 
 
 # ----------------------------------------------------------------------------- check

@@ -154,9 +154,11 @@ def probability_below(dist: Distribution, x: float, inclusive: bool) -> float:
                 total += p * min(max((x - lo) / (hi - lo), 0.0), 1.0)
         return total
     lo, hi = dist.support
-    if x < lo:
+    # at an end of its support a continuous distribution has no mass: no cdf needed (a frozen
+    # scipy distribution's cdf gives these exact values, after importing scipy.stats)
+    if x <= lo:
         return 0.0
-    if x > hi:
+    if x >= hi:
         return 1.0
     try:
         with np.errstate(all="ignore"):

@@ -22,17 +22,24 @@ import math
 import os
 import shutil
 import stat
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import xarray as xr
 
+from ._lazy import lazy_module
 from .errors import StudyError
 from .validate import SAVED_RUN_SUFFIXES
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+else:  # read when a run is saved, loaded or written as CSV: `new` writes a study without them
+    pd = lazy_module("pandas")
+    xr = lazy_module("xarray")
 
 __all__ = [
     "is_saved_run",
@@ -75,7 +82,7 @@ def is_saved_run(source: Any) -> bool:
 
 def json_value(value: Any) -> Any:
     """A value as JSON holds it: NumPy scalars as Python numbers, NaN, ±inf, NA and None as None."""
-    if value is None or value is pd.NA:
+    if value is None or ("pandas" in sys.modules and value is pd.NA):  # no NA without pandas
         return None
     if isinstance(value, np.generic):
         value = value.item()

@@ -13,14 +13,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import xarray as xr
+from ._lazy import lazy_module
 
-from .analysis.summaries import table as summary_table
-from .io import json_value
-from .study.loader import Study
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+    from .study.loader import Study
+else:  # a result's tables are built when read: `chipdemand fit` never imports pandas
+    pd = lazy_module("pandas")
 
 __all__ = [
     "records",
@@ -41,6 +44,8 @@ def _missing(v: Any) -> bool:
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of a table as JSON-ready dicts (NaN as None; no ``year`` where a row has none)."""
+    from .io import json_value
+
     return [
         {k: json_value(v) for k, v in row.items() if not (k == "year" and _missing(v))}
         for row in frame.to_dict(orient="records")
@@ -123,6 +128,8 @@ class Run(Result):
         ``posterior_mean``, ``posterior_median``, ``posterior_low``, ``posterior_high``."""
         if self.conditioned is not None:
             return self.conditioned.table
+        from .analysis.summaries import table as summary_table
+
         return summary_table(self.summary)
 
     @property
@@ -165,6 +172,8 @@ class Run(Result):
 
 
 def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    from .io import json_value
+
     return {k: json_value(v) for k, v in row.items()}
 
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from chipdemand.kernels.stats import (
+    average_ranks,
     block_sums,
     exact_mean,
     exact_quantiles,
@@ -17,6 +18,7 @@ from chipdemand.kernels.stats import (
     mcse_hdi,
     mcse_probabilities,
     order_statistics,
+    share_above,
 )
 
 CENTRE = np.array([0.05, 0.5, 0.95])
@@ -397,3 +399,25 @@ def test_a_tied_quantile_prints_tie_not_zero():
     assert fmt.mcse_text({**row, "mcse_high": float("nan")}) == "±1.0%, tie"
     assert fmt.mcse_text({**row, "mcse_low": None, "mcse_median": None, "mcse_high": None}) == "tie"
     assert fmt.mcse_text({**row, "mcse_high": 0.03}) == "±1.0%"
+
+
+@pytest.mark.parametrize("shape", [(0,), (1,), (7,), (2000,), (2000, 5), (3, 4)])
+def test_average_ranks_are_scipys_rankdata_exactly(shape):
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=shape)
+    if x.ndim == 2:
+        x[:, 1] = rng.integers(0, 3, shape[0])  # a choice: long runs of ties
+        x[:, 2] = 4.0  # a constant input
+    else:
+        x[::3] = 0.5
+    assert np.array_equal(average_ranks(x), stats.rankdata(x, axis=0))
+
+
+def test_share_above_is_the_mean_of_a_comparison_exactly():
+    rng = np.random.default_rng(12)
+    x = rng.lognormal(size=(3, 2, 5000))
+    x[0, 0, ::5] = np.nan  # NaN is above nothing
+    x[1, 1, ::3] = np.inf
+    x[2, 0, :100] = 1.0  # ties at a threshold
+    t = np.concatenate([np.geomspace(0.01, 100, 300), [1.0, np.inf, -np.inf, np.nan, 0.0]])
+    assert np.array_equal(share_above(x, t), (x[..., None] > t).mean(-2))

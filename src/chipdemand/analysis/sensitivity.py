@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import stats
 
 from .. import validate
 from ..errors import StudyError
 from ..kernels.sampling import stream
 from ..kernels.sobol import REPLICATES, SobolIndices, sobol_indices
+from ..kernels.stats import average_ranks
 from ..study.loader import BASE, Study
 
 __all__ = [
@@ -283,8 +283,8 @@ def _rank(
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Spearman correlation of each column of ``x`` with ``y`` (average ranks for ties)."""
-    rx = stats.rankdata(x, axis=0)
-    ry = stats.rankdata(y)
+    rx = average_ranks(x)
+    ry = average_ranks(y)
     rx -= rx.mean(axis=0)
     ry -= ry.mean()
     num = ry @ rx

@@ -31,6 +31,7 @@ from ..kernels.stats import (
     hdi_bounds,
     hdi_intervals,
     mcse_hdi,
+    share_above,
     summary_probabilities,
     summary_row,
 )
@@ -509,4 +510,8 @@ def exceedance(res: xr.Dataset, var: str, thresholds: Any) -> xr.DataArray:
     validate.output(res.data_vars, var, key="variable", what="variable", file=_where(res))
     t = xr.DataArray(np.atleast_1d(np.asarray(thresholds, dtype=float)), dims="threshold")
     t = t.assign_coords(threshold=t.values)
-    return (res[var] > t).mean("draw").rename(f"P({var} > threshold)")
+    # one sort per scenario (and year), not a draws × thresholds comparison
+    above = xr.apply_ufunc(
+        share_above, res[var], t, input_core_dims=[["draw"], ["threshold"]], output_core_dims=[["threshold"]]
+    )
+    return above.rename(f"P({var} > threshold)")

@@ -14,10 +14,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import sampling
 
+from .._lazy import lazy_module
 from .._typing import FloatArray
 from ..errors import StudyError
+
+sampling = lazy_module("scipy.stats.sampling")  # UNU.RAN, built only for the families that need it
 
 __all__ = [
     "FAMILIES",

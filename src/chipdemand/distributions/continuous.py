@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, special, stats
+from scipy import special
 
+from .._lazy import lazy_module
 from .._typing import FloatArray
 from ..errors import StudyError
 from .base import (
@@ -21,6 +22,10 @@ from .base import (
     spec_number,
     spec_positive,
 )
+
+# frozen SciPy distributions (reference, truncation) and the PERT fit only: imported on first use
+stats = lazy_module("scipy.stats")
+optimize = lazy_module("scipy.optimize")
 
 __all__ = ["Uniform", "LogUniform", "Normal", "LogNormal", "Triangular", "PERT", "Beta", "Gamma"]
 
@@ -159,8 +164,25 @@ class LogNormal(Distribution):
     def isf(self, q: FloatArray) -> FloatArray:
         return np.exp(self.mu - self.sigma * special.ndtri(q))
 
+    def cdf(self, x: ArrayLike) -> FloatArray:
+        return _lognormal_tail(x, self.mu, self.sigma, 1.0)
+
+    def sf(self, x: ArrayLike) -> FloatArray:
+        return _lognormal_tail(x, self.mu, self.sigma, -1.0)
+
     def scipy(self) -> Any:
         return stats.lognorm(self.sigma, scale=math.exp(self.mu))
+
+
+def _lognormal_tail(x: ArrayLike, mu: float, sigma: float, sign: float) -> FloatArray:
+    """``cdf`` (sign 1) or ``sf`` (sign -1) of a log-normal, the very operations of
+    ``scipy.stats.lognorm(sigma, scale=exp(mu))`` (bit for bit) without importing scipy.stats:
+    a truncated log-normal needs them at load time."""
+    y = np.asarray(x, dtype=float) / math.exp(mu)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = special.ndtr(sign * (np.log(y) / sigma))
+    out = np.where(y <= 0, 0.0 if sign > 0 else 1.0, out)
+    return out[()] if out.ndim == 0 else out
 
 
 def _three_point(spec: Mapping[str, Any], family_name: str) -> tuple[float, float, float]:

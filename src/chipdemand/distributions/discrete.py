@@ -7,11 +7,13 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
+from .._lazy import lazy_module
 from .._typing import FloatArray
 from ..errors import StudyError, did_you_mean
 from .base import Distribution, family, require_keys, spec_number
+
+stats = lazy_module("scipy.stats")  # rv_discrete for a frozen Empirical only
 
 __all__ = ["Point", "Choice", "Empirical", "tie_factor"]
 

@@ -45,10 +45,15 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
-from scipy import linalg, optimize, special
-from scipy.stats import qmc
+from scipy import special
 
+from .._lazy import lazy_module
 from ..errors import StudyError
+
+# Sobol'/LHS blocks and correlated inputs only: imported on first use (scipy.stats is ~0.75 s)
+qmc = lazy_module("scipy.stats.qmc")
+linalg = lazy_module("scipy.linalg")
+optimize = lazy_module("scipy.optimize")
 
 __all__ = [
     "BLOCK",

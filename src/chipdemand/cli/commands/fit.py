@@ -47,7 +47,7 @@ def _pairs(texts: list[str]) -> list[list[float]]:
 
 
 def handle(args: argparse.Namespace) -> None:
-    from ...api import fit
+    from ...fitting import fit  # chipdemand.api.fit, without the simulation stack
 
     three = [args.p5, args.p50, args.p95]
     if args.quantile:

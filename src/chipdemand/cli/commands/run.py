@@ -56,8 +56,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _check(args: argparse.Namespace) -> tuple[object, list[str]]:
     """Every flag and every target, before the first draw: the loaded study and the outputs that
-    --save-draws exports."""
-    from ...io import check_draws_target, check_results_target
+    --save-draws exports. xarray and pandas (through io and the API) are imported only once the
+    study has loaded: a study's error answers at once."""
     from ...study.loader import load_study
 
     if args.output and not args.save_draws:
@@ -67,8 +67,12 @@ def _check(args: argparse.Namespace) -> tuple[object, list[str]]:
     validate.study_source(args.study)
     distinct([("--save", args.save), ("--save-draws", args.save_draws), ("--csv", args.csv)])
     if args.save:
+        from ...io import check_results_target
+
         check_results_target(args.save, force=args.force)
     if args.save_draws:
+        from ...io import check_draws_target
+
         check_draws_target(args.save_draws, force=args.force)
     check_csv(args)
     study = load_study(args.study)
@@ -80,9 +84,9 @@ def _check(args: argparse.Namespace) -> tuple[object, list[str]]:
 
 
 def handle(args: argparse.Namespace) -> None:
+    study, outputs = _check(args)
     from ...api import run
 
-    study, outputs = _check(args)
     progress = Progress()
     try:
         result = run(
