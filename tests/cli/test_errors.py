@@ -113,6 +113,16 @@ def test_malformed_toml(cli, study_doc, write_study, tmp_path):
         (["run", "no/such/file.toml"], "no such study file"),
         (["compare", "chatgpt_inference", "--scenario", "base"], "exactly two --scenario"),
         (["frobnicate"], "invalid choice"),
+        # --year is named as the flag the user gave (the API's key is ``at``)
+        (
+            ["sensitivity", "china_supply_demand", "--year", "2027"],
+            "--year: first_shortfall_year is one number per draw, not an output over years",
+        ),
+        (
+            ["sensitivity", "china_supply_demand", "--output", "supply", "--year", "2099"],
+            "--year: 2099 is not among [2024, 2025",
+        ),
+        (["sensitivity", "china_supply_demand", "--year", "next"], "argument --year: expected a non-negative"),
     ],
 )
 def test_bad_arguments_exit_2(cli, args, text):

@@ -87,6 +87,8 @@ def _position(study: Study, output: str, at: Mapping | None) -> tuple:
     coords = study.model.coords
     at = dict(at or {})
     unknown = [d for d in at if d not in dims]
+    if unknown == ["year"] and not dims:
+        raise StudyError(f"{output} is one number per draw, not an output over years", key="at")
     if unknown:
         raise StudyError(
             f"{output} has no dimension {unknown[0]!r} (it has {list(dims) or 'none'})", key="at"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ... import validate
+from ...errors import StudyError
 from ..flags import draws_flag, out_flags, refuse, seed_flag, typed
 from ..output import check_csv, finish
 from ..terminal import slow
@@ -26,7 +27,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--scenario", default=None, help="the scenario whose distributions are used (default base)"
     )
-    p.add_argument("--year", default=None, help="for an output over years: the year (default: the last)")
+    p.add_argument(
+        "--year",
+        type=typed(validate.seed, "--year"),  # a whole number of at least 0 (text accepted)
+        default=None,
+        help="for an output over years: the year (default: the last)",
+    )
     draws_flag(
         p,
         auto=False,
@@ -58,24 +64,32 @@ def handle(args: argparse.Namespace) -> None:
         refuse(args, ["--draws", "--seed"], "to --method tornado (it evaluates the model, draws nothing)")
     if args.method in ("rank", "prior"):
         refuse(args, ["--ci"], f"to --method {args.method}")
-    at = None
-    if args.year is not None:
-        at = {"year": int(args.year) if args.year.lstrip("-").isdigit() else args.year}
+    at = None if args.year is None else {"year": args.year}
     check_csv(args)
     with slow(
         "computing Sobol' indices (the model is evaluated many times)"
         if args.method == "sobol"
         else "ranking the inputs"
     ):
-        result = sensitivity(
-            args.study,
-            args.output,
-            args.method,
-            scenario=args.scenario,
-            draws=args.draws,
-            seed=0 if args.seed is None else args.seed,
-            ci=0.9 if args.ci is None else args.ci,
-            at=at,
-            scale=args.scale or "auto",
-        )
+        try:
+            result = sensitivity(
+                args.study,
+                args.output,
+                args.method,
+                scenario=args.scenario,
+                draws=args.draws,
+                seed=0 if args.seed is None else args.seed,
+                ci=0.9 if args.ci is None else args.ci,
+                at=at,
+                scale=args.scale or "auto",
+            )
+        except StudyError as err:
+            raise _year_error(err) from None
     finish(result, args)
+
+
+def _year_error(err: StudyError) -> StudyError:
+    """The API's ``at`` problems in the words of the flag the user gave (``--year``)."""
+    if err.key in ("at", "at.year"):
+        return StudyError(err.message, key="--year", file=err.file)
+    return err
