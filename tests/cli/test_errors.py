@@ -122,7 +122,10 @@ def test_malformed_toml(cli, study_doc, write_study, tmp_path):
             ["sensitivity", "china_supply_demand", "--output", "supply", "--year", "2099"],
             "--year: 2099 is not among [2024, 2025",
         ),
-        (["sensitivity", "china_supply_demand", "--year", "next"], "argument --year: expected a non-negative"),
+        (
+            ["sensitivity", "china_supply_demand", "--year", "next"],
+            "argument --year: expected a non-negative",
+        ),
     ],
 )
 def test_bad_arguments_exit_2(cli, args, text):
