@@ -116,6 +116,8 @@ def _csv(path):
 def _cell(x):
     if x is None:
         return ""
+    if isinstance(x, list):  # mcse_ties: the quantiles on a tie, joined by spaces in CSV
+        return " ".join(x)
     return x
 
 
@@ -310,3 +312,16 @@ def test_compare_forms_positional_and_keyword():
         cd.compare("chatgpt_inference", a="base")
     with pytest.raises(StudyError, match=r"two scenarios \(a=, b=\), not both"):
         cd.compare("chatgpt_inference", "x", a="base", b="heavy_use")
+
+
+def test_the_run_document_keeps_every_mcse_a_number_and_names_the_ties():
+    """A quantile on a tie of a discrete output (gpus_per_replica) has no measurable
+    order-statistic error: NaN in run.table, 0 in the JSON with the quantile named in
+    mcse_ties, so that readers doing arithmetic on the contract's numbers keep working."""
+    run = cd.run("chatgpt_inference", draws=2000, seed=1, scenarios=["base"])
+    rows = {r["variable"]: r for r in run.to_dict()["results"]}
+    tied = rows["gpus_per_replica"]
+    assert tied["mcse_ties"] and all(tied[f"mcse_{q}"] == 0.0 for q in tied["mcse_ties"])
+    assert run.table.set_index("variable").loc["gpus_per_replica", f"mcse_{tied['mcse_ties'][0]}"] != 0
+    assert rows["chips"]["mcse_ties"] == [] and rows["chips"]["mcse_median"] > 0
+    assert all(isinstance(r[f"mcse_{q}"], float) for r in rows.values() for q in ("low", "median", "high"))

@@ -52,6 +52,21 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _numeric_mcse(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The run document keeps every ``mcse_*`` a number (its contract): a quantile on a tie of a
+    discrete output, whose error the order statistics cannot measure (NaN in ``run.table``), gets
+    0 there and is named in the row's ``mcse_ties`` (empty where none is), so that no reader takes
+    the 0 for a measured error."""
+    for row in rows:
+        ties = [
+            q for q in ("low", "median", "high") if row.get(q) is not None and row.get(f"mcse_{q}") is None
+        ]
+        for q in ties:
+            row[f"mcse_{q}"] = 0.0
+        row["mcse_ties"] = ties
+    return rows
+
+
 class Result:
     """The common face of the API's results: ``table``, ``to_dict()``, ``to_csv()``."""
 
@@ -137,6 +152,13 @@ class Run(Result):
         """Whether the draws were summarized block by block and not kept."""
         return self.dataset is None
 
+    def csv_frame(self) -> pd.DataFrame:
+        """The ``--json`` rows (every MCSE a number; ``mcse_ties`` joined by spaces)."""
+        import pandas as pd
+
+        rows = _numeric_mcse(records(self.table))
+        return pd.DataFrame([{**r, "mcse_ties": " ".join(r["mcse_ties"])} for r in rows])
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "study": self.study.name,
@@ -145,7 +167,7 @@ class Run(Result):
             "method": self.method,
             "ci": float(self.ci),
             "interval": self.interval,
-            "results": records(self.table),
+            "results": _numeric_mcse(records(self.table)),
             "references": [_json_row(r) for r in self.references],
             **self._observed(),
             **self.extra,

@@ -15,6 +15,7 @@ def one_error_line(r):
 
 
 RUN_KEYS = {
+    "mcse_ties",
     "scenario",
     "variable",
     "unit",

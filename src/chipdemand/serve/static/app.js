@@ -212,8 +212,8 @@ function renderHeadline() {
   big.dataset.value = String(median);
   const stats = h.querySelectorAll(".stat b");
   stats[0].textContent = out.event ? "–" : `${fmt(low)} – ${fmt(high)}`;
-  // a quantile on a tie of a discrete output has no order-statistic error (null): say so
-  stats[1].textContent = row.mcse_median == null ? "tie" : `± ${fmt(row.mcse_median, 2)}`;
+  // a quantile on a tie of a discrete output has no order-statistic error (mcse_ties): say so
+  stats[1].textContent = (row.mcse_ties || []).includes("median") ? "tie" : `± ${fmt(row.mcse_median, 2)}`;
   stats[2].textContent = row.unit || "1";
   h.querySelector(".desc").textContent = out.description || "";
   const refs = refsOf(run, output, scenario, out.year);
@@ -242,7 +242,7 @@ function renderOutputTable() {
     const event = state.view.outputs[r.variable]?.event;
     cells[1].textContent = event ? `P = ${r.mean.toFixed(3)}` : fmt(r.median);
     cells[2].textContent = event ? "–" : `${fmt(r.low)} – ${fmt(r.high)}`;
-    cells[3].textContent = r.mcse_median == null ? "tie" : fmt(r.mcse_median, 2);
+    cells[3].textContent = (r.mcse_ties || []).includes("median") ? "tie" : fmt(r.mcse_median, 2);
     cells[4].textContent = r.unit || "";
     tr.addEventListener("click", () => { state.output = r.variable; render(); });
     body.appendChild(tr);
