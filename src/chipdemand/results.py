@@ -154,8 +154,6 @@ class Run(Result):
 
     def csv_frame(self) -> pd.DataFrame:
         """The ``--json`` rows (every MCSE a number; ``mcse_ties`` joined by spaces)."""
-        import pandas as pd
-
         rows = _numeric_mcse(records(self.table))
         return pd.DataFrame([{**r, "mcse_ties": " ".join(r["mcse_ties"])} for r in rows])
 

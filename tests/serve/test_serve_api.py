@@ -214,7 +214,7 @@ def test_compare_and_drivers(served):
     client, _, path = served
     doc = client.post("/api/compare", json={"toml": path.read_text(), "a": "base", "b": "late_2025"}).json()
     row = next(r for r in doc["results"] if r["variable"] == "weekly_active_users" or r["variable"] == "gpus")
-    assert {"ratio_median", "ratio_low", "ratio_high", "p_b_greater", "p_equal"} <= set(row)
+    assert {"ratio_median", "ratio_low", "ratio_high", "p_b_greater", "p_b_equal", "p_b_less"} <= set(row)
     drivers = client.post("/api/drivers", json={"toml": path.read_text(), "output": "gpus"}).json()
     assert drivers["output"] == "gpus" and len(drivers["ranking"]) > 5
 

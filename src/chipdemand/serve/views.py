@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["view_of_run", "histogram", "exceedance", "input_rows", "words", "p_equal"]
+__all__ = ["view_of_run", "histogram", "exceedance", "input_rows", "words"]
 
 _BINS = 48
 _INPUT_BINS = 24
@@ -72,12 +72,6 @@ def exceedance(values: np.ndarray, weights: np.ndarray | None = None) -> dict[st
         cum /= cum[-1]
         at = x[order][np.minimum(np.searchsorted(cum, probs), x.size - 1)]
     return {"x": _round(at), "p": _round(_EXCEEDANCE, 4)}
-
-
-def p_equal(a: np.ndarray, b: np.ndarray) -> float:
-    """Share of paired draws where ``b`` equals ``a`` (to 1e-12 relative): ``P(b = a)``."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return float(np.mean(np.isclose(a, b, rtol=1e-12, atol=0.0)))
 
 
 def _fmt(value: Any) -> str:

@@ -357,7 +357,7 @@ async function runCompare() {
     const tr = document.createElement("tr");
     if (r.variable === state.output) tr.className = "selected";
     for (const v of [r.variable, fmt(r.ratio_median), `${fmt(r.ratio_low)} – ${fmt(r.ratio_high)}`,
-      `${(100 * r.p_b_greater).toFixed(1)}%`, `${(100 * (r.p_equal || 0)).toFixed(1)}%`]) {
+      `${(100 * r.p_b_greater).toFixed(1)}%`, `${(100 * (r.p_b_equal || 0)).toFixed(1)}%`]) {
       const td = document.createElement("td"); td.textContent = v; td.className = "num"; tr.appendChild(td);
     }
     tbody.appendChild(tr);
