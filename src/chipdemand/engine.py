@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from scipy import special
 
 from . import validate
 from ._version import version
@@ -234,15 +235,22 @@ class Plan:
         u = self.uniforms(block, start, stop)
         n = stop - start
         cache: dict[int, np.ndarray] = {}
+        normals: dict[str, np.ndarray] = {}  # a stream's standard-normal quantiles, for via_normal
         out = {}
         for s in self.scenarios:
             values = {}
             for name, spec in self.specs[s].items():
                 if id(spec) not in cache:
-                    if spec.dist.is_point:  # a read-only view: no memory, no copy
-                        cache[id(spec)] = np.broadcast_to(spec.dist.ppf(np.array([0.5]))[0], (n,))
+                    dist = spec.dist
+                    if dist.is_point:  # a read-only view: no memory, no copy
+                        cache[id(spec)] = np.broadcast_to(dist.ppf(np.array([0.5]))[0], (n,))
+                    elif dist.via_normal:  # scenarios overriding it share one ndtri of the stream
+                        z = normals.get(spec.stream)
+                        if z is None:
+                            z = normals[spec.stream] = special.ndtri(u[spec.stream])
+                        cache[id(spec)] = dist.from_normal(z)
                     else:
-                        cache[id(spec)] = spec.dist.ppf(u[spec.stream])
+                        cache[id(spec)] = dist.ppf(u[spec.stream])
                 values[name] = cache[id(spec)]
             model = self.study.model
             try:
@@ -438,17 +446,33 @@ def check_fits_in_memory(plan: Plan, available: int | None = None) -> None:
         )
 
 
+def _carved(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+    """Empty float arrays of these shapes, carved from one allocation.
+
+    A run's draws are one buffer rather than one per variable: many separate arrays of a few MB
+    are mapped afresh and faulted in page by page on every run (glibc maps blocks from 128 KB
+    to its dynamic threshold and trims its heap above twice that), which cost a run of 1e5 draws
+    a quarter of its time; one buffer is one mapping (NumPy asks for huge pages for it), and once
+    freed it raises the allocator's threshold so that later runs reuse the memory."""
+    sizes = [int(np.prod(shape, dtype=np.int64)) for shape in shapes.values()]
+    buffer = np.empty(sum(sizes))
+    out, at = {}, 0
+    for (name, shape), size in zip(shapes.items(), sizes, strict=True):
+        out[name] = buffer[at : at + size].reshape(shape)
+        at += size
+    return out
+
+
 def _in_memory(
     plan: Plan, threads: int | None, executor: Executor | None, progress: Callable[[int], None] | None
 ) -> dict[str, np.ndarray]:
     S, n = len(plan.scenarios), plan.draws
     study = plan.study
-    arrays: dict[str, np.ndarray] = {}
-    for name in study.inputs:
-        if name not in plan.constants:
-            arrays[name] = np.empty(n) if name in plan.shared else np.empty((S, n))
-    for name in study.outputs:
-        arrays[name] = np.empty((S, n, *plan.extra_shape(name)))
+    shapes: dict[str, tuple[int, ...]] = {
+        name: (n,) if name in plan.shared else (S, n) for name in study.inputs if name not in plan.constants
+    }
+    shapes.update({name: (S, n, *plan.extra_shape(name)) for name in study.outputs})
+    arrays = _carved(shapes)
 
     def fill(block: int) -> int:
         a, b = plan.block_range(block)

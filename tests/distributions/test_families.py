@@ -599,3 +599,30 @@ def test_ppf_and_isf_are_monotone_across_the_switches_between_hinv_and_the_exact
     # away from the switches HINV's values are its own
     u = np.linspace(0.01, 0.99, 99)
     np.testing.assert_allclose(dist.ppf(u), dist.scipy().ppf(u), rtol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "normal", "mean": 3.0, "sd": 2.0},
+        {"dist": "lognormal", "ci": [20, 300]},
+        {"dist": "pert", "min": 1, "mode": 2, "max": 5},
+        {"dist": "uniform", "low": 0, "high": 1},
+    ],
+)
+@pytest.mark.parametrize("factor", [1.0, 1e-3])
+def test_from_normal_is_ppf_of_the_normal_quantiles_bit_for_bit(spec, factor):
+    """A family that says ``via_normal`` gives from ``ndtri(u)`` the very floats of ``ppf(u)``
+    (the engine shares one ``ndtri`` of a stream between scenarios); a unit conversion keeps the
+    flag; any other family refuses ``from_normal``."""
+    from chipdemand.distributions import Scaled
+
+    dist = parse_distribution(spec)
+    dist = dist if factor == 1.0 else Scaled(dist, factor)
+    u = np.concatenate([EXTREME_U, np.random.default_rng(5).random(10_000)])
+    assert dist.via_normal == (spec["dist"] in ("normal", "lognormal"))
+    if dist.via_normal:
+        np.testing.assert_array_equal(dist.from_normal(special.ndtri(u)), dist.ppf(u))
+    else:
+        with pytest.raises(NotImplementedError, match="not a transform of a standard normal"):
+            dist.from_normal(special.ndtri(u))

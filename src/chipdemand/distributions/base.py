@@ -116,6 +116,10 @@ class Distribution:
     labels: tuple[str, ...] | None = None
     support: tuple[float, float] = (-math.inf, math.inf)
     spec: dict[str, Any]
+    #: ``ppf(u)`` is ``from_normal(ndtri(u))`` (normal, log-normal and their unit conversions): a
+    #: run computes a stream's standard-normal quantiles once per block and every scenario's
+    #: distribution on that stream starts from them (the same floats as its own ``ppf``)
+    via_normal: bool = False
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Distribution:
@@ -123,6 +127,11 @@ class Distribution:
 
     def ppf(self, u: FloatArray) -> FloatArray:
         raise NotImplementedError
+
+    def from_normal(self, z: FloatArray) -> FloatArray:
+        """The quantiles at the uniforms whose standard-normal quantiles are ``z`` (families
+        with :attr:`via_normal`)."""
+        raise NotImplementedError(f"{self.name} is not a transform of a standard normal")
 
     def scipy(self) -> Any:
         """The frozen ``scipy.stats`` distribution, where one exists."""

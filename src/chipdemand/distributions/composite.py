@@ -234,6 +234,7 @@ class Scaled(Distribution):
         self.name = base.name
         self.continuous = base.continuous
         self.labels = base.labels
+        self.via_normal = base.via_normal
         lo, hi = base.support
         self.support = (lo * factor, hi * factor)
         self.spec = base.spec
@@ -244,6 +245,9 @@ class Scaled(Distribution):
 
     def ppf(self, u: FloatArray) -> FloatArray:
         return self.factor * self.base.ppf(u)
+
+    def from_normal(self, z: FloatArray) -> FloatArray:
+        return self.factor * self.base.from_normal(z)
 
     def cdf(self, x: ArrayLike) -> FloatArray:
         return self.base.cdf(np.asarray(x) / self.factor)

@@ -125,8 +125,13 @@ class Normal(Distribution):
         require_keys(spec, ("mean", "sd"), "normal")
         return cls(spec_number(spec, "mean"), spec_positive(spec, "sd"))
 
+    via_normal = True
+
     def ppf(self, u: FloatArray) -> FloatArray:
-        return self.mean + self.sd * special.ndtri(u)
+        return self.from_normal(special.ndtri(u))
+
+    def from_normal(self, z: FloatArray) -> FloatArray:
+        return self.mean + self.sd * z
 
     def isf(self, q: FloatArray) -> FloatArray:
         return self.mean - self.sd * special.ndtri(q)
@@ -158,8 +163,13 @@ class LogNormal(Distribution):
         require_keys(spec, ("mu", "sigma"), "lognormal")
         return cls(spec_number(spec, "mu"), spec_positive(spec, "sigma"))
 
+    via_normal = True
+
     def ppf(self, u: FloatArray) -> FloatArray:
-        return np.exp(self.mu + self.sigma * special.ndtri(u))
+        return self.from_normal(special.ndtri(u))
+
+    def from_normal(self, z: FloatArray) -> FloatArray:
+        return np.exp(self.mu + self.sigma * z)
 
     def isf(self, q: FloatArray) -> FloatArray:
         return np.exp(self.mu - self.sigma * special.ndtri(q))
