@@ -1,5 +1,8 @@
 """The one seam where blocks run: map_ordered over any executor, in order, with a bounded window."""
 
+import multiprocessing
+import os
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -8,7 +11,18 @@ import numpy as np
 import pytest
 
 import chipdemand as cd
-from chipdemand.execution import SERIAL, DaskCollections, executor_for, map_ordered, workers_of
+from chipdemand.errors import StudyError, WorkerLost
+from chipdemand.execution import (
+    SERIAL,
+    DaskCollections,
+    ForkedProcesses,
+    can_fork,
+    executor_for,
+    map_ordered,
+    workers_of,
+)
+
+forking = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
 
 
 class Counting:
@@ -118,7 +132,9 @@ def test_dask_collections_compute_dask_blocks():
     assert sums == [6, 22, 38]
 
 
-@pytest.mark.parametrize("make", [lambda: SERIAL, lambda: MapOnly(), lambda: ThreadPoolExecutor(2)])
+@pytest.mark.parametrize(
+    "make", [lambda: SERIAL, lambda: MapOnly(), lambda: ThreadPoolExecutor(2), lambda: ForkedProcesses(2)]
+)
 def test_simulation_and_summaries_give_the_same_numbers_on_any_executor(chatgpt, make):
     reference = cd.summarize(cd.simulate(chatgpt, draws=70_000, seed=3, threads=1))
     ex = make()
@@ -128,3 +144,90 @@ def test_simulation_and_summaries_give_the_same_numbers_on_any_executor(chatgpt,
     assert streamed.table.equals(reference)
     if isinstance(ex, ThreadPoolExecutor):
         ex.shutdown()
+
+
+# ----------------------------------------------------------------------------- forked processes
+@forking
+def test_forked_processes_run_closures_that_do_not_pickle_in_order_in_other_processes():
+    """The function reaches the workers by fork (a closure over a lock: no pickle), only items
+    and results cross; the workers are other processes and ignore Ctrl-C (the parent stops them)."""
+    lock = threading.Lock()
+
+    def block(i):
+        with lock:
+            return i * i, os.getpid(), signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+    done = list(map_ordered(block, range(40), ForkedProcesses(2)))
+    assert [d[0] for d in done] == [i * i for i in range(40)]
+    assert os.getpid() not in {d[1] for d in done}
+    assert all(d[2] for d in done)
+
+
+@forking
+def test_an_error_in_a_forked_worker_reaches_the_caller_whole():
+    def block(i):
+        if i == 5:
+            raise StudyError("leaves its domain", file="s.toml", key="outputs.chips")
+        return i
+
+    with pytest.raises(StudyError, match=r"^s\.toml: outputs\.chips: leaves its domain$"):
+        list(ForkedProcesses(2).map(block, range(20)))
+
+
+@forking
+def test_a_worker_that_dies_is_reported_not_hung_on():
+    def block(i):
+        if i == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return i
+
+    with pytest.raises(WorkerLost, match="ended abruptly"):
+        list(ForkedProcesses(2).map(block, range(10)))
+
+
+@forking
+def test_processes_only_by_default_in_a_process_with_no_other_thread(monkeypatch):
+    """executor_for(processes=True) forks only when no thread count is given, the machine has
+    two cores and no other thread runs (a child forked beside a thread holding a lock can hang)."""
+    import chipdemand.execution as execution
+
+    monkeypatch.setattr(execution, "cores", lambda: 2)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert can_fork()
+    with executor_for(None, processes=True) as ex:
+        assert isinstance(ex, ForkedProcesses) and ex.workers == 2
+    with executor_for(2, processes=True) as ex:
+        assert isinstance(ex, ThreadPoolExecutor)
+    with executor_for(None) as ex:
+        assert isinstance(ex, ThreadPoolExecutor)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert not can_fork()
+    with executor_for(None, processes=True) as ex:
+        assert isinstance(ex, ThreadPoolExecutor)
+
+
+@forking
+def test_a_large_streamed_run_forks_and_gives_the_numbers_of_one_thread(chatgpt, monkeypatch):
+    """A streamed run of PROCESSES_FROM draws × scenarios or more runs in forked processes (here
+    the threshold is lowered to a small run); summary and references are those of one thread."""
+    import chipdemand.engine as engine
+    import chipdemand.execution as execution
+
+    made = []
+    real = execution.ForkedProcesses
+
+    class Recorded(real):
+        def __init__(self, workers):
+            made.append(workers)
+            super().__init__(workers)
+
+    monkeypatch.setattr(execution, "ForkedProcesses", Recorded)
+    monkeypatch.setattr(execution, "can_fork", lambda: True)
+    monkeypatch.setattr(execution, "cores", lambda: 2)
+    monkeypatch.setattr(engine, "PROCESSES_FROM", 1000)
+    one = cd.run(chatgpt, 300_000, seed=4, threads=1, memory_budget=1)
+    assert not made
+    forked = cd.run(chatgpt, 300_000, seed=4, memory_budget=1)
+    assert made == [2]
+    assert forked.summary.identical(one.summary)
+    assert forked.to_dict()["references"] == one.to_dict()["references"]

@@ -24,7 +24,7 @@ from scipy import special
 from . import validate
 from ._version import version
 from .errors import StudyError
-from .execution import Executor, executor_for, map_ordered
+from .execution import Executor, executor_for, in_this_process, map_ordered
 from .kernels.sampling import (
     BLOCK,
     block_generator,
@@ -44,6 +44,8 @@ __all__ = [
     "release_scratch",
     "threads_for",
     "SERIAL_BELOW",
+    "PROCESSES_FROM",
+    "processes_for",
     "to_dataset",
     "memory_available",
     "SIMULATE_HEADROOM",
@@ -66,6 +68,17 @@ def threads_for(plan: Plan, threads: int | None) -> int | None:
     if threads is None and plan.draws < SERIAL_BELOW:
         return 1
     return threads
+
+
+#: a streamed run of at least this many draws × scenarios runs its blocks in forked processes
+#: when no thread count is given and the process runs no other thread
+#: (:class:`chipdemand.execution.ForkedProcesses`): two threads gave 1.4x one, two processes ~1.9x
+PROCESSES_FROM = 1 << 22
+
+
+def processes_for(plan: Plan, threads: int | None) -> bool:
+    """Whether a streamed run of ``plan`` may use forked processes (see :data:`PROCESSES_FROM`)."""
+    return threads is None and plan.draws * len(plan.scenarios) >= PROCESSES_FROM
 
 
 def memory_available() -> int | None:
@@ -446,8 +459,8 @@ def check_fits_in_memory(plan: Plan, available: int | None = None) -> None:
         )
 
 
-def _carved(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
-    """Empty float arrays of these shapes, carved from one allocation.
+def _carved(shapes: Mapping[str, tuple[int, ...]], buffer: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Float arrays of these shapes, carved from ``buffer`` (default: one new allocation).
 
     A run's draws are one buffer rather than one per variable: many separate arrays of a few MB
     are mapped afresh and faulted in page by page on every run (glibc maps blocks from 128 KB
@@ -455,7 +468,7 @@ def _carved(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
     a quarter of its time; one buffer is one mapping (NumPy asks for huge pages for it), and once
     freed it raises the allocator's threshold so that later runs reuse the memory."""
     sizes = [int(np.prod(shape, dtype=np.int64)) for shape in shapes.values()]
-    buffer = np.empty(sum(sizes))
+    buffer = np.empty(sum(sizes)) if buffer is None else buffer
     out, at = {}, 0
     for (name, shape), size in zip(shapes.items(), sizes, strict=True):
         out[name] = buffer[at : at + size].reshape(shape)
@@ -488,7 +501,7 @@ def _in_memory(
                     arrays[var][i, a:b] = values
         return b - a
 
-    with executor_for(threads, executor) as ex:
+    with executor_for(*in_this_process(threads, executor)) as ex:
         for done in map_ordered(fill, plan.blocks, ex):
             if progress is not None:
                 progress(done)
@@ -561,12 +574,7 @@ def _fill_outputs(
 ) -> dict[str, np.ndarray]:
     S, n = len(plan.scenarios), plan.draws
     outputs = list(plan.study.outputs)
-    arrays, used = {}, 0
-    for name in outputs:
-        shape = (S, *plan.extra_shape(name), n)
-        size = int(np.prod(shape, dtype=np.int64))
-        arrays[name] = flat[used : used + size].reshape(shape)
-        used += size
+    arrays = _carved({name: (S, *plan.extra_shape(name), n) for name in outputs}, flat)
 
     def fill(block: int) -> int:
         a, b = plan.block_range(block)
@@ -577,7 +585,7 @@ def _fill_outputs(
                 arrays[var][i, ..., a:b] = values if values.ndim == 1 else np.moveaxis(values, 0, -1)
         return b - a
 
-    with executor_for(threads_for(plan, threads), executor) as ex:
+    with executor_for(*in_this_process(threads_for(plan, threads), executor)) as ex:
         for done in map_ordered(fill, plan.blocks, ex):
             if progress is not None:
                 progress(done)

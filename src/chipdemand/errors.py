@@ -12,7 +12,15 @@ import warnings
 from collections.abc import Iterable, Iterator
 from types import TracebackType
 
-__all__ = ["StudyError", "StudyErrors", "StudyWarning", "Problems", "did_you_mean", "located_warnings"]
+__all__ = [
+    "StudyError",
+    "StudyErrors",
+    "StudyWarning",
+    "WorkerLost",
+    "Problems",
+    "did_you_mean",
+    "located_warnings",
+]
 
 
 class StudyError(ValueError):
@@ -133,6 +141,10 @@ class _Catch:
             self.failed = True
             return True
         return False
+
+
+class WorkerLost(RuntimeError):
+    """A worker process of a run ended abruptly (killed, or out of memory)."""
 
 
 class StudyWarning(UserWarning):

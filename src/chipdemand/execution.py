@@ -3,28 +3,40 @@
 Simulation, summaries, streamed runs and dask-backed Datasets all hand a block function and
 their blocks to :func:`map_ordered`; which executor runs them is the caller's choice (after
 emcee's ``pool=``): anything with ``.map`` works (the built-in serial :data:`SERIAL`, a
-:class:`concurrent.futures.ThreadPoolExecutor`, a ``dask.distributed.Client``, or
-:class:`DaskCollections` for blocks that are dask arrays). At most a window of blocks is in flight,
-so memory stays bounded whatever the number of blocks. Every block has its own generators (see
-:mod:`chipdemand.kernels.sampling`), so the executor changes no number.
+:class:`concurrent.futures.ThreadPoolExecutor`, :class:`ForkedProcesses`, a
+``dask.distributed.Client``, or :class:`DaskCollections` for blocks that are dask arrays). At most
+a window of blocks is in flight, so memory stays bounded whatever the number of blocks. Every
+block has its own generators (see :mod:`chipdemand.kernels.sampling`), so the executor changes no
+number.
 """
 
 from __future__ import annotations
 
+import ctypes
 import itertools
+import multiprocessing
 import os
+import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, Protocol, TypeVar
+
+from .errors import WorkerLost
 
 __all__ = [
     "Executor",
     "SERIAL",
     "DaskCollections",
+    "ForkedProcesses",
+    "can_fork",
     "cores",
     "executor_for",
+    "in_this_process",
     "map_ordered",
     "workers_of",
 ]
@@ -71,6 +83,111 @@ class DaskCollections:
         return list(dask.compute(*[dask.delayed(fn, pure=False)(item) for item in items]))
 
 
+class ForkedProcesses:
+    """An executor of worker processes forked from this one, one pool per :meth:`map`.
+
+    For block functions that hold the GIL (UNU.RAN's Hermite inversion does), which threads
+    cannot overlap. The function, and all it refers to (the study, its Hermite inversions
+    already set up), reach the children by ``fork`` and are never pickled; only the items
+    (block numbers) and the results (e.g. a streamed pass's histograms) are. Use it where the
+    results are small beside the work, and from a process with no other threads
+    (:func:`can_fork`): a child forked while another thread holds a lock can hang.
+
+    Workers ignore Ctrl-C (the parent stops the pool) and die at SIGTERM. A worker that dies
+    raises :class:`~chipdemand.errors.WorkerLost` in the parent.
+    """
+
+    #: blocks a streamed pass gives each task (:func:`chipdemand.analysis.summaries.two_passes`):
+    #: a task's result is its blocks' merged histograms, shipped back once
+    blocks_per_task = 8
+
+    def __init__(self, workers: int) -> None:
+        self.workers = int(workers)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T], /) -> Iterator[R]:
+        """``fn(item)`` for each item in forked workers, in order, a window at a time."""
+        key = next(_FORKED_KEYS)
+        _FORKED[key] = fn  # inherited by the children forked below
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_forked_child) as pool:
+                with _stop_signals_held():  # the pool forks its workers at its first task
+                    pool.submit(int).result()
+                yield from map_ordered(partial(_call_forked, key), items, pool)
+        except BrokenProcessPool as err:
+            raise WorkerLost(
+                "a worker process ended abruptly (killed, or out of memory): run again with "
+                "--threads 1, or fewer --draws"
+            ) from err
+        finally:
+            _FORKED.pop(key, None)
+
+    def __repr__(self) -> str:
+        return f"ForkedProcesses({self.workers})"
+
+
+#: the functions of the forked maps under way, by key: children find theirs here
+_FORKED: dict[int, Callable[[Any], Any]] = {}
+_FORKED_KEYS = itertools.count()
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back (delivered on exit) while a pool forks: arriving mid-fork,
+    the parent's handler ran inside the fork's hooks (its KeyboardInterrupt was lost there and
+    the half-started pool hung the exit), or in a child before it set its own."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+def _forked_child() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # held since the fork
+    _keep_freed_memory()
+
+
+def _keep_freed_memory() -> None:
+    """Let glibc's malloc keep what a worker frees for its next block (a worker is ours, and
+    ends with its map): by default blocks' arrays above 128 KB are mapped afresh and the heap
+    trimmed above 2× that, so every block faulted in its arrays again, page by page (350,000
+    faults in 5e6 draws of chatgpt_inference, ~1 s of CPU). No-op where mallopt is missing."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest on 64-bit
+        libc.mallopt(_M_TRIM_THRESHOLD, 256 << 20)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
+
+
+def _call_forked(key: int, item: Any) -> Any:
+    return _FORKED[key](item)
+
+
+def in_this_process(threads: int | None, executor: Executor | None) -> tuple[int | None, Executor | None]:
+    """``(threads, executor)`` for block functions that write into this process's arrays: a
+    :class:`ForkedProcesses` would write into its children's copies, so its workers become
+    threads."""
+    if isinstance(executor, ForkedProcesses):
+        return executor.workers, None
+    return threads, executor
+
+
+def can_fork() -> bool:
+    """Whether :class:`ForkedProcesses` may run here: ``fork`` exists and this process runs
+    no other thread (a notebook's kernel, a server or a caller's pool do: they get threads)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
 def cores() -> int:
     """The cores this process may run on."""
     if hasattr(os, "sched_getaffinity"):
@@ -94,16 +211,22 @@ def workers_of(executor: Any) -> int:
 
 
 @contextmanager
-def executor_for(threads: int | None = None, executor: Executor | None = None) -> Iterator[Executor]:
+def executor_for(
+    threads: int | None = None, executor: Executor | None = None, *, processes: bool = False
+) -> Iterator[Executor]:
     """The executor to run blocks with: ``executor`` if given (not shut down here), else
-    :data:`SERIAL` for one thread, else a thread pool of ``threads`` (default: every core) that
-    is shut down on exit."""
+    :data:`SERIAL` for one thread, else (``processes`` and :func:`can_fork`, no thread count
+    given) :class:`ForkedProcesses` on every core, else a thread pool of ``threads`` (default:
+    every core) that is shut down on exit."""
     if executor is not None:
         yield executor
         return
     n = cores() if threads is None else int(threads)
     if n <= 1:
         yield SERIAL
+        return
+    if processes and threads is None and can_fork():
+        yield ForkedProcesses(n)
         return
     with ThreadPoolExecutor(n, thread_name_prefix="chipdemand") as pool:
         yield pool
@@ -137,8 +260,8 @@ def map_ordered(
     The results, in order.
     """
     executor = SERIAL if executor is None else executor
-    if executor is SERIAL:
-        yield from map(fn, items)
+    if executor is SERIAL or isinstance(executor, ForkedProcesses):  # in order, windowed already
+        yield from executor.map(fn, items)
         return
     window = window or 2 * workers_of(executor)
     iterator = iter(items)

@@ -204,3 +204,19 @@ def test_flags_that_do_not_apply_are_refused(cli, saved, tmp_path, args, text):
     args = [str(saved) if a == "RUN" else str(tmp_path / "d") if a == "DIR" else a for a in args]
     r = cli(*args)
     assert one_error_line(r) and text in r.err, r.err
+
+
+def test_a_lost_worker_process_is_one_error_line_and_exit_1(cli, monkeypatch):
+    """A forked worker killed mid-run (the OOM killer) ends the command with one ``error:`` line."""
+    import chipdemand.api as api
+    from chipdemand.errors import WorkerLost
+
+    said = "a worker process ended abruptly (killed, or out of memory): run again with --threads 1"
+
+    def lost(*args, **kwargs):
+        raise WorkerLost(said)
+
+    monkeypatch.setattr(api, "run", lost)
+    r = cli("run", "chatgpt_inference", "--draws", "1000")
+    assert r.code == 1 and r.out == ""
+    assert r.err.strip().splitlines() == [f"error: {said}"]

@@ -1,5 +1,6 @@
 """The terminal and the process: progress bars, Ctrl-C and SIGTERM, output that cannot be written."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -126,3 +127,47 @@ def test_the_signal_handlers_are_given_back():
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     assert main(["list", "--json"]) == 0
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def _children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize(
+    ("sig", "code", "line"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
+def test_a_signal_during_a_forked_run_stops_its_workers_too(sig, code, line):
+    """A large streamed run works in forked processes; Ctrl-C or SIGTERM to the command while they
+    work: one line, the exit code of the signal, and no worker left running."""
+    p = subprocess.Popen(
+        _cli("run", "chatgpt_inference", "--draws", "5e7", "--json"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (workers := _children(p.pid)):
+        assert p.poll() is None, p.communicate()
+        assert time.monotonic() < deadline, "no worker was forked"
+        time.sleep(0.02)
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == code, err
+    assert err == f"error: {line}\n" and out == ""
+    time.sleep(0.2)
+    alive = [w for w in workers if os.path.exists(f"/proc/{w}") and _state(w) != "Z"]
+    assert alive == []
+
+
+def _state(pid):
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from .. import validate
-from ..engine import Plan, simulate_outputs, threads_for
+from ..engine import Plan, processes_for, simulate_outputs, threads_for
 from ..errors import StudyError
 from ..execution import Executor, executor_for, map_ordered
 from ..kernels.stats import summary_probabilities, summary_row
@@ -168,7 +168,7 @@ def _streamed(
 
     first = read(0)
     first.pop("chunk", None)
-    with executor_for(threads_for(plan, threads), executor) as ex:
+    with executor_for(threads_for(plan, threads), executor, processes=processes_for(plan, threads)) as ex:
         out = two_passes(
             first,
             plan.draws,

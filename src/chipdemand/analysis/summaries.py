@@ -127,29 +127,38 @@ def two_passes(
     :class:`~chipdemand.kernels.stats.StreamingQuantiles`); ``progress(block)`` after each block of each pass.
     ``tally(data)``, if given, counts something more in each block's data during the first pass
     (an integer array, e.g. draws below reference values); the blocks' sum is appended to
-    ``tallied``.
+    ``tallied``. An executor with ``blocks_per_task`` (:class:`~chipdemand.execution.ForkedProcesses`)
+    is given that many blocks a task and returns their merged histograms, shipped once.
     """
     acc = {k: StreamingQuantiles(n, probs, v) for k, v in first.items()}
+    per_task = max(1, int(getattr(executor, "blocks_per_task", 1)))
+    tasks = [blocks[i : i + per_task] for i in range(0, len(blocks), per_task)]
 
     def run(
         pass_: Callable[[StreamingQuantiles, np.ndarray], None], more: Callable[[Any], np.ndarray] | None
     ) -> dict[Any, StreamingQuantiles]:
         empty = {k: a.spawn() for k, a in acc.items()}  # what a block's work carries: no bins' arrays
 
-        def work(block: Any) -> tuple[dict[Any, StreamingQuantiles], np.ndarray | None]:
-            data = read(block)
+        def work(task: Sequence[Any]) -> tuple[dict[Any, StreamingQuantiles], np.ndarray | None]:
             part = {k: a.spawn() for k, a in empty.items()}
-            for k, a in part.items():
-                pass_(a, data[k])
-            return part, None if more is None else more(data)
+            count = None
+            for block in task:
+                data = read(block)
+                for k, a in part.items():
+                    pass_(a, data[k])
+                if more is not None:
+                    found = more(data).astype(np.int64)
+                    count = found if count is None else count + found
+            return part, count
 
         total, counts = None, None
-        for block, (part, count) in zip(blocks, map_ordered(work, blocks, executor), strict=False):
+        for task, (part, count) in zip(tasks, map_ordered(work, tasks, executor), strict=False):
             total = part if total is None else {k: total[k].merge(part[k]) for k in total}
             if count is not None:
-                counts = count.astype(np.int64) if counts is None else counts + count
+                counts = count if counts is None else counts + count
             if progress is not None:
-                progress(block)
+                for block in task:
+                    progress(block)
         if total is None:
             raise ValueError("no blocks to summarize")
         if counts is not None and tallied is not None:

@@ -16,7 +16,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from ..errors import StudyError
+from ..errors import StudyError, WorkerLost
 from .commands import COMMANDS, command
 from .flags import Parser
 from .terminal import OutputError, catch_signals, guarded_stdout, silence_stdout, stopped
@@ -69,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except MemoryError:
             print("error: out of memory: give fewer --draws (or none of --save)", file=sys.stderr)
             return 2
+        except WorkerLost as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
         except BrokenPipeError:
             silence_stdout()
             return 0
