@@ -14,8 +14,9 @@ order rotates each round) after a warm-up, each round times:
 * ``numpy``: the hand-written chain, one thread (the baseline of every ratio);
 * ``run, 1 thread``: ``cd.run(study, n, threads=1)``, its default memory budget and everything
   else default (references placed, the table built);
-* ``run, default threads``: ``cd.run(study, n)``: every core, serial below
-  :data:`chipdemand.engine.SERIAL_BELOW` draws;
+* ``run, default``: ``cd.run(study, n)``: every core, serial below
+  :data:`chipdemand.engine.SERIAL_BELOW` draws; a streamed run of
+  :data:`chipdemand.engine.PROCESSES_FROM` draws × scenarios or more in forked processes;
 * ``run, outputs held``: at 1e7 only, ``cd.run(study, n)`` with a memory budget its outputs fit
   (1.6 GB), so that it is summarized in one pass as the default is up to ~1.6e6 draws.
 
@@ -38,17 +39,19 @@ from bench import bench_study, chain_parameters, fmt_n, log, numpy_chain, rounds
 
 import chipdemand as cd  # noqa: E402
 from chipdemand.api import default_memory_budget  # noqa: E402
-from chipdemand.engine import make_plan  # noqa: E402
-from chipdemand.execution import cores  # noqa: E402
+from chipdemand.engine import make_plan, processes_for  # noqa: E402
+from chipdemand.execution import can_fork, cores  # noqa: E402
 
 
-def path_of(study, n: int, budget: int) -> str:
+def path_of(study, n: int, budget: int, threads: int | None = None) -> str:
     """Which path a run of ``n`` draws takes under ``budget`` (as :func:`chipdemand.run` decides)."""
     plan = make_plan(study, n)
     if 2 * plan.nbytes() <= budget:
         return "draws kept"
     if plan.outputs_nbytes() <= budget:
         return "outputs kept, one pass"
+    if processes_for(plan, threads) and can_fork() and cores() > 1:
+        return "streamed, two passes, forked processes"
     return "streamed, two passes"
 
 
@@ -63,6 +66,7 @@ def stages(study, n: int, repeats: int = 3) -> None:
 
     import numpy as np
     import xarray as xr
+    from scipy import special
 
     from chipdemand.analysis.summaries import summary
     from chipdemand.distributions.base import ScipyBacked
@@ -81,6 +85,7 @@ def stages(study, n: int, repeats: int = 3) -> None:
             u = plan.uniforms(block, 0, b - a)
             spent["uniforms"] += time.perf_counter() - t0
             cache: dict[int, np.ndarray] = {}
+            normals: dict[str, np.ndarray] = {}
             for i, s in enumerate(plan.scenarios):
                 values = {}
                 for name, spec in plan.specs[s].items():
@@ -88,6 +93,10 @@ def stages(study, n: int, repeats: int = 3) -> None:
                         t0 = time.perf_counter()
                         if spec.dist.is_point:
                             cache[id(spec)] = np.broadcast_to(spec.dist.ppf(np.array([0.5]))[0], (b - a,))
+                        elif spec.dist.via_normal:  # as the engine: one ndtri per stream and block
+                            if spec.stream not in normals:
+                                normals[spec.stream] = special.ndtri(u[spec.stream])
+                            cache[id(spec)] = spec.dist.from_normal(normals[spec.stream])
                         else:
                             cache[id(spec)] = spec.dist.ppf(u[spec.stream])
                         hinv = isinstance(getattr(spec.dist, "base", spec.dist), ScipyBacked)
@@ -134,7 +143,7 @@ def configs(study, params, n: int) -> dict:
     out = {
         "numpy": lambda: numpy_chain(params, n),
         "run, 1 thread": lambda: cd.run(study, n, threads=1),
-        f"run, default threads ({cores()} cores)": lambda: cd.run(study, n),
+        f"run, default ({cores()} cores)": lambda: cd.run(study, n),
     }
     if n >= 10**7:
         held = 2 * make_plan(study, n).outputs_nbytes()
@@ -177,7 +186,7 @@ def main(argv=None) -> int:
             elif "outputs held" in name:
                 path = path_of(study, n, 2 * make_plan(study, n).outputs_nbytes())
             else:
-                path = path_of(study, n, budget)
+                path = path_of(study, n, budget, 1 if "1 thread" in name else None)
             print(
                 f"| {fmt_n(n)} | {name} | {path} | {statistics.median(ts):.3g} | "
                 f"{statistics.median(r):.2f} [{min(r):.2f}–{max(r):.2f}] |",
