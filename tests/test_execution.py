@@ -3,6 +3,7 @@
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -186,10 +187,15 @@ def test_a_worker_that_dies_is_reported_not_hung_on():
 
 
 @forking
-def test_processes_only_by_default_in_a_process_with_no_other_thread(monkeypatch):
+def test_processes_only_by_default_on_linux_in_a_process_with_no_other_thread(monkeypatch):
     """executor_for(processes=True) forks only when no thread count is given, the machine has
-    two cores and no other thread runs (a child forked beside a thread holding a lock can hang)."""
+    two cores, no other thread runs (a child forked beside a thread holding a lock can hang) and
+    the system is Linux (macOS's system libraries are not safe in a forked child)."""
     import chipdemand.execution as execution
+
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert not can_fork()
+    monkeypatch.setattr(sys, "platform", "linux")
 
     monkeypatch.setattr(execution, "cores", lambda: 2)
     monkeypatch.setattr(threading, "active_count", lambda: 1)

@@ -17,6 +17,7 @@ import itertools
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -184,9 +185,11 @@ def in_this_process(threads: int | None, executor: Executor | None) -> tuple[int
 
 
 def can_fork() -> bool:
-    """Whether :class:`ForkedProcesses` may run here: ``fork`` exists and this process runs
-    no other thread (a notebook's kernel, a server or a caller's pool do: they get threads)."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    """Whether a run may choose :class:`ForkedProcesses` by itself: on Linux (macOS has ``fork``
+    but its system libraries, Accelerate among them, are not safe in a forked child), from a
+    process that runs no other thread (a notebook's kernel, a server or a caller's pool do: they
+    get threads)."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def cores() -> int:
