@@ -237,3 +237,47 @@ def test_a_large_streamed_run_forks_and_gives_the_numbers_of_one_thread(chatgpt,
     assert made == [2]
     assert forked.summary.identical(one.summary)
     assert forked.to_dict()["references"] == one.to_dict()["references"]
+
+
+@forking
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_die_with_a_parent_killed_outright(tmp_path):
+    """A parent killed by SIGKILL (the OOM killer) runs no clean-up; its workers must not wait
+    for work forever."""
+    import subprocess
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, time\n"
+        "from chipdemand.execution import ForkedProcesses\n"
+        "def slow(i):\n"
+        "    time.sleep(60)\n"
+        "for _ in ForkedProcesses(2).map(slow, range(4)):\n"
+        "    pass\n",
+        encoding="utf-8",
+    )
+    p = subprocess.Popen([sys.executable, str(script)])
+    deadline = time.monotonic() + 60
+    workers = []
+    while len(workers) < 2:
+        assert p.poll() is None and time.monotonic() < deadline, "no workers were forked"
+        try:
+            with open(f"/proc/{p.pid}/task/{p.pid}/children", encoding="ascii") as f:
+                workers = [int(w) for w in f.read().split()]
+        except OSError:
+            workers = []
+        time.sleep(0.02)
+    p.kill()
+    p.wait()
+    deadline = time.monotonic() + 10
+    while alive := [w for w in workers if _running(w)]:
+        assert time.monotonic() < deadline, f"workers {alive} outlived their parent"
+        time.sleep(0.05)
+
+
+def _running(pid):
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

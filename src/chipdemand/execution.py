@@ -94,8 +94,9 @@ class ForkedProcesses:
     results are small beside the work, and from a process with no other threads
     (:func:`can_fork`): a child forked while another thread holds a lock can hang.
 
-    Workers ignore Ctrl-C (the parent stops the pool) and die at SIGTERM. A worker that dies
-    raises :class:`~chipdemand.errors.WorkerLost` in the parent.
+    Workers ignore Ctrl-C (the parent stops the pool), die at SIGTERM and with their parent (on
+    Linux, even one killed outright). A worker that dies raises
+    :class:`~chipdemand.errors.WorkerLost` in the parent.
     """
 
     #: blocks a streamed pass gives each task (:func:`chipdemand.analysis.summaries.two_passes`):
@@ -111,7 +112,9 @@ class ForkedProcesses:
         _FORKED[key] = fn  # inherited by the children forked below
         try:
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_forked_child) as pool:
+            with ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_forked_child, initargs=(os.getpid(),)
+            ) as pool:
                 with _stop_signals_held():  # the pool forks its workers at its first task
                     pool.submit(int).result()
                 yield from map_ordered(partial(_call_forked, key), items, pool)
@@ -147,11 +150,27 @@ def _stop_signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
-def _forked_child() -> None:
+def _forked_child(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # held since the fork
+    _die_with(parent)
     _keep_freed_memory()
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the process that forked it ends, however it ends: a parent killed
+    outright (``kill -9``, the OOM killer) runs no clean-up, and its workers, holding their own
+    ends of the pool's pipes, would wait for work forever (Linux's ``PR_SET_PDEATHSIG``)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() != parent:  # it died before the line above: no signal will come
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _keep_freed_memory() -> None:
