@@ -325,3 +325,11 @@ def test_the_run_document_keeps_every_mcse_a_number_and_names_the_ties():
     assert run.table.set_index("variable").loc["gpus_per_replica", f"mcse_{tied['mcse_ties'][0]}"] != 0
     assert rows["chips"]["mcse_ties"] == [] and rows["chips"]["mcse_median"] > 0
     assert all(isinstance(r[f"mcse_{q}"], float) for r in rows.values() for q in ("low", "median", "high"))
+
+
+@pytest.mark.parametrize(("value", "budget"), [("", 256), ("  ", 256), ("64", 64)])
+def test_an_empty_memory_setting_means_the_default(monkeypatch, value, budget):
+    from chipdemand.api import default_memory_budget
+
+    monkeypatch.setenv("CHIPDEMAND_MEMORY_MB", value)
+    assert default_memory_budget() == budget * 2**20

@@ -230,3 +230,19 @@ def test_the_draws_of_a_run_are_one_buffer_carved_without_overlap(chatgpt):
     for i, a in enumerate(held):
         for b in held[i + 1 :]:
             assert not np.shares_memory(a, b)
+
+
+def test_processes_only_for_large_streamed_runs_of_few_series():
+    """Forked processes send back a histogram per output series: a run forks only from
+    PROCESSES_FROM draws × scenarios, with no thread count given, and at most
+    PROCESSES_MAX_SERIES series (world_accelerators' 488 stay on threads)."""
+    from chipdemand.engine import PROCESSES_FROM, PROCESSES_MAX_SERIES, make_plan, processes_for
+
+    big = make_plan("chatgpt_inference", 10**7)
+    series = len(big.scenarios) * len(big.study.outputs)
+    assert series <= PROCESSES_MAX_SERIES and processes_for(big, None)
+    assert not processes_for(big, 2) and not processes_for(big, 1)
+    small = make_plan("chatgpt_inference", PROCESSES_FROM // len(big.scenarios) - 1)
+    assert not processes_for(small, None)
+    world = make_plan("world_accelerators", 10**7)
+    assert not processes_for(world, None)

@@ -67,8 +67,8 @@ Progress = Callable[[int, int, str], None]
 
 def default_memory_budget() -> int:
     """Bytes a run may hold in memory before it is summarized block by block instead:
-    ``CHIPDEMAND_MEMORY_MB`` (default 256 MB)."""
-    text = os.environ.get("CHIPDEMAND_MEMORY_MB", "256")
+    ``CHIPDEMAND_MEMORY_MB`` (default 256 MB, also when it is set but empty)."""
+    text = os.environ.get("CHIPDEMAND_MEMORY_MB", "").strip() or "256"
     return validate.positive_int(text, key="CHIPDEMAND_MEMORY_MB") * 2**20
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "threads_for",
     "SERIAL_BELOW",
     "PROCESSES_FROM",
+    "PROCESSES_MAX_SERIES",
     "processes_for",
     "to_dataset",
     "memory_available",
@@ -72,13 +73,27 @@ def threads_for(plan: Plan, threads: int | None) -> int | None:
 
 #: a streamed run of at least this many draws × scenarios runs its blocks in forked processes
 #: when no thread count is given and the process runs no other thread
-#: (:class:`chipdemand.execution.ForkedProcesses`): two threads gave 1.4x one, two processes ~1.9x
+#: (:class:`chipdemand.execution.ForkedProcesses`): two threads gave 1.4x one, two processes ~1.8x
 PROCESSES_FROM = 1 << 22
+
+#: ... and when it has at most this many output series (scenarios × outputs × years): each task
+#: sends back a 512 KB histogram per series, so world_accelerators' 488 series made 250 MB a
+#: task, and forked processes were slower than threads there (17.3 s against 14.8 s at 1e6
+#: draws) and held 3.4 GB against 2.5
+PROCESSES_MAX_SERIES = 64
 
 
 def processes_for(plan: Plan, threads: int | None) -> bool:
-    """Whether a streamed run of ``plan`` may use forked processes (see :data:`PROCESSES_FROM`)."""
-    return threads is None and plan.draws * len(plan.scenarios) >= PROCESSES_FROM
+    """Whether a streamed run of ``plan`` may use forked processes (see :data:`PROCESSES_FROM`
+    and :data:`PROCESSES_MAX_SERIES`)."""
+    series = len(plan.scenarios) * sum(
+        int(np.prod(plan.extra_shape(o), dtype=np.int64)) for o in plan.study.outputs
+    )
+    return (
+        threads is None
+        and plan.draws * len(plan.scenarios) >= PROCESSES_FROM
+        and series <= PROCESSES_MAX_SERIES
+    )
 
 
 def memory_available() -> int | None:

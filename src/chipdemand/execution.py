@@ -21,10 +21,8 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from .errors import WorkerLost
@@ -85,18 +83,23 @@ class DaskCollections:
 
 
 class ForkedProcesses:
-    """An executor of worker processes forked from this one, one pool per :meth:`map`.
+    """An executor of worker processes forked from this one, for each :meth:`map`.
 
     For block functions that hold the GIL (UNU.RAN's Hermite inversion does), which threads
     cannot overlap. The function, and all it refers to (the study, its Hermite inversions
-    already set up), reach the children by ``fork`` and are never pickled; only the items
-    (block numbers) and the results (e.g. a streamed pass's histograms) are. Use it where the
-    results are small beside the work, and from a process with no other threads
-    (:func:`can_fork`): a child forked while another thread holds a lock can hang.
+    already set up), reach the workers by ``fork`` and are never pickled; only the items (block
+    numbers) and the results (e.g. a streamed pass's histograms) are, each worker on a pipe of
+    its own. Use it where the results are small beside the work, and from a process with no
+    other threads (:func:`can_fork`): a child forked while another thread holds a lock can hang.
 
-    Workers ignore Ctrl-C (the parent stops the pool), die at SIGTERM and with their parent (on
-    Linux, even one killed outright). A worker that dies raises
-    :class:`~chipdemand.errors.WorkerLost` in the parent.
+    Not :class:`concurrent.futures.ProcessPoolExecutor`: its workers share one result queue
+    behind a lock, so a worker killed while sending (the OOM killer, ``kill -9``) hung the
+    parent for good, and on an error or Ctrl-C it finishes the tasks under way first (tens of
+    seconds on a large study). Here a worker that dies is :class:`~chipdemand.errors.WorkerLost`
+    at once; on an error, Ctrl-C or SIGTERM the parent kills its workers and returns; workers
+    ignore both signals (their parent stops them) and die with their parent (on Linux, even one
+    killed outright). A worker's exception is raised in the parent (as a RuntimeError naming it
+    when it does not pickle; ``sys.exit`` in a worker exits the parent).
     """
 
     #: blocks a streamed pass gives each task (:func:`chipdemand.analysis.summaries.two_passes`):
@@ -107,32 +110,125 @@ class ForkedProcesses:
         self.workers = int(workers)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], /) -> Iterator[R]:
-        """``fn(item)`` for each item in forked workers, in order, a window at a time."""
+        """``fn(item)`` for each item in forked workers, in order, at most two a worker in flight."""
         key = next(_FORKED_KEYS)
-        _FORKED[key] = fn  # inherited by the children forked below
+        _FORKED[key] = fn  # inherited by the workers forked below
+        context = multiprocessing.get_context("fork")
+        workers: list[tuple[Any, Any]] = []  # (process, the parent's end of its pipe)
         try:
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_forked_child, initargs=(os.getpid(),)
-            ) as pool:
-                with _stop_signals_held():  # the pool forks its workers at its first task
-                    pool.submit(int).result()
-                yield from map_ordered(partial(_call_forked, key), items, pool)
-        except BrokenProcessPool as err:
-            raise WorkerLost(
-                "a worker process ended abruptly (killed, or out of memory): run again with "
-                "--threads 1, or fewer --draws"
-            ) from err
+            with _stop_signals_held():
+                for _ in range(self.workers):
+                    mine, theirs = context.Pipe()
+                    process = context.Process(
+                        target=_work_forked,
+                        args=(key, theirs, [c for _, c in workers], os.getpid()),
+                        daemon=True,
+                        name="chipdemand-worker",
+                    )
+                    process.start()
+                    theirs.close()
+                    workers.append((process, mine))
+            yield from _dispatch(workers, iter(items), 2 * self.workers)
         finally:
+            for process, conn in workers:
+                if process.is_alive():
+                    process.kill()
+                conn.close()
+            for process, _ in workers:
+                process.join()
             _FORKED.pop(key, None)
 
     def __repr__(self) -> str:
         return f"ForkedProcesses({self.workers})"
 
 
-#: the functions of the forked maps under way, by key: children find theirs here
+#: the functions of the forked maps under way, by key: workers find theirs here
 _FORKED: dict[int, Callable[[Any], Any]] = {}
 _FORKED_KEYS = itertools.count()
+
+_LOST = (
+    "a worker process ended abruptly (killed, or out of memory): run again with fewer --draws, "
+    "or on one thread (--threads 1 where the command takes it)"
+)
+
+
+def _dispatch(workers: list[tuple[Any, Any]], items: Iterator[Any], window: int) -> Iterator[Any]:
+    """Hand items to the workers (an idle one first), yield their results in the items' order,
+    at most ``window`` given and not yet yielded."""
+    from multiprocessing.connection import wait
+
+    conns = [conn for _, conn in workers]
+    sentinels = {process.sentinel: conn for process, conn in workers}
+    busy = dict.fromkeys(conns, 0)
+    done: dict[int, Any] = {}
+    given = following = 0
+    exhausted = False
+    while True:
+        while not exhausted and given - following < window:
+            conn = min(conns, key=busy.__getitem__)
+            if busy[conn] >= 2:
+                break
+            item = next(items, _END)
+            if item is _END:
+                exhausted = True
+                break
+            conn.send((given, item))
+            busy[conn] += 1
+            given += 1
+        while following in done:
+            yield done.pop(following)
+            following += 1
+        if following == given:  # nothing in flight: more to give, or the end
+            if exhausted:
+                return
+            continue
+        for ready in wait([*conns, *sentinels]):
+            conn = sentinels.get(ready, ready)  # a worker that ended: read what it sent, if any
+            if not conn.poll():
+                raise WorkerLost(_LOST)
+            try:
+                index, ok, value = conn.recv()
+            except (EOFError, OSError):  # it died while sending
+                raise WorkerLost(_LOST) from None
+            if not ok:
+                raise value
+            done[index] = value
+            busy[conn] -= 1
+
+
+_END = object()
+
+
+def _work_forked(key: int, conn: Any, others: list[Any], parent: int) -> None:
+    """A worker: set up, then ``(index, item)`` in, ``(index, ok, result or error)`` out."""
+    for other in others:  # the parent's ends of earlier workers' pipes: not this worker's
+        other.close()
+    _forked_child(parent)
+    fn = _FORKED[key]
+    while True:
+        try:
+            index, item = conn.recv()
+        except (EOFError, OSError):  # the parent is gone
+            return
+        try:
+            message = (index, True, fn(item))
+        except BaseException as err:  # noqa: BLE001 - sent to the parent, raised there
+            message = (index, False, _sendable(err))
+        try:
+            conn.send(message)
+        except Exception as err:  # noqa: BLE001 - a result that does not pickle
+            conn.send((index, False, RuntimeError(f"a worker's result could not be sent back: {err}")))
+
+
+def _sendable(err: BaseException) -> BaseException:
+    """``err`` if it survives pickling, else a RuntimeError naming it and its message."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(err))
+    except Exception:  # noqa: BLE001 - a local class, unpicklable arguments
+        return RuntimeError(f"{type(err).__qualname__}: {err}")
+    return err
 
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -140,9 +236,9 @@ _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 @contextmanager
 def _stop_signals_held() -> Iterator[None]:
-    """Ctrl-C and SIGTERM held back (delivered on exit) while a pool forks: arriving mid-fork,
-    the parent's handler ran inside the fork's hooks (its KeyboardInterrupt was lost there and
-    the half-started pool hung the exit), or in a child before it set its own."""
+    """Ctrl-C and SIGTERM held back (delivered on exit) while workers are forked: arriving
+    mid-fork, the parent's handler ran inside the fork's hooks (its KeyboardInterrupt was lost
+    there and a half-started pool hung the exit), or in a child before it set its own."""
     signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
         yield
@@ -151,8 +247,8 @@ def _stop_signals_held() -> Iterator[None]:
 
 
 def _forked_child(parent: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for stop in _STOP_SIGNALS:  # the parent stops its workers
+        signal.signal(stop, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # held since the fork
     _die_with(parent)
     _keep_freed_memory()
@@ -188,10 +284,6 @@ def _keep_freed_memory() -> None:
 
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
-
-
-def _call_forked(key: int, item: Any) -> Any:
-    return _FORKED[key](item)
 
 
 def in_this_process(threads: int | None, executor: Executor | None) -> tuple[int | None, Executor | None]:

@@ -179,6 +179,21 @@ def test_the_supply_anchor_reproduces_idc(scenario):
     assert np.all(np.diff(supply) > 0)
 
 
+@pytest.mark.parametrize("scenario", ["base", "unrestricted"])
+def test_supply_stays_non_negative_when_2026_growth_falls_below_survival(scenario):
+    """A 2026 growth below the survival of 2025's fleet (its prior puts ~1 draw in 200,000 there)
+    made gross additions negative, and supply from 2027 negative with them: a run of 2e5 draws
+    failed with `outputs.supply: -241.6 in draw 197,660 of scenario 'unrestricted'`."""
+    study = cd.load_study("china_supply_demand")
+    values = {name: study.spec(scenario, name).point for name in study.inputs}
+    values["supply_growth_2026"] = 0.8
+    supply = np.asarray(evaluate_point(study, values)["supply"], dtype=float)
+    years = list(study.model.coords["year"])
+    assert np.all(supply >= 0)
+    # no gross additions in 2026: the fleet only decays from 2027
+    assert np.all(np.diff(supply[years.index(2026) :]) <= 0)
+
+
 def test_p_demand_above_supply_is_a_probability_that_grows(runs):
     study, res = runs["china_supply_demand"]
     indicator = res.demand_exceeds_supply
