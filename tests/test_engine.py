@@ -175,6 +175,24 @@ def test_draws_that_cannot_fit_in_memory_are_refused_with_the_size(monkeypatch):
     assert plan.nbytes() > 50 * 2**20
 
 
+def test_a_run_to_be_saved_counts_the_files_copy_too(monkeypatch, tmp_path):
+    """Saving holds the draws and the file's copy of them (shared inputs in full): 2e7 draws of
+    chatgpt_inference with --save were killed by the OOM killer, with no message, when only the
+    draws were counted. Refused before the first draw, naming the need."""
+    import chipdemand.engine
+    from chipdemand.engine import check_fits_in_memory, make_plan
+
+    plan = make_plan("chatgpt_inference", 2_000_000)
+    available = 2.5 * 2**30  # the draws (1.06 GiB) fit; draws and their saved copy (3.08 GiB) do not
+    check_fits_in_memory(plan, available)
+    with pytest.raises(StudyError, match=r"need 3.08 GiB in memory to be saved and 2.5 GiB is available"):
+        check_fits_in_memory(plan, available, saving=True)
+    monkeypatch.setattr(chipdemand.engine, "memory_available", lambda: available)
+    with pytest.raises(StudyError, match="to be saved"):
+        cd.run("chatgpt_inference", 2_000_000, save=tmp_path / "run.nc")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_huge_run_is_bounded_and_lazy():
     """--draws up to 2**40: no list of every block is made (the plan's blocks are a range)."""
     from chipdemand.engine import make_plan

@@ -28,7 +28,7 @@ from .analysis.sensitivity import RANK_DRAWS, rank_inputs
 from .analysis.streaming import summarize_plan
 from .analysis.summaries import compare as compare_scenarios
 from .analysis.summaries import outputs_of, summary, table, worst_relative_mcse
-from .engine import Plan, make_plan, simulate, simulate_plan, threads_for
+from .engine import Plan, check_fits_in_memory, make_plan, simulate, simulate_plan, threads_for
 from .errors import StudyError
 from .execution import SERIAL, Executor
 from .fitting import fit
@@ -215,6 +215,8 @@ def _keep(
     if save is not None:
         keep = True
         check_target(save, force=force, size=None if auto else plan.saved_nbytes())
+        if not auto:
+            check_fits_in_memory(plan, saving=True)
     return keep
 
 

@@ -460,14 +460,20 @@ def simulate_plan(
     return to_dataset(plan, _in_memory(plan, threads_for(plan, threads), executor, progress))
 
 
-def check_fits_in_memory(plan: Plan, available: int | None = None) -> None:
-    """Refuse a run whose draws would not fit in the memory the system has available."""
+def check_fits_in_memory(plan: Plan, available: int | None = None, *, saving: bool = False) -> None:
+    """Refuse a run whose draws would not fit in the memory the system has available.
+
+    ``saving``: the run is also written to netCDF, which holds a copy of every variable as it is
+    stored (shared inputs in full, :meth:`Plan.saved_nbytes`) beside the draws: 2e6 draws of
+    chatgpt_inference (1.06 GiB of draws) peaked 2.5 GiB above the process's start, and 2e7 were
+    killed by the OOM killer with no message when only the draws were counted."""
     available = memory_available() if available is None else available
-    need = plan.nbytes()
+    need = plan.nbytes() + (plan.saved_nbytes() if saving else 0)
     if available is not None and need > SIMULATE_HEADROOM * available:
         raise StudyError(
             f"{plan.draws:,} draws of {len(plan.scenarios)} scenario(s) need {need / 2**30:.3g} GiB in "
-            f"memory and {available / 2**30:.3g} GiB is available: give fewer --draws, leave out --save "
+            f"memory{' to be saved' if saving else ''} and {available / 2**30:.3g} GiB is available: "
+            "give fewer --draws, leave out --save "
             "(a run that is not kept is summarized block by block in bounded memory), or use "
             "chunks= with dask",
             key="draws",
