@@ -73,7 +73,7 @@ def threads_for(plan: Plan, threads: int | None) -> int | None:
 
 #: a streamed run of at least this many draws × scenarios runs its blocks in forked processes
 #: when no thread count is given and the process runs no other thread
-#: (:class:`chipdemand.execution.ForkedProcesses`): two threads gave 1.4x one, two processes ~1.8x
+#: (:class:`chipdemand.execution.ForkedProcesses`): two threads gave 1.4x one, two processes 1.6-1.8x
 PROCESSES_FROM = 1 << 22
 
 #: ... and when it has at most this many output series (scenarios × outputs × years): each task
