@@ -1,9 +1,6 @@
 """docs/tutorial.py runs top to bottom, headless, and its answers are what its chains imply."""
 
 import math
-import runpy
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,21 +16,9 @@ B200_TDP, GB200_TDP = 1000.0, 1200.0
 
 
 @pytest.fixture(scope="module")
-def tutorial(tmp_path_factory):
+def tutorial(run_chapter):
     """The tutorial's globals after running it as a script in a temporary folder."""
-    folder = tmp_path_factory.mktemp("tutorial")
-    mp = pytest.MonkeyPatch()
-    mp.chdir(folder)
-    mp.setenv("MPLBACKEND", "Agg")
-    mp.setattr(tempfile, "tempdir", str(folder))  # its figures and study file land here too
-    start = time.perf_counter()
-    try:
-        names = runpy.run_path(str(TUTORIAL), run_name="__main__")
-    finally:
-        mp.undo()
-    names["_seconds"] = time.perf_counter() - start
-    names["_folder"] = folder
-    return names
+    return run_chapter(TUTORIAL)
 
 
 def test_it_runs_in_well_under_a_minute(tutorial):

@@ -1,9 +1,6 @@
 """docs/world_tutorial.py (chapter 2: the world's accelerators) runs top to bottom, headless and fast,
 and its numbers are those of the run it makes."""
 
-import runpy
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -13,19 +10,8 @@ TUTORIAL = Path(__file__).resolve().parents[2] / "docs" / "world_tutorial.py"
 
 
 @pytest.fixture(scope="module")
-def chapter(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("world_tutorial")
-    mp = pytest.MonkeyPatch()
-    mp.chdir(folder)
-    mp.setenv("MPLBACKEND", "Agg")
-    mp.setattr(tempfile, "tempdir", str(folder))
-    start = time.perf_counter()
-    try:
-        names = runpy.run_path(str(TUTORIAL), run_name="__main__")
-    finally:
-        mp.undo()
-    names["_seconds"] = time.perf_counter() - start
-    return names
+def chapter(run_chapter):
+    return run_chapter(TUTORIAL)
 
 
 def test_it_runs_in_under_twenty_seconds_and_writes_its_figures(chapter):
