@@ -143,6 +143,19 @@ def _scaled(fn: Callable, factor: float) -> Callable:
     return lambda env: fn(env) * factor
 
 
+def _folded(fns: list[Callable], binary: Any) -> Callable:
+    """``binary`` folded over the parts' values, left to right (``min``/``max`` of several
+    values, ``and``/``or`` of several conditions)."""
+
+    def fold(env: Mapping[str, Any]) -> Any:
+        out = fns[0](env)
+        for f in fns[1:]:
+            out = binary(out, f(env))
+        return out
+
+    return fold
+
+
 def _nearly_whole(x: float) -> bool:
     return abs(x) >= 2.0 and abs(x - round(x)) <= 1e-12 * abs(x)
 
@@ -312,14 +325,7 @@ class Compiler:
             parts = [self._condition(v, guard) for v in node.values]
             yearly, fns = self._lifted(parts)
             combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-
-            def boolop(env: Mapping[str, Any], fns: list[Callable] = fns, combine: Any = combine) -> Any:
-                out = fns[0](env)
-                for f in fns[1:]:
-                    out = combine(out, f(env))
-                return out
-
-            return Node(boolop, None, yearly)
+            return Node(_folded(fns, combine), None, yearly)
         if isinstance(node, ast.Call):
             return self._call(node, guard)
         raise self._error(node, f"{type(node).__name__} is not allowed")
@@ -503,15 +509,7 @@ class Compiler:
             parts = [self._number(a, guard) for a in args]
             unit, fns = self._same_unit(parts, args, f"take the {name} of")
             yearly, fns = self._lifted(parts, fns)
-            ufunc = np.minimum if name == "min" else np.maximum
-
-            def extreme(env: Mapping[str, Any], fns: list[Callable] = fns, ufunc: Any = ufunc) -> Any:
-                out = fns[0](env)
-                for f in fns[1:]:
-                    out = ufunc(out, f(env))
-                return out
-
-            return Node(extreme, unit, yearly)
+            return Node(_folded(fns, np.minimum if name == "min" else np.maximum), unit, yearly)
         if name == "clip":
             self._arity(node, 3)
             parts = [self._number(a, guard) for a in args]
