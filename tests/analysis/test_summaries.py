@@ -175,3 +175,39 @@ def test_compare_shares_add_up_to_one(a, b):
         [y > x and abs(y - x) > 1e-9 * max(abs(x), abs(y)) for x, y in zip(a[:n], b[:n], strict=True)]
     )
     assert row["p_b_greater"] == pytest.approx(greater)
+
+
+@pytest.mark.parametrize("per_task", [1, 8])
+def test_two_passes_make_their_tasks_as_they_go(per_task):
+    """A streamed pass over a range of a billion blocks (``--draws`` up to 2**40) makes its tasks
+    as the executor takes them: stopped after a few blocks, it has held almost nothing."""
+    import tracemalloc
+
+    from chipdemand.analysis.summaries import two_passes
+
+    class Stop(Exception):
+        pass
+
+    class Grouping:  # a serial executor that gives each task per_task blocks
+        blocks_per_task = per_task
+
+        def map(self, fn, items):
+            return map(fn, items)
+
+    read_blocks = []
+
+    def read(block):
+        read_blocks.append(block)
+        if len(read_blocks) > 20:
+            raise Stop
+        return {"x": np.arange(10.0) + block}
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(Stop):
+            two_passes({"x": np.arange(10.0)}, 10**10, np.array([0.5]), range(10**9), read, Grouping())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert read_blocks == list(range(21))
+    assert peak < 50 * 2**20  # a list of the tasks of 1e9 blocks alone would take gigabytes

@@ -11,6 +11,7 @@ block by block (:mod:`chipdemand.analysis.streaming`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -132,7 +133,6 @@ def two_passes(
     """
     acc = {k: StreamingQuantiles(n, probs, v) for k, v in first.items()}
     per_task = max(1, int(getattr(executor, "blocks_per_task", 1)))
-    tasks = [blocks[i : i + per_task] for i in range(0, len(blocks), per_task)]
 
     def run(
         pass_: Callable[[StreamingQuantiles, np.ndarray], None], more: Callable[[Any], np.ndarray] | None
@@ -151,8 +151,11 @@ def two_passes(
                     count = found if count is None else count + found
             return part, count
 
+        # the tasks, made as they are consumed (a range of a billion blocks stays lazy): one copy
+        # for the executor, one for progress, at most its window apart
+        given, done = itertools.tee(blocks[i : i + per_task] for i in range(0, len(blocks), per_task))
         total, counts = None, None
-        for task, (part, count) in zip(tasks, map_ordered(work, tasks, executor), strict=False):
+        for task, (part, count) in zip(done, map_ordered(work, given, executor), strict=False):
             total = part if total is None else {k: total[k].merge(part[k]) for k in total}
             if count is not None:
                 counts = count if counts is None else counts + count
