@@ -86,13 +86,10 @@ PROCESSES_MAX_SERIES = 64
 def processes_for(plan: Plan, threads: int | None) -> bool:
     """Whether a streamed run of ``plan`` may use forked processes (see :data:`PROCESSES_FROM`
     and :data:`PROCESSES_MAX_SERIES`)."""
-    series = len(plan.scenarios) * sum(
-        int(np.prod(plan.extra_shape(o), dtype=np.int64)) for o in plan.study.outputs
-    )
     return (
         threads is None
         and plan.draws * len(plan.scenarios) >= PROCESSES_FROM
-        and series <= PROCESSES_MAX_SERIES
+        and plan.output_series() <= PROCESSES_MAX_SERIES
     )
 
 
@@ -203,10 +200,14 @@ class Plan:
         per_draw += sum(S * int(np.prod(self.extra_shape(o), dtype=np.int64)) for o in self.study.outputs)
         return 8 * n * per_draw
 
+    def output_series(self) -> int:
+        """Series of draws the outputs make: scenarios × outputs × their years (or other dims)."""
+        per_scenario = sum(int(np.prod(self.extra_shape(o), dtype=np.int64)) for o in self.study.outputs)
+        return len(self.scenarios) * per_scenario
+
     def outputs_nbytes(self) -> int:
         """Bytes of the run's outputs alone (what a summary needs), every scenario."""
-        S, n = len(self.scenarios), self.draws
-        return 8 * n * S * sum(int(np.prod(self.extra_shape(o), dtype=np.int64)) for o in self.study.outputs)
+        return 8 * self.draws * self.output_series()
 
     def with_draws(self, draws: int) -> Plan:
         """The same run with ``draws`` draws (already valid for the method)."""
